@@ -1,0 +1,25 @@
+"""Backpropagation on the N-M-N sigmoid encoder, as studied in the 2020 ACML report.
+
+`train` and `RunConfig` are the engine's public face. Heavy modules (numba, pyarrow) load only
+when a run is trained or written, so that importing the package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backprop_study.config import RunConfig
+
+__version__ = "0.1.0"
+__all__ = ["RunConfig", "TrainResult", "__version__", "train"]
+
+if TYPE_CHECKING:
+    from backprop_study.training import TrainResult, train
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("train", "TrainResult"):
+        from backprop_study import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module 'backprop_study' has no attribute {name!r}")
