@@ -17,7 +17,7 @@ from backprop_study.encodings import SOLVED_TOLERANCE
 from backprop_study.network import Params, Record
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _forward_rows(W1, b1, W2, b2, X, rows, A1, A2):  # noqa: ANN001, N803
     """Activations of the patterns `rows` into rows 0.. of A1 (hidden) and A2 (output)."""
     h, n = W1.shape
@@ -35,7 +35,7 @@ def _forward_rows(W1, b1, W2, b2, X, rows, A1, A2):  # noqa: ANN001, N803
             A2[r, o] = 1.0 / (1.0 + math.exp(-(z + b2[o])))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _update(W1, b1, W2, b2, X, Y, rows, A1, A2, lam, alpha, gW1, gb1, gW2, gb2, d1, d2):  # noqa: ANN001, N803
     """One gradient step on the mean loss of the patterns `rows` (activations in A1, A2)."""
     h, n = W1.shape
@@ -72,7 +72,7 @@ def _update(W1, b1, W2, b2, X, Y, rows, A1, A2, lam, alpha, gW1, gb1, gW2, gb2, 
         b1[j] -= alpha * (gb1[j] / b)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _evaluate(W1, b1, W2, b2, Y, A2, lam, k_minus_1, out):  # noqa: ANN001, N803
     """Metrics of the full-pattern outputs A2 into out[0:5]; returns False if not finite."""
     m, n = Y.shape
@@ -117,7 +117,7 @@ def _evaluate(W1, b1, W2, b2, Y, A2, lam, k_minus_1, out):  # noqa: ANN001, N803
     return finite
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _run(  # noqa: PLR0913
     W1,
     b1,
