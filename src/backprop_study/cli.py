@@ -17,6 +17,9 @@ from backprop_study.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("backprop_study.train_cli", "train one network and write its Parquet files"),
     "fingerprint": ("backprop_study.fingerprint", "print the engine fingerprint"),
+    "aggregate": ("backprop_study.aggregate", "runs table, comparisons and curve quantiles"),
+    "figure": ("backprop_study.figures", "draw one figure of the study from its tables"),
+    "report": ("backprop_study.report", "write the self-contained HTML study report"),
 }
 
 

@@ -1,0 +1,27 @@
+# The backprop study: `snakemake --cores 8` trains every run of config/config.yaml, aggregates
+# them, draws the figures and writes the HTML study report; a second call does nothing.
+# Rules live in workflow/rules/; the science lives in the backprop_study package.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        RUNS_TABLE,
+        expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
+        expand(FIGURE_PATH, figure=FIGURES),
+        STUDY_REPORT,

@@ -1,0 +1,68 @@
+"""A tiny real study for the aggregation, figure and report tests: a few short runs trained by
+the engine and written with runfiles, exactly as the workflow's train jobs do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backprop_study.study import Study, load_study, run_dir
+
+EPOCHS = 300
+
+TINY_CONFIG = {
+    "classes": 8,
+    "hidden": 3,
+    "epochs": EPOCHS,
+    "seeds": [0, 1, 2],
+    "init_std": 0.1,
+    "logging": {"every": None, "dense_until": 50, "per_decade": 30},
+    "snapshots": 5,
+    "snapshot_at": [],
+    "experiments": {
+        "weight_decay": {"lam": [0, 0.1], "alpha": [0.5], "batch_size": [8], "encoding": ["k"]},
+        "encoding": {"lam": [0], "alpha": [0.5], "batch_size": [8], "encoding": ["k", "k-1"]},
+        "learning_rate": {"lam": [0], "alpha": [0.5, 2], "batch_size": [8], "encoding": ["k"]},
+        "batch_size": {"lam": [0], "alpha": [0.5], "batch_size": [4, 8], "encoding": ["k"]},
+        "weights": {
+            "lam": [0.1],
+            "alpha": [0.5],
+            "batch_size": [8],
+            "encoding": ["k"],
+            "snapshot_at": [250],
+        },
+    },
+}
+
+
+def tiny_study() -> Study:
+    return load_study(TINY_CONFIG)
+
+
+def train_runs(study: Study, root: Path) -> None:
+    """Train every run of the study into `root` (the engine's own writer, as `train` does)."""
+    from backprop_study import __version__, runfiles
+    from backprop_study.config import RunConfig
+    from backprop_study.fingerprint import engine_fingerprint
+    from backprop_study.study import Run
+    from backprop_study.training import train
+
+    s = study.settings
+    for run_id in study.run_ids():
+        run = Run.from_id(run_id)
+        config = RunConfig(
+            encoding=run.encoding,
+            classes=s.classes,
+            hidden=s.hidden,
+            lam=run.lam,
+            alpha=run.alpha,
+            batch_size=run.batch_size,
+            epochs=s.epochs,
+            seed=run.seed,
+            init_std=s.init_std,
+            log_every=s.log_every,
+            log_dense_until=s.log_dense_until,
+            log_per_decade=s.log_per_decade,
+            snapshots=s.snapshots,
+            snapshot_at=study.snapshot_at(run_id),
+        )
+        runfiles.write_run(train(config), run_dir(root, run_id), __version__, engine_fingerprint())

@@ -1,0 +1,52 @@
+# From runs to tables. Each experiment's aggregation reads each of its runs once and writes its
+# runs table, its comparison table (per configuration, across seeds) and its curve quantiles on
+# the shared logged-epoch grid; the study's runs table is the union of the experiments' ones.
+# Adding a value to one experiment re-aggregates that experiment only.
+
+
+rule aggregate_experiment:
+    input:
+        experiment_run_files,
+    output:
+        runs=EXPERIMENT_TABLES.replace("{table}", "runs.parquet"),
+        comparison=EXPERIMENT_TABLES.replace("{table}", "comparison.parquet"),
+        markdown=EXPERIMENT_TABLES.replace("{table}", "comparison.md"),
+        quantiles=EXPERIMENT_TABLES.replace("{table}", "curve_quantiles.parquet"),
+        final_weights=EXPERIMENT_TABLES.replace("{table}", "final_weights.parquet"),
+    log:
+        "logs/aggregate/{experiment}.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        grid=experiment_grid,
+        runs_root=RUNS_ROOT,
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study aggregate experiment --grid {params.grid:q}"
+        " --runs-root {params.runs_root:q} --runs-out {output.runs:q}"
+        " --comparison-out {output.comparison:q} --markdown-out {output.markdown:q}"
+        " --quantiles-out {output.quantiles:q}"
+        " --final-weights-out {output.final_weights:q} > {log:q} 2>&1"
+
+
+rule runs_table:
+    input:
+        expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="runs.parquet"),
+    output:
+        RUNS_TABLE,
+    log:
+        "logs/aggregate/runs_table.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study aggregate runs-table {input:q} --out {output:q} > {log:q} 2>&1"

@@ -1,0 +1,109 @@
+# Config validation, the grid of runs, output paths and input functions shared by all rules.
+# Grid expansion, number formatting and run paths live in backprop_study.study (unit-tested);
+# this file only binds them to Snakemake.
+import json
+
+from backprop_study import figures as figure_specs
+from backprop_study.errors import ConfigError
+from backprop_study.fingerprint import engine_fingerprint
+from backprop_study.study import check_config, source_fingerprint
+
+# Schema (with defaults) + the checks jsonschema cannot express; one ConfigError line naming the
+# key, raised before any job is scheduled.
+STUDY = check_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+EXPERIMENTS = list(STUDY.experiments)
+FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
+
+# Output paths. A run's directory names its parameters: {run} is
+# enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}/seed~{seed} (study.RUN_PATTERN)
+# with canonical numbers; one wildcard keeps a 10,000-run DAG quick to build.
+RUNS_ROOT = "results/runs"
+RUN_FILES = ("curve", "weights", "hidden")
+RUNS_TABLE = "results/tables/runs.parquet"
+TABLE_NAMES = (
+    "runs.parquet",
+    "comparison.parquet",
+    "comparison.md",
+    "curve_quantiles.parquet",
+    "final_weights.parquet",
+)
+EXPERIMENT_TABLES = "results/tables/{experiment}/{table}"
+FIGURE_PATH = "results/figures/{figure}.png"
+STUDY_REPORT = "results/study_report.html"
+
+# What a rule's results depend on beyond its inputs: editing the engine retrains every run;
+# editing the analyses re-aggregates; editing plotting code redraws; neither retrains.
+ENGINE_FINGERPRINT = engine_fingerprint()
+ANALYSIS_CODE = source_fingerprint(
+    [
+        "aggregate",
+        "summary",
+        "plateau",
+        "convergence",
+        "codes",
+        "weightstats",
+        "study",
+        "runfiles",
+    ]
+)
+FIGURES_CODE = source_fingerprint(["figures", "study", "runfiles"])
+REPORT_CODE = source_fingerprint(
+    ["report", "claims", "figures", "weightstats", "codes"]
+)
+STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+# Only the exact values in the config can match, so a typo cannot create a phantom run.
+wildcard_constraints:
+    **STUDY.wildcard_constraints(),
+    figure="|".join(FIGURES) or "(?!)",
+
+
+def train_args(wildcards):
+    """Every engine option of the run but --out (its parameters, the shared settings, its extra
+    snapshots); fails for a combination of config values that no experiment has, so it cannot
+    become a phantom run."""
+    return STUDY.train_args(wildcards.run)
+
+
+def experiment_run_files(wildcards):
+    """One file per run of an experiment: its train job writes all three, and naming one keeps
+    the DAG small (10,000 runs → 10,000 inputs, not 30,000)."""
+    exp = STUDY.experiments[wildcards.experiment]
+    return [f"{RUNS_ROOT}/{r.run_id}/curve.parquet" for r in exp.runs()]
+
+
+def experiment_grid(wildcards):
+    return STUDY.experiments[wildcards.experiment].grid_json()
+
+
+def figure_spec(wildcards):
+    return figure_specs.by_name(wildcards.figure)
+
+
+def figure_inputs(wildcards):
+    """A figure reads its experiment's tables, plus the few runs it draws weights of."""
+    spec = figure_spec(wildcards)
+    exp = STUDY.experiments[spec.experiment]
+    inputs = {
+        "runs": EXPERIMENT_TABLES.format(experiment=exp.name, table="runs.parquet"),
+        "quantiles": EXPERIMENT_TABLES.format(
+            experiment=exp.name, table="curve_quantiles.parquet"
+        ),
+    }
+    inputs["run_files"] = [
+        f"{RUNS_ROOT}/{r.run_id}/{f}.parquet"
+        for r in spec.select_runs(exp)
+        for f in RUN_FILES
+    ]
+    return inputs
+
+
+def figure_run_args(wildcards):
+    spec = figure_spec(wildcards)
+    exp = STUDY.experiments[spec.experiment]
+    return [
+        arg
+        for r in spec.select_runs(exp)
+        for arg in ("--run", f"{RUNS_ROOT}/{r.run_id}")
+    ]
