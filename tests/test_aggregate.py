@@ -184,3 +184,43 @@ def test_cli_reports_a_missing_run_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "curve.parquet" in err
     assert not any(tmp_path.iterdir())
+
+
+def _outcome_runs() -> pd.DataFrame:
+    """Four seeds of one configuration: two solved, one never, one diverged; plateaus left,
+    never left, and none."""
+    return pd.DataFrame(
+        {
+            "encoding": "k", "lam": 0.0, "alpha": 0.5, "batch_size": 4, "seed": [0, 1, 2, 3],
+            "epochs": 1000, "n_patterns": 8, "diverged": [False, False, False, True],
+            "first_solved": pd.array([100, 300, None, None], dtype="Int64"),
+            "final_data_loss": [0.01, 0.02, 0.3, np.nan],
+            "plateau_found": [True, True, True, False], "plateau_left": [True, True, False, False],
+            "plateau_epochs": [50.0, 70.0, 900.0, np.nan],
+            "bias_ratio_plateau": [2.0, 3.0, 4.0, np.nan],
+        }
+    )  # fmt: skip
+
+
+def test_outcome_table_counts_censored_runs_at_their_budget():
+    row = aggregate.outcome_table(_outcome_runs()).iloc[0]
+    assert (row["n_runs"], row["n_solved"], row["n_diverged"]) == (4, 2, 1)
+    # Solve times 100, 300, ≥1000, ≥1000: the median interpolates into a censored run.
+    assert row["solve_q1"] == pytest.approx(250.0) and not row["solve_q1_censored"]
+    assert row["solve_median"] == pytest.approx(650.0) and row["solve_median_censored"]
+    # Plateau lengths 0 (none), 50, 70, ≥900 (never left).
+    assert row["plateau_median"] == pytest.approx(60.0) and not row["plateau_median_censored"]
+    assert row["plateau_q3_censored"]
+    assert (row["n_plateau"], row["n_plateau_left"]) == (3, 2)
+    assert row["final_data_loss_median"] == pytest.approx(0.02)  # diverged run left out
+
+
+def test_outcome_display_marks_censored_values_and_adds_updates_for_batch_sizes():
+    runs = _outcome_runs()
+    shown = aggregate.outcome_display(aggregate.outcome_table(runs, ["batch_size"]), ["batch_size"])
+    row = shown.iloc[0]
+    assert row["solved"] == "2/4"
+    assert row["epochs to solve, median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
+    assert row["updates to solve, median [IQR]"] == "≥ 1,300 [500, ≥ 2,000]"  # × 8/4 per epoch
+    assert "plateau length × α, median [IQR]" not in shown.columns
+    assert aggregate.format_epochs(float("nan")) == "—"

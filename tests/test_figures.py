@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +54,9 @@ def test_weight_figures_ask_for_few_runs():
     assert [r.seed for r in late] == [0, 1, 2]
     assert len({r.configuration for r in late}) == 1
     assert figures.by_name("loss_by_alpha").select_runs(study.experiments["learning_rate"]) == []
+    codes = figures.by_name("hidden_codes").select_runs(study.experiments["learning_rate"])
+    assert [r.seed for r in codes] == [0, 1, 2]
+    assert {r.alpha for r in codes} == {max(study.experiments["learning_rate"].alpha)}
 
 
 @pytest.mark.parametrize("spec", figures.FIGURES, ids=lambda f: f.name)
@@ -65,9 +69,9 @@ def test_every_figure_renders_from_the_tables(spec, study_tables, tmp_path):
         runs=pd.read_parquet(tables / exp.name / "runs.parquet"),
         run_files={r.run_id: read_run(run_dir(runs_root, r)) for r in spec.select_runs(exp)},
     )
-    fig = spec.draw(data)
+    fig = figures.draw(spec, data)
     for ax in fig.axes:
-        if ax.get_label() == "<colorbar>":
+        if ax.get_label() == "<colorbar>" or not ax.axison:  # colour bar, Hinton size key
             continue
         assert ax.get_xlabel() and ax.get_ylabel(), f"{spec.name}: unlabelled axis"
     out = tmp_path / f"{spec.name}.png"
@@ -121,3 +125,86 @@ def test_cli_draws_a_figure(study_tables, tmp_path):
         args += ["--run", run_dir(runs_root, run)]
     assert main(args) == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+def _data(tables: Path, name: str, runs_root: Path | None = None, spec=None) -> figures.FigureData:
+    exp = tiny_study().experiments[name]
+    run_files = {}
+    if spec is not None:
+        run_files = {r.run_id: read_run(run_dir(runs_root, r)) for r in spec.select_runs(exp)}
+    return figures.FigureData(
+        exp,
+        pd.read_parquet(tables / name / "curve_quantiles.parquet"),
+        pd.read_parquet(tables / name / "runs.parquet"),
+        run_files,
+    )
+
+
+def _markers(ax, marker: str) -> list:
+    return [line for line in ax.get_lines() if line.get_marker() == marker]
+
+
+def test_outcome_figure_draws_every_seed_and_censored_runs_hollow(study_tables):
+    _, tables = study_tables
+    data = _data(tables, "learning_rate")
+    fig = figures.draw(figures.by_name("outcomes_by_alpha"), data)
+    ax_plateau, ax_solve, ax_rate = fig.axes[:3]
+    runs = data.runs
+    never = int(runs["first_solved"].isna().sum())
+    seeds = _markers(ax_solve, "o")
+    assert len(seeds) == len(runs)
+    hollow = [line for line in seeds if line.get_markerfacecolor() == "white"]
+    assert len(hollow) == never
+    # Censored runs sit at the budget; the budget is drawn and labelled.
+    assert all(line.get_ydata()[0] == runs["epochs"].max() for line in hollow)
+    assert any("budget" in t.get_text() for t in ax_solve.get_legend().get_texts())
+    # Log axes for epochs and α; one median marker per learning rate.
+    assert ax_solve.get_yscale() == "log" and ax_solve.get_xscale() == "log"
+    assert len(_markers(ax_solve, "D")) == runs["alpha"].nunique()
+    assert len(_markers(ax_plateau, "o")) + len(_markers(ax_plateau, "x")) >= len(runs)
+    labels = [t.get_text() for t in ax_rate.texts]
+    solved = runs.groupby("alpha")["first_solved"].count().tolist()
+    n_seeds = runs.groupby("alpha").size().tolist()
+    assert labels == [f"{s}/{n}" for s, n in zip(solved, n_seeds, strict=True)]
+
+
+def test_lambda_with_zero_is_categorical_and_alpha_is_log():
+    lam = figures._positions([0.0, 0.001, 0.1], "lam")
+    assert lam.scale == "category" and lam.x == {0.0: 0.0, 0.001: 1.0, 0.1: 2.0}
+    assert figures._positions([0.01, 0.5, 5.0], "alpha").scale == "log"
+    assert figures._positions([1, 2, 4, 8], "batch_size").scale == "log2"
+    assert figures._positions(["k", "k-1"], "encoding").scale == "category"
+
+
+def test_hinton_weights_share_one_scale_and_mark_the_bias(study_tables):
+    runs_root, tables = study_tables
+    spec = figures.by_name("late_weights")
+    data = _data(tables, "weights", runs_root, spec)
+    fig = figures.draw(spec, data)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 2 * len(data.run_files)  # both layers of each seed
+    for ax in panels:
+        assert ax.get_xticklabels()[-1].get_text() == "b"
+        assert any(p.get_zorder() == 0 for p in ax.patches)  # the shaded bias column
+    assert "one scale" in fig._suptitle.get_text()
+
+
+def test_hidden_codes_print_each_class_code(study_tables):
+    runs_root, tables = study_tables
+    spec = figures.by_name("hidden_codes")
+    data = _data(tables, "learning_rate", runs_root, spec)
+    fig = figures.draw(spec, data)
+    runs = data.runs.set_index("run_id")
+    for ax, run_id in zip(fig.axes, data.run_files, strict=False):
+        printed = [t.get_text() for t in ax.texts if re.fullmatch("[01]{3}", t.get_text())]
+        assert printed == runs.loc[run_id, "code_codebook"].split(",")
+
+
+def test_one_style_for_every_figure(study_tables):
+    import matplotlib
+
+    _, tables = study_tables
+    before = matplotlib.rcParams["axes.spines.top"]
+    fig = figures.draw(figures.by_name("loss_by_alpha"), _data(tables, "learning_rate"))
+    assert fig.axes[0].spines["top"].get_visible() is figures.STYLE["axes.spines.top"]
+    assert matplotlib.rcParams["axes.spines.top"] == before  # the style does not leak

@@ -279,3 +279,20 @@ def test_source_fingerprint_follows_the_named_modules(tmp_path):
     assert first != source_fingerprint(["aggregate"], [extra])
     extra.write_text("b")
     assert first != source_fingerprint(["study"], [extra])
+
+
+def test_source_fingerprint_covers_what_a_module_imports(monkeypatch):
+    import backprop_study.study as study
+
+    assert {"summary", "claims"} <= study.package_imports("aggregate")
+    before = source_fingerprint(["aggregate"])
+    hinton_before = source_fingerprint(["hinton"])  # imports nothing from the package
+    real = Path.read_bytes
+
+    def edited(path: Path) -> bytes:  # plateau.py is imported by aggregate only via summary
+        data = real(path)
+        return data + b"# edit" if path.name == "plateau.py" else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert source_fingerprint(["aggregate"]) != before
+    assert source_fingerprint(["hinton"]) == hinton_before

@@ -185,8 +185,115 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt_float(x: float) -> str:
+def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Per configuration: epochs to solve and plateau length across seeds, censored runs counted.
+
+    The same per-run measures as the claims (`claims.solve_time`, `claims.plateau_length`): a run
+    that never solved (or diverged) counts at its budget, a plateau never left at its observed
+    length, both flagged censored (the true value is at least the number); a run without a
+    plateau has length 0. Quartiles follow `convergence.censored_summary`: a quartile that
+    depends on a censored run is flagged (`*_censored`). Also: plateaus found and left, the
+    median final data loss (diverged runs left out) and the median bias ratio in the plateau.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from backprop_study.claims import plateau_length, solve_time
+    from backprop_study.convergence import censored_summary
+
+    by = by or CONFIG_COLUMNS
+    rows = []
+    for config, group in runs.groupby(by, sort=True):
+        config = config if isinstance(config, tuple) else (config,)
+        row: dict[str, Any] = dict(zip(by, config, strict=True))
+        diverged = group["diverged"].to_numpy(dtype=bool)
+        ok = group[~diverged]
+        row |= {
+            "n_runs": len(group),
+            "n_diverged": int(diverged.sum()),
+            "n_patterns": int(group["n_patterns"].max()),
+        }
+        for name, metric in (("solve", solve_time), ("plateau", plateau_length)):
+            values, censored = metric(group)
+            s = censored_summary(np.where(censored, np.nan, values), values)
+            if name == "solve":
+                row |= {"n_solved": s.n_events, "success_rate": s.success_rate}
+            for q in ("q1", "median", "q3"):
+                row[f"{name}_{q}"] = getattr(s, q)
+                row[f"{name}_{q}_censored"] = getattr(s, f"{q}_censored")
+        row |= {
+            "n_plateau": int(group["plateau_found"].sum()),
+            "n_plateau_left": int(group["plateau_left"].sum()),
+            "final_data_loss_median": float(ok["final_data_loss"].median()) if len(ok) else np.nan,
+            "bias_ratio_plateau_median": float(group["bias_ratio_plateau"].median()),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_epochs(value: float, censored: bool = False) -> str:
+    """An epoch count for people: `20,771`; `≥ 400,000` when censored (at least that many)."""
+    if value != value:
+        return "—"
+    text = f"{value:,.0f}"
+    return f"≥ {text}" if censored else text
+
+
+def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """`outcome_table` for people: canonical parameters, epochs with censoring marked (≥).
+
+    Comparing learning rates adds the plateau length in α·epochs (gradient-flow time);
+    comparing batch sizes adds the parameter updates to solve (epochs × m / b).
+    """
+    import pandas as pd
+
+    by = by or CONFIG_COLUMNS
+
+    def quantiles(prefix: str, scale: Any = 1.0) -> list[str]:
+        scale = pd.Series(scale, index=outcomes.index) if not hasattr(scale, "index") else scale
+        out = []
+        for (_, r), k in zip(outcomes.iterrows(), scale, strict=True):
+            m, a, b = (
+                format_epochs(r[f"{prefix}_{q}"] * k, r[f"{prefix}_{q}_censored"])
+                for q in ("median", "q1", "q3")
+            )
+            out.append(f"{m} [{a}, {b}]")
+        return out
+
+    columns: dict[str, Any] = {AXIS_NAMES.get(c, c): outcomes[c].map(_fmt_param(c)) for c in by}
+    columns["solved"] = [
+        f"{s}/{n}" for s, n in zip(outcomes["n_solved"], outcomes["n_runs"], strict=True)
+    ]
+    columns["epochs to solve, median [IQR]"] = quantiles("solve")
+    if "batch_size" in by and "n_patterns" in outcomes:
+        updates = outcomes["n_patterns"] // outcomes["batch_size"]
+        columns["updates to solve, median [IQR]"] = quantiles("solve", updates)
+    columns["plateau found / left"] = [
+        f"{f} / {v}" for f, v in zip(outcomes["n_plateau"], outcomes["n_plateau_left"], strict=True)
+    ]
+    columns["plateau length (epochs), median [IQR]"] = quantiles("plateau")
+    if "alpha" in by:
+        columns["plateau length × α, median [IQR]"] = quantiles("plateau", outcomes["alpha"])
+    columns["final data loss, median"] = outcomes["final_data_loss_median"].map(format_value)
+    columns["diverged"] = outcomes["n_diverged"].astype(int)
+    return pd.DataFrame(columns)
+
+
+OUTCOME_NOTE = (
+    "Epochs to solve: first epoch at which every output is within the 40-20-40 rule. Plateau "
+    "length: epochs between the plateau's start and end (plateau.find_plateau); 0 when none was "
+    "found. ≥ marks a censored value: runs that never solved count at the budget, plateaus never "
+    "left at their observed length, so the true value is at least the number shown."
+)
+AXIS_NAMES = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
+
+
+def format_value(x: float) -> str:
+    """A measured value for people: three significant digits, `—` for none."""
     return "—" if x != x else f"{x:.3g}"
+
+
+_fmt_float = format_value
 
 
 def _fmt_epoch(x: float) -> str:

@@ -8,6 +8,7 @@ way, so two spellings of one value (`1e-05`, `0.00001`) can never name two runs.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import itertools
 import json
@@ -472,17 +473,40 @@ def check_config(config: dict[str, Any], schema_path: str | Path) -> Study:
 # Code fingerprints for rules whose results depend on package code (plotting, aggregation)
 
 
-def source_fingerprint(modules: Iterable[str], extra: Iterable[str | Path] = ()) -> str:
-    """sha256 over the source of `backprop_study` modules (that exist) and extra files.
+def package_imports(name: str) -> set[str]:
+    """The `backprop_study` modules that module `name` imports directly (parsed, not run)."""
+    path = Path(__file__).parent / f"{name}.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "backprop_study":
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backprop_study."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("backprop_study.")
+            )
+    return {m for m in found if (path.parent / f"{m}.py").exists()}
 
-    Passed as a rule param, so editing e.g. figures.py redraws the figures and nothing else.
+
+def source_fingerprint(modules: Iterable[str], extra: Iterable[str | Path] = ()) -> str:
+    """sha256 over the source of `backprop_study` modules, everything they import from the
+    package (transitively), and extra files.
+
+    Passed as a rule param, so editing e.g. figures.py redraws the figures and nothing else,
+    while editing a module the figures import redraws them too.
     """
     package = Path(__file__).parent
+    todo = [m for m in modules if (package / f"{m}.py").exists()]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(package_imports(name) - seen)
     digest = hashlib.sha256()
-    for name in sorted(set(modules)):
-        path = package / f"{name}.py"
-        if path.exists():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(seen):
+        digest.update(name.encode() + b"\0" + (package / f"{name}.py").read_bytes() + b"\0")
     for p in extra:
         digest.update(Path(p).read_bytes() + b"\0")
     return digest.hexdigest()

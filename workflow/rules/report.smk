@@ -39,9 +39,6 @@ rule study_report:
     input:
         template="report/study.html.j2",
         runs=RUNS_TABLE,
-        tables=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="comparison.parquet"
-        ),
         final_weights=expand(
             EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
         ),
@@ -65,6 +62,5 @@ rule study_report:
         code=REPORT_CODE,
     shell:
         "backprop-study report --study {params.study:q} --template {input.template:q}"
-        " --runs-table {input.runs:q} --comparison {input.tables:q}"
-        " --final-weights {input.final_weights:q}"
+        " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
         " --figure {input.figures:q} --out {output:q} > {log:q} 2>&1"
