@@ -38,6 +38,11 @@ ENGINE_FINGERPRINT = engine_fingerprint()
 ANALYSIS_CODE = source_fingerprint(["aggregate"])
 FIGURES_CODE = source_fingerprint(["figures"])
 REPORT_CODE = source_fingerprint(["report"])
+# Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
+# > 1,500 (batch size 1); about 30x margin. A SLURM group job asks for the sum of its members'.
+TRAIN_RUNTIME_MIN = max(
+    2, STUDY.settings.epochs // (200_000 if STUDY.settings.engine == "fast" else 20_000)
+)
 STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
