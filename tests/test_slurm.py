@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_log import jobs_in
 
 from backprop_study.study import load_study
 
@@ -120,20 +121,6 @@ def run_snakemake(cwd: Path, env: dict, *args: str, timeout: int = 420) -> tuple
 
 def job_ids(output: str) -> list[str]:
     return SUBMITTED.findall(output)
-
-
-def jobs_run(output: str) -> dict[str, set[str]]:
-    """rule -> first output of each job Snakemake started (group members included)."""
-    jobs: dict[str, set[str]] = {}
-    rule = None
-    for line in output.splitlines():
-        if m := re.match(r"^\s*(?:local)?rule (\w+):$", line):
-            rule = m.group(1)
-            jobs.setdefault(rule, set())
-        elif rule and (m := re.match(r"^\s+output: (.*)$", line)):
-            jobs[rule].add(m.group(1).split(", ")[0])
-            rule = None
-    return jobs
 
 
 def run_files(cwd: Path) -> dict[str, bytes]:
@@ -303,7 +290,7 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     assert missing  # the cancelled job's runs
     code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
     assert code == 0, output
-    trained = {path.split("/curve.parquet")[0] for path in jobs_run(output)["train"]}
+    trained = {path.split("/curve.parquet")[0] for path in jobs_in(output)["train"]}
     assert trained == {f"results/runs/{rid}" for rid in missing}
     assert {k: v for k, v in run_files(cwd).items() if k in kept} == kept
     assert_same_run_data(cwd, local_runs, study.run_ids())

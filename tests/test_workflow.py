@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_log import jobs_in
 
 from backprop_study.figures import FIGURES
 from backprop_study.study import load_study
@@ -64,16 +64,7 @@ def snakemake(cwd: Path, env: dict, *args: str, check: bool = True) -> subproces
 def dry_run_jobs(cwd: Path, env: dict, *args: str) -> dict[str, set[str]]:
     """rule -> outputs of the jobs a dry run would execute (one entry per job: its first output)."""
     proc = snakemake(cwd, env, "--dry-run", *args)
-    jobs: dict[str, set[str]] = {}
-    rule = None
-    for line in (proc.stdout + proc.stderr).splitlines():
-        if m := re.match(r"^(?:local)?rule (\w+):$", line):
-            rule = m.group(1)
-            jobs.setdefault(rule, set())
-        elif rule and (m := re.match(r"^\s+output: (.*)$", line)):
-            jobs[rule].add(m.group(1).split(", ")[0])
-            rule = None
-    return jobs
+    return jobs_in(proc.stdout + proc.stderr)
 
 
 def quick_study():
