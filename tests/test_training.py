@@ -67,8 +67,12 @@ def test_divergence_stops_cleanly(engine: str, recwarn: pytest.WarningsRecorder)
     r = train(RunConfig(epochs=5000, alpha=500.0, lam=0.01), engine=engine)
     assert r.diverged and r.diverged_epoch is not None
     assert r.epochs_run == r.diverged_epoch - 1
-    assert r.curve["epoch"][-1] <= r.epochs_run
+    # every epoch up to 1000 is logged: the curve runs to the last finite epoch
+    assert 0 < r.epochs_run < 1000
+    np.testing.assert_array_equal(r.curve["epoch"], np.arange(r.epochs_run + 1))
     assert np.all(np.isfinite(r.curve["objective"]))
+    assert r.curve["penalty"][-1] > 1e100  # the blow-up is in the curve, up to overflow
+    assert all(s.epoch <= r.epochs_run for s in r.snapshots) and len(r.snapshots) > 1
     assert len(recwarn) == 0
 
 

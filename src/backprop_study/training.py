@@ -185,8 +185,10 @@ def train(
             break
         epoch = stop
 
-    kept_rows = logged <= epoch
-    kept_snaps = snaps <= epoch
+    # The engine kept rows and snapshots up to the last finite epoch, also inside a chunk.
+    epochs_run = epoch if diverged_epoch is None else diverged_epoch - 1
+    kept_rows = logged <= epochs_run
+    kept_snaps = snaps <= epochs_run
     table = record.curve[kept_rows]
     curve = {
         name: table[:, i].astype(np.int64 if name in ("epoch", "correct") else np.float64)
@@ -211,7 +213,7 @@ def train(
         final=params,
         first_all_correct=first_correct,
         first_solved=first_solved,
-        epochs_run=epoch if diverged_epoch is None else diverged_epoch - 1,
+        epochs_run=epochs_run,
         diverged=diverged_epoch is not None,
         diverged_epoch=diverged_epoch,
         wall_time_s=time.perf_counter() - started,
