@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
+from workflow_copy import copy_workflow
 
 from backprop_study.study import load_study
 
@@ -30,7 +31,6 @@ pytestmark = pytest.mark.slurm
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "profiles", "report")
 RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 QUICK = ["--configfile", "config/quick.yaml"]
 # Two equal training batches on the 2-CPU test node (the profile's 20 would give 20 + 8).
@@ -91,13 +91,7 @@ def package(tmp_path_factory) -> Path:
 def make_copy(dest: Path, package: Path) -> dict[str, str]:
     """Copy the workflow files to `dest`; return an environment that runs `package` (SLURM
     jobs inherit it: the plugin submits with --export=ALL)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for part in WORKFLOW_PARTS:
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part)
-        else:
-            shutil.copy2(src, dest / part)
+    copy_workflow(dest)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SBATCH_"))}
     env["PYTHONPATH"] = str(package)
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
+from workflow_copy import copy_workflow
 
 from backprop_study.figures import FIGURES
 from backprop_study.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "report", "profiles")
 BIN = Path(sys.executable).parent
 RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 
@@ -32,12 +32,7 @@ RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 def make_copy(dest: Path) -> dict[str, str]:
     """Copy the workflow and the package to `dest`, with the quick config as the study; return
     the environment that makes `snakemake` and `backprop-study` use the copied package."""
-    for part in WORKFLOW_PARTS:
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part)
-        else:
-            shutil.copy2(src, dest / part)
+    copy_workflow(dest)
     shutil.copy2(ROOT / "config" / "quick.yaml", dest / "config" / "config.yaml")
     # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
     shutil.copytree(ROOT / "src" / "backprop_study", dest / "src" / "backprop_study")
