@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backprop_study.config import ENCODINGS, divisors
 from backprop_study.errors import ConfigError
 
-ENCODINGS = ("k", "k-1")
 AXES = ("encoding", "lam", "alpha", "batch_size", "seed")
 """The parameters that name a run, in path order (also the run's wildcards in the workflow)."""
 
@@ -318,10 +318,6 @@ def _duplicates(values: Sequence[Any], key: str, fmt=str) -> None:
         seen.add(s)
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 def load_study(config: Mapping[str, Any]) -> Study:
     """Build the Study from a schema-validated config (defaults filled), checking what the schema
     cannot: batch sizes dividing the classes, snapshot epochs inside the run, unique values after
@@ -374,7 +370,7 @@ def load_study(config: Mapping[str, Any]) -> Study:
                 raise ConfigError(f"{key}.alpha[{i}]: {format_number(v)} must be > 0")
         for i, b in enumerate(batch):
             if b < 1 or settings.classes % b:
-                allowed = ", ".join(map(str, _divisors(settings.classes)))
+                allowed = ", ".join(map(str, divisors(settings.classes)))
                 raise ConfigError(
                     f"{key}.batch_size[{i}]: {b} does not divide classes={settings.classes}; "
                     f"allowed: {allowed}"
