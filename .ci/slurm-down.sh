@@ -4,7 +4,8 @@
 # are skipped; each gets SIGTERM, then SIGKILL after a bounded wait.
 set -euo pipefail
 
-RUN_DIR=${SLURM_CI_RUN:-/run/slurm-ci}
+# shellcheck source=.ci/slurm-pids.sh
+source "$(dirname "$0")/slurm-pids.sh"
 STOP_TIMEOUT=${SLURM_CI_STOP_TIMEOUT:-30} # seconds, per daemon
 
 t0=$SECONDS
@@ -13,18 +14,6 @@ say() { printf '[slurm-down %3ds] %s\n' "$((SECONDS - t0))" "$*"; }
 [[ $(id -u) -eq 0 ]] || {
     say "ERROR: must run as root" >&2
     exit 1
-}
-
-# pid_of NAME: print the PID from $RUN_DIR/NAME.pid if it is a live process whose argv[0]
-# is NAME (guards against a recycled PID); fail otherwise.
-pid_of() {
-    local name=$1 pidfile="$RUN_DIR/$1.pid" pid argv0
-    [[ -s $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)
-    [[ $(basename -- "$argv0") == "$name" ]] || return 1
-    echo "$pid"
 }
 
 stop() {

@@ -10,7 +10,8 @@ set -euo pipefail
 
 CLUSTER=${SLURM_CI_CLUSTER:-localci}
 PARTITION=${SLURM_CI_PARTITION:-debug}
-RUN_DIR=${SLURM_CI_RUN:-/run/slurm-ci}   # our PID files
+# shellcheck source=.ci/slurm-pids.sh
+source "$(dirname "$0")/slurm-pids.sh" # RUN_DIR, pid_of
 LOG_DIR=${SLURM_CI_LOG:-/var/log/slurm-ci}
 START_TIMEOUT=${SLURM_CI_START_TIMEOUT:-60} # seconds, per daemon
 DEF_MEM_PER_CPU=1000                    # MB a job gets per CPU when it asks for nothing
@@ -58,15 +59,8 @@ mkdir -p "$RUN_DIR" "$LOG_DIR"
 chown slurm:slurm "$LOG_DIR"
 chmod 755 "$LOG_DIR"
 
-# pid_alive NAME: true if $RUN_DIR/NAME.pid names a live process whose argv[0] is NAME.
-pid_alive() {
-    local name=$1 pidfile="$RUN_DIR/$1.pid" pid argv0
-    [[ -s $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)
-    [[ $(basename -- "$argv0") == "$name" ]]
-}
+# pid_alive NAME: true if $RUN_DIR/NAME.pid names a live NAME process.
+pid_alive() { pid_of "$1" >/dev/null; }
 
 # wait_for DESCRIPTION COMMAND...: poll COMMAND until it succeeds, at most START_TIMEOUT s.
 wait_for() {
