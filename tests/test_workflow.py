@@ -62,6 +62,17 @@ def dry_run_jobs(cwd: Path, env: dict, *args: str) -> dict[str, set[str]]:
     return jobs_in(proc.stdout + proc.stderr)
 
 
+def dry_run_with_edit(cwd: Path, env: dict, module: str, comment: str) -> dict[str, set[str]]:
+    """The dry-run jobs while package module `module` carries one more comment line."""
+    path = cwd / "src" / "backprop_study" / f"{module}.py"
+    original = path.read_bytes()
+    path.write_bytes(original + f"\n# {comment}\n".encode())
+    try:
+        return dry_run_jobs(cwd, env)
+    finally:
+        path.write_bytes(original)
+
+
 def quick_study():
     return load_study(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
 
@@ -193,13 +204,7 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
 @pytest.mark.workflow
 def test_editing_plotting_code_retrains_nothing(killed_then_finished):
     cwd, env, *_ = killed_then_finished
-    module = cwd / "src" / "backprop_study" / "figures.py"
-    original = module.read_bytes()
-    module.write_bytes(original + b"\n# an edit to the plotting code\n")
-    try:
-        jobs = dry_run_jobs(cwd, env)
-    finally:
-        module.write_bytes(original)
+    jobs = dry_run_with_edit(cwd, env, "figures", "an edit to the plotting code")
     assert "train" not in jobs and "aggregate_experiment" not in jobs
     assert len(jobs["figure"]) == len(list((cwd / "results" / "figures").glob("*.png")))
 
@@ -207,13 +212,7 @@ def test_editing_plotting_code_retrains_nothing(killed_then_finished):
 @pytest.mark.workflow
 def test_editing_the_engine_retrains_every_run(killed_then_finished):
     cwd, env, *_ = killed_then_finished
-    module = cwd / "src" / "backprop_study" / "training.py"
-    original = module.read_bytes()
-    module.write_bytes(original + b"\n# an edit to the engine\n")
-    try:
-        jobs = dry_run_jobs(cwd, env)
-    finally:
-        module.write_bytes(original)
+    jobs = dry_run_with_edit(cwd, env, "training", "an edit to the engine")
     assert len(jobs["train"]) == len(quick_study().run_ids())
     # ...and once undone, nothing is left to do.
     proc = snakemake(cwd, env, "--dry-run")
