@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backprop_study.study import Study, load_study, run_dir
+from backprop_study.study.grid import Study, load_study, run_dir
 
 EPOCHS = 300
 
@@ -40,11 +40,13 @@ def tiny_study() -> Study:
 
 def train_runs(study: Study, root: Path) -> None:
     """Train every run of the study into `root` (the engine's own writer, as `train` does)."""
-    from backprop_study import __version__, runfiles
-    from backprop_study.config import RunConfig
-    from backprop_study.fingerprint import engine_fingerprint
-    from backprop_study.study import Run
-    from backprop_study.training import train
+    from importlib.metadata import version
+
+    from backprop_study.engine import runfiles
+    from backprop_study.engine.fingerprint import engine_fingerprint
+    from backprop_study.engine.runconfig import RunConfig
+    from backprop_study.engine.training import train
+    from backprop_study.study.grid import Run
 
     s = study.settings
     for run_id in study.run_ids():
@@ -65,4 +67,6 @@ def train_runs(study: Study, root: Path) -> None:
             snapshots=s.snapshots,
             snapshot_at=study.snapshot_at(run_id),
         )
-        runfiles.write_run(train(config), run_dir(root, run_id), __version__, engine_fingerprint())
+        runfiles.write_run(
+            train(config), run_dir(root, run_id), version("backprop-study"), engine_fingerprint()
+        )

@@ -6,20 +6,21 @@ when a run is trained or written, so that importing the package stays cheap.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
-from backprop_study.config import RunConfig
+from backprop_study.engine.runconfig import RunConfig
 
-__version__ = "0.1.0"
+__version__ = version("backprop-study")
 __all__ = ["RunConfig", "TrainResult", "__version__", "train"]
 
 if TYPE_CHECKING:
-    from backprop_study.training import TrainResult, train
+    from backprop_study.engine.training import TrainResult, train
 
 
 def __getattr__(name: str) -> Any:
     if name in ("train", "TrainResult"):
-        from backprop_study import training
+        from backprop_study.engine import training
 
         return getattr(training, name)
     raise AttributeError(f"module 'backprop_study' has no attribute {name!r}")

@@ -11,15 +11,15 @@ import argparse
 import importlib
 import sys
 
-from backprop_study.errors import UserError
+from backprop_study.engine.errors import UserError
 
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("backprop_study.train_cli", "train one network and write its Parquet files"),
-    "fingerprint": ("backprop_study.fingerprint", "print the engine fingerprint"),
-    "aggregate": ("backprop_study.aggregate", "runs table, comparisons and curve quantiles"),
-    "figure": ("backprop_study.figures", "draw one figure of the study from its tables"),
-    "report": ("backprop_study.report", "write the self-contained HTML study report"),
+    "train": ("backprop_study.engine.train_cli", "train one network and write its Parquet files"),
+    "fingerprint": ("backprop_study.engine.fingerprint", "print the engine fingerprint"),
+    "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
+    "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),
+    "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
 }
 
 

@@ -3,10 +3,10 @@
 # this file only binds them to Snakemake.
 import json
 
-from backprop_study import figures as figure_specs
-from backprop_study.errors import ConfigError
-from backprop_study.fingerprint import engine_fingerprint
-from backprop_study.study import check_config, source_fingerprint
+from backprop_study.reporting import figures as figure_specs
+from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
+from backprop_study.study.grid import check_config
 
 # Schema (with defaults) + the checks jsonschema cannot express; one ConfigError line naming the
 # key, raised before any job is scheduled.
@@ -31,13 +31,12 @@ EXPERIMENT_TABLES = "results/tables/{experiment}/{table}"
 FIGURE_PATH = "results/figures/{figure}.png"
 STUDY_REPORT = "results/study_report.html"
 
-# What a rule's results depend on beyond its inputs: editing the engine retrains every run;
-# editing the analyses re-aggregates; editing plotting code redraws; neither retrains.
+# What a rule's results depend on beyond its inputs follows the package's folders: an edit under
+# engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under
+# reporting/ redraws the figures and the report; only the first retrains.
 ENGINE_FINGERPRINT = engine_fingerprint()
-# Each covers the named module and every package module it imports, transitively.
-ANALYSIS_CODE = source_fingerprint(["aggregate"])
-FIGURES_CODE = source_fingerprint(["figures"])
-REPORT_CODE = source_fingerprint(["report"])
+ANALYSIS_CODE = layers_fingerprint("analysis", "study")
+REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
 # Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
 # > 1,500 (batch size 1); about 30x margin. A SLURM group job asks for the sum of its members'.
 TRAIN_RUNTIME_MIN = max(

@@ -28,7 +28,7 @@ rule figure:
             figure_spec(wildcards).experiment
         ].grid_json(),
         run_args=figure_run_args,
-        code=FIGURES_CODE,
+        code=REPORTING_CODE,
     shell:
         "backprop-study figure {wildcards.figure:q} --grid {params.grid:q}"
         " --quantiles {input.quantiles:q} --runs-table {input.runs:q}"
@@ -59,7 +59,7 @@ rule study_report:
         runtime=10,
     params:
         study=STUDY_JSON,
-        code=REPORT_CODE,
+        code=REPORTING_CODE,
     shell:
         "backprop-study report --study {params.study:q} --template {input.template:q}"
         " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"

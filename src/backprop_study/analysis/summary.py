@@ -1,0 +1,124 @@
+"""One run's analysis columns for the runs table.
+
+`summarise_run(run)` takes anything with attributes `curve`, `weights`, `hidden` (DataFrames as
+in data-model.md) and `meta` (the metadata dict), e.g. `runfiles.read_run(DIR)`, and returns flat
+scalar columns (NaN = none; epochs are floats so that NaN fits):
+
+Plateau (`plateau.find_plateau`, with the run's `first_solved` as `solved_epoch`):
+  plateau_found (bool), plateau_left (bool; False when none or never left),
+  plateau_start, plateau_end (logged epochs; end = last epoch if not left),
+  plateau_epochs (end - start), plateau_decades (log10(end / start)), plateau_level (median
+  objective inside), plateau_candidates (int, flat stretches that qualified),
+  drop_epoch (first logged epoch with objective <= J(epoch 0) / 2: speed of the initial drop).
+Hidden codes at the last snapshot (`codes`):
+  code_epoch (int), code_distinct (int, distinct binarised codes), code_all_distinct (bool),
+  code_gap (mean min(a, 1 - a); 0 = binary), code_codebook ("010,110,..." by class),
+  code_canonical (codebook up to hidden-unit permutation and flip).
+Weights (`weightstats`), bias ratio = mean |bias| / mean |non-bias weight| over both layers,
+  or one layer (hidden: input -> hidden; output: hidden -> output):
+  bias_ratio_plateau, bias_ratio_plateau_hidden, bias_ratio_plateau_output at the snapshot
+  nearest the plateau's log-middle if one lies inside the plateau (its epoch:
+  bias_ratio_plateau_epoch), else NaN; bias_ratio_end, bias_ratio_end_hidden,
+  bias_ratio_end_output at the last snapshot; weight_end_drift (relative parameter change
+  between the last two snapshots, `weightstats.end_drift`).
+Updates (`convergence`): updates_per_epoch (int, m / b), first_all_correct_updates and
+  first_solved_updates (event epoch * updates per epoch; NaN = never).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import pandas as pd
+
+from backprop_study.analysis import codes, convergence, plateau, weightstats
+
+
+class RunLike(Protocol):
+    curve: pd.DataFrame
+    weights: pd.DataFrame
+    hidden: pd.DataFrame
+    meta: dict[str, Any]
+
+
+def _epoch_or_nan(value: Any) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+def plateau_columns(curve: pd.DataFrame, solved_epoch: float) -> dict[str, Any]:
+    p = plateau.plateau_of_curve(
+        curve, solved_epoch=None if math.isnan(solved_epoch) else solved_epoch
+    )
+    return {
+        "plateau_found": p.found,
+        "plateau_left": p.left,
+        "plateau_start": p.start,
+        "plateau_end": p.end,
+        "plateau_epochs": p.epochs,
+        "plateau_decades": p.decades,
+        "plateau_level": p.level,
+        "plateau_candidates": p.n_candidates,
+        "drop_epoch": plateau.drop_epoch(curve),
+    }
+
+
+def code_columns(hidden: pd.DataFrame) -> dict[str, Any]:
+    if hidden.empty:
+        return {
+            "code_epoch": -1,
+            "code_distinct": 0,
+            "code_all_distinct": False,
+            "code_gap": math.nan,
+            "code_codebook": "",
+            "code_canonical": "",
+        }
+    c = codes.last_codes(hidden)
+    return {
+        "code_epoch": c.epoch,
+        "code_distinct": c.distinct,
+        "code_all_distinct": c.all_distinct,
+        "code_gap": c.gap,
+        "code_codebook": c.codebook,
+        "code_canonical": c.canonical,
+    }
+
+
+def weight_columns(weights: pd.DataFrame, start: float, end: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    names = {"all": "", "hidden": "_hidden", "output": "_output"}
+    ratios = weightstats.bias_ratios(weights) if not weights.empty else pd.DataFrame()
+    epochs = ratios.index.to_numpy()
+    mid = weightstats.snapshot_inside(epochs, start, end) if len(epochs) else math.nan
+    last = epochs.max() if len(epochs) else math.nan
+    for col, suffix in names.items():
+        out[f"bias_ratio_plateau{suffix}"] = (
+            math.nan if math.isnan(mid) else float(ratios.at[mid, col])
+        )
+    out["bias_ratio_plateau_epoch"] = mid
+    for col, suffix in names.items():
+        out[f"bias_ratio_end{suffix}"] = (
+            math.nan if math.isnan(last) else float(ratios.at[last, col])
+        )
+    out["weight_end_drift"] = weightstats.end_drift(weights) if len(epochs) else math.nan
+    return out
+
+
+def update_columns(meta: dict[str, Any]) -> dict[str, Any]:
+    cfg = meta["config"]
+    upe = convergence.updates_per_epoch(cfg["classes"], cfg["batch_size"])
+    return {
+        "updates_per_epoch": upe,
+        "first_all_correct_updates": _epoch_or_nan(meta.get("first_all_correct")) * upe,
+        "first_solved_updates": _epoch_or_nan(meta.get("first_solved")) * upe,
+    }
+
+
+def summarise_run(run: RunLike) -> dict[str, Any]:
+    """The analysis columns of one run (module docstring)."""
+    solved = _epoch_or_nan(run.meta.get("first_solved"))
+    row = plateau_columns(run.curve, solved)
+    row.update(code_columns(run.hidden))
+    row.update(weight_columns(run.weights, row["plateau_start"], row["plateau_end"]))
+    row.update(update_columns(run.meta))
+    return row

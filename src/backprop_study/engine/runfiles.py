@@ -1,0 +1,174 @@
+"""A run's three Parquet files: written atomically with the run's metadata, read back checked.
+
+Layout and columns are documented in docs/data-model.md. A file is first written beside its
+final name and renamed into place, so a killed run never leaves a file that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from backprop_study.engine.errors import RunFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from backprop_study.engine.training import TrainResult
+
+FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
+META_KEY = b"backprop_study"
+
+
+class RunFiles(NamedTuple):
+    curve: pd.DataFrame
+    weights: pd.DataFrame
+    hidden: pd.DataFrame
+    meta: dict[str, Any]
+
+
+def existing_results(out_dir: str | Path) -> list[str]:
+    """Names of run files already present in out_dir."""
+    out = Path(out_dir)
+    return [name for name in FILES if (out / name).exists()]
+
+
+def run_metadata(result: TrainResult, version: str, fingerprint: str) -> dict[str, Any]:
+    return {
+        "config": result.config.to_dict(),
+        "version": version,
+        "fingerprint": fingerprint,
+        **result.summary(),
+    }
+
+
+def _arrow(values: np.ndarray) -> pa.Array:
+    """A numpy column as an Arrow array, zero-copy where possible.
+
+    `pa.array` would import pandas (about 0.8 s per training job) just to check the input type;
+    building from buffers keeps `backprop-study train` start-up lean.
+    """
+    n = len(values)
+    if values.dtype == np.bool_:
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)])
+    if values.dtype.kind == "U":
+        encoded = [v.encode() for v in values.tolist()]
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum([len(v) for v in encoded], out=offsets[1:])
+        data = pa.py_buffer(b"".join(encoded))
+        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), data])
+    arrow_type = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}
+    contiguous = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(arrow_type[contiguous.dtype], n, [None, pa.py_buffer(contiguous)])
+
+
+def curve_table(result: TrainResult) -> pa.Table:
+    return pa.table({name: _arrow(values) for name, values in result.curve.items()})
+
+
+def weights_table(result: TrainResult) -> pa.Table:
+    """Long form: one row per parameter per snapshot; from_unit = -1 marks a bias."""
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("epoch", "layer", "to", "from", "value")}
+    for snap in result.snapshots:
+        for layer, W, b in (
+            ("hidden", snap.params.W1, snap.params.b1),
+            ("output", snap.params.W2, snap.params.b2),
+        ):
+            rows, width = W.shape
+            full = np.hstack([W, b[:, None]])  # bias as the last column, labelled -1 below
+            to_unit = np.repeat(np.arange(rows), width + 1)
+            from_unit = np.tile(np.append(np.arange(width), -1), rows)
+            cols["epoch"].append(np.full(full.size, snap.epoch, dtype=np.int64))
+            cols["layer"].append(np.full(full.size, layer))
+            cols["to"].append(to_unit.astype(np.int64))
+            cols["from"].append(from_unit.astype(np.int64))
+            cols["value"].append(full.ravel())
+    cat = {k: np.concatenate(v) if v else np.array([]) for k, v in cols.items()}
+    return pa.table(
+        {
+            "epoch": _arrow(cat["epoch"]),
+            "layer": _arrow(cat["layer"]),
+            "to_unit": _arrow(cat["to"]),
+            "from_unit": _arrow(cat["from"]),
+            "is_bias": _arrow(cat["from"] == -1),
+            "value": _arrow(cat["value"].astype(np.float64)),
+        }
+    )
+
+
+def hidden_table(result: TrainResult) -> pa.Table:
+    """Hidden activations of every class at every snapshot."""
+    epochs, classes, units, values = [], [], [], []
+    for snap in result.snapshots:
+        m, h = snap.hidden.shape
+        epochs.append(np.full(m * h, snap.epoch, dtype=np.int64))
+        classes.append(np.repeat(np.arange(m, dtype=np.int64), h))
+        units.append(np.tile(np.arange(h, dtype=np.int64), m))
+        values.append(snap.hidden.ravel())
+    return pa.table(
+        {
+            "epoch": _arrow(np.concatenate(epochs)),
+            "class": _arrow(np.concatenate(classes)),
+            "unit": _arrow(np.concatenate(units)),
+            "activation": _arrow(np.concatenate(values)),
+        }
+    )
+
+
+def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
+    """Write `table` with `meta` to `path` via a temporary file and a rename."""
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[META_KEY] = json.dumps(meta, sort_keys=True).encode()
+    table = table.replace_schema_metadata(schema_meta)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprint: str) -> None:
+    """Write curve, weights and hidden Parquet files (hidden last) into out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = run_metadata(result, version, fingerprint)
+    write_atomic(curve_table(result), out / "curve.parquet", meta)
+    write_atomic(weights_table(result), out / "weights.parquet", meta)
+    write_atomic(hidden_table(result), out / "hidden.parquet", meta)
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """The run metadata of one run file."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    raw = (schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise RunFileError(f"{path}: no backprop_study metadata; not a run file")
+    return json.loads(raw)
+
+
+def read_run(run_dir: str | Path) -> RunFiles:
+    """Read a run directory back as DataFrames plus the metadata dict."""
+    run = Path(run_dir)
+    frames = []
+    for name in FILES:
+        path = run / name
+        if not path.exists():
+            raise RunFileError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
+        try:
+            frames.append(pq.read_table(path).to_pandas())
+        except (OSError, pa.ArrowException) as exc:
+            raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    return RunFiles(*frames, read_meta(run / FILES[0]))

@@ -1,0 +1,1 @@
+"""Reporting: figures, Hinton diagrams and the HTML study report, drawn from the tables."""

@@ -1,0 +1,755 @@
+"""The self-contained HTML study report: the seed's outline, each section with its figures, its
+table and a finding written from that table; then the claims and the settings used.
+
+One file a reader can open anywhere (figures inlined as data URIs, no external assets), rendered
+from a Jinja2 template in `report/` so its layout can change without touching code.
+
+Sections follow the 2020 report: model, loss, weight decay, k against k-1, the plateau, learning
+rate, batch size, weights; then the hidden codes and the claims. A section whose experiment is
+not in the study is left out; an experiment no section knows gets a section of its own. Findings
+are generated: every number in them is formatted by the same function as the table cell it comes
+from, and their wording is chosen by stated rules (`trend_word`), never written for a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import itertools
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backprop_study.engine.errors import ConfigError
+from backprop_study.study.grid import Experiment, Study, format_number, load_study
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CONFIG_COLUMNS = ["encoding", "lam", "alpha", "batch_size"]
+SYMBOL = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
+TREND_RATIO = 1.25  # medians differing by less than this factor "change little"
+
+
+DISPLAY_PX_PER_SAVED_PX = 95 / 130  # figures are saved at 130 dpi, shown at 95 px per inch
+
+
+def _data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def png_width(png: Path) -> int | None:
+    """Pixel width from a PNG's header (None if the file is not a PNG)."""
+    head = png.read_bytes()[:24]
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big")
+
+
+def _figure_item(name: str, title: str, caption: str, png: Path) -> dict[str, Any]:
+    """A figure for the template; shown at one scale for all, so every figure's text is the same
+    size on screen (wide figures shrink to the page)."""
+    width = png_width(png)
+    return {
+        "name": name,
+        "title": title,
+        "caption": caption,
+        "src": _data_uri(png),
+        "width": round(width * DISPLAY_PX_PER_SAVED_PX) if width else None,
+    }
+
+
+def claims_table(
+    runs: pd.DataFrame,
+    experiments: Mapping[str, Experiment],
+    final_weights: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The seed's claims tested on the runs table (`claims.evaluate_claims`)."""
+    from backprop_study.analysis import claims
+
+    axes = {name: exp.to_grid() for name, exp in experiments.items()}
+    return claims.evaluate_claims(runs, axes, final_weights)
+
+
+def union_final_weights(tables: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
+    """Experiments' last-snapshot weights, each run once (runs two experiments share)."""
+    import pandas as pd
+
+    seen: set[str] = set()
+    parts = []
+    for table in tables:
+        fresh = table[~table["run_id"].isin(seen)]
+        seen.update(fresh["run_id"].unique())
+        parts.append(fresh)
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Wording rules
+
+
+def trend_word(first: float, last: float, ratio: float = TREND_RATIO) -> str:
+    """`grows`, `shrinks` or `changes little` from the first to the last median."""
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return "changes little"
+    lo, hi = sorted((abs(first), abs(last)))
+    if hi <= lo * ratio or hi == 0:
+        return "changes little"
+    return "grows" if last > first else "shrinks"
+
+
+def _value(axis: str, v: Any) -> str:
+    return format_number(float(v)) if axis in ("lam", "alpha") else str(v)
+
+
+def _at(axis: str, v: Any) -> str:
+    return f"{SYMBOL[axis]} = {_value(axis, v)}"
+
+
+def _join(parts: Sequence[str]) -> str:
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The report's data and its sections
+
+
+@dataclass
+class ReportData:
+    """Everything sections are built from."""
+
+    study: Study
+    runs: pd.DataFrame
+    figures: dict[str, Path]
+    claims: pd.DataFrame
+    final_weights: pd.DataFrame | None = None
+    used_figures: set[str] = field(default_factory=set)
+
+    def experiment_runs(self, name: str) -> pd.DataFrame:
+        from backprop_study.analysis.claims import select
+
+        return select(self.runs, self.study.experiments[name].to_grid())
+
+    @property
+    def budget(self) -> int:
+        return int(self.runs["epochs"].max()) if len(self.runs) else self.study.settings.epochs
+
+
+def _figures_of(data: ReportData, section: str) -> list[dict[str, str]]:
+    from backprop_study.reporting import figures as figure_specs
+
+    out = []
+    for spec in figure_specs.applicable(data.study.experiments):
+        if spec.report_section == section and spec.name in data.figures:
+            data.used_figures.add(spec.name)
+            out.append(_figure_item(spec.name, spec.title, spec.caption, data.figures[spec.name]))
+    return out
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, border=0, classes="table", escape=True)
+
+
+def _section(
+    key: str,
+    title: str,
+    intro: str,
+    data: ReportData,
+    table: pd.DataFrame | None = None,
+    note: str = "",
+    finding: str = "",
+    claims: Sequence[str] = (),
+) -> dict[str, Any]:
+    claim_rows = data.claims[data.claims["claim"].isin(list(claims))] if len(claims) else None
+    return {
+        "key": key,
+        "title": title,
+        "intro": intro,
+        "figures": _figures_of(data, key),
+        "table": None if table is None else _html_table(table),
+        "table_note": note,
+        "finding": finding,
+        "claims_table": [],
+        "claims": []
+        if claim_rows is None
+        else [
+            {"claim": r.claim, "statement": r.statement, "verdict": r.verdict}
+            for r in claim_rows.itertuples()
+        ],
+    }
+
+
+def model_section(data: ReportData) -> dict[str, Any]:
+    import pandas as pd
+
+    s = data.study.settings
+    rows = []
+    for enc in sorted({e for exp in data.study.experiments.values() for e in exp.encoding}):
+        n = s.classes if enc == "k" else s.classes - 1
+        weights = 2 * n * s.hidden
+        rows.append(
+            {
+                "encoding": enc,
+                "input = output units": n,
+                "hidden units": s.hidden,
+                "patterns": s.classes,
+                "weights (penalised)": weights,
+                "biases": s.hidden + n,
+                "parameters": weights + s.hidden + n,
+                "runs": int((data.runs["encoding"] == enc).sum()),
+            }
+        )
+    intro = (
+        f"An n → {s.hidden} → n encoder with sigmoid hidden and output units and a bias on both "
+        f"layers learns to reproduce its input. With the k encoding the {s.classes} classes are "
+        f"the one-hot vectors of length {s.classes}; with k-1, class 0 is the all-zeros vector "
+        f"and class i ≥ 1 is the one-hot vector of length {s.classes - 1}. Every weight and bias "
+        f"starts ~ N(0, {format_number(s.init_std)}²), drawn from the run's seed alone, so one "
+        f"seed gives the same initial network for every λ, α and batch size. Each run trains "
+        f"{s.epochs:,} epochs of plain gradient descent."
+    )
+    return _section("model", "The model", intro, data, table=pd.DataFrame(rows))
+
+
+def loss_section(data: ReportData) -> dict[str, Any]:
+    intro = (
+        "J(W, b) = (1/m) Σᵢ ½‖h(xᵢ) − yᵢ‖² + (λ/2) Σ W², the seed's (UFLDL) loss: a data term "
+        "over the m patterns and a weight-decay penalty on the weights (biases not penalised). "
+        "Runs record both terms separately. A pattern is correct when it decodes to its class; "
+        "the task is solved when every output is within 0.4 of its target (the 40-20-40 rule), "
+        "checked every epoch. A run that never solves within its budget is censored: its time "
+        "to solve is only known to exceed the budget, and tables mark such values with ≥."
+    )
+    return _section("loss", "The loss", intro, data)
+
+
+def experiment_finding(
+    outcomes: pd.DataFrame, display: pd.DataFrame, axis: str, budget: int
+) -> str:
+    """Two to four sentences on an experiment's outcome table, numbers as in `display`."""
+    col = SYMBOL.get(axis, axis)
+    levels = outcomes[axis].tolist()
+    solved = display["solved"].tolist()
+    sentences = [
+        f"Seeds that solved within the {budget:,}-epoch budget: "
+        + _join([f"{s} at {_at(axis, v)}" for v, s in zip(levels, solved, strict=True)])
+        + "."
+    ]
+    solve = display["epochs to solve, median [IQR]"].str.split(" \\[").str[0].tolist()
+    observed = ~outcomes["solve_median_censored"].to_numpy(dtype=bool)
+    if observed.any():
+        med = outcomes["solve_median"].where(observed)
+        fast, slow = int(med.idxmin()), int(outcomes["solve_median"].idxmax())
+        if fast != slow:
+            sentences.append(
+                f"The median run solved fastest at {_at(axis, levels[fast])} ({solve[fast]} "
+                f"epochs) and slowest at {_at(axis, levels[slow])} ({solve[slow]})."
+            )
+        else:
+            sentences.append(f"The median run solved in {solve[fast]} epochs.")
+    else:
+        sentences.append(f"At no {col} did the median run solve within the budget.")
+    plateau = display["plateau length (epochs), median [IQR]"].str.split(" \\[").str[0].tolist()
+    if len(levels) > 1:
+        word = trend_word(outcomes["plateau_median"].iloc[0], outcomes["plateau_median"].iloc[-1])
+        sentences.append(
+            f"The median plateau {word} from {plateau[0]} epochs at {_at(axis, levels[0])} to "
+            f"{plateau[-1]} at {_at(axis, levels[-1])}"
+            + (" (≥: never left within the budget)." if "≥" in plateau[-1] else ".")
+        )
+    extra = [c for c in display.columns if c.startswith(("plateau length ×", "updates to solve"))]
+    if extra and len(levels) > 1:
+        values = display[extra[0]].str.split(" \\[").str[0].tolist()
+        key = "plateau_median" if extra[0].startswith("plateau") else "solve_median"
+        scale = outcomes["alpha"] if key == "plateau_median" else 1.0 / outcomes["batch_size"]
+        scaled = (outcomes[key] * scale).to_numpy()
+        word = trend_word(scaled[0], scaled[-1])
+        what = (
+            "the median plateau measured in α·epochs (length × α)"
+            if key == "plateau_median"
+            else "the median number of parameter updates to solve (epochs × m/b)"
+        )
+        raw_key = outcomes[key].to_numpy()
+        link = "Also" if trend_word(raw_key[0], raw_key[-1]) == word else "But"
+        sentences.append(
+            f"{link} {what} {word}: {values[0]} at {_at(axis, levels[0])}, {values[-1]} at "
+            f"{_at(axis, levels[-1])}."
+        )
+    return " ".join(sentences)
+
+
+EXPERIMENT_SECTIONS = {
+    "weight_decay": (
+        "Weight decay λ",
+        "The seed (§6, Figs 4-6): the smaller λ, the faster the "
+        "loss drops and the sooner the plateau is overcome; weight decay works "
+        "against the model on this problem.",
+        ("lambda_plateau", "lambda_slows"),
+    ),
+    "encoding": (
+        "Classes: k against k-1",
+        "The seed (§7, Fig 7): the k-1 encoding passes the "
+        "plateau far sooner than k and ends at a lower loss, perhaps because it has 52 "
+        "instead of 59 parameters.",
+        ("k_minus_1",),
+    ),
+    "learning_rate": (
+        "Learning rate α",
+        "The seed (§9, Fig 9): a larger α shortens or removes "
+        "the plateau; α as high as 5 still finds a solution.",
+        ("alpha_plateau",),
+    ),
+    "batch_size": (
+        "Batch size",
+        "The seed (§10, Fig 10): batch size 1 converges in far fewer epochs than the full batch.",
+        ("batch_one",),
+    ),
+}
+
+
+def experiment_section(data: ReportData, name: str) -> dict[str, Any]:
+    from backprop_study.study.aggregate import OUTCOME_NOTE, outcome_display, outcome_table
+
+    exp = data.study.experiments[name]
+    title, seed_says, claim_ids = EXPERIMENT_SECTIONS.get(name, (name, "", ()))
+    axes = exp.varying_axes() or ["encoding"]
+    runs = data.experiment_runs(name)
+    outcomes = outcome_table(runs, axes) if len(runs) else None
+    intro = (
+        f"{exp.description} {len(exp.runs())} runs: {_join([SYMBOL[a] for a in axes])} × "
+        f"{len(exp.seeds)} seeds. {seed_says}"
+    ).strip()
+    if outcomes is None or outcomes.empty:
+        return _section(name, title, intro, data, finding="No runs of this experiment.")
+    display = outcome_display(outcomes, axes)
+    finding = experiment_finding(outcomes, display, axes[0], data.budget) if len(axes) == 1 else ""
+    return _section(name, title, intro, data, display, OUTCOME_NOTE, finding, claim_ids)
+
+
+def _count(mask: pd.Series) -> str:
+    return str(int(mask.sum()))
+
+
+def mean_target_loss(classes: int) -> float:
+    """Data loss of a k-encoded network that outputs the mean target 1/k for every pattern."""
+    return 0.5 * (classes - 1) / classes
+
+
+def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, Any]:
+    import pandas as pd
+
+    from backprop_study.study.aggregate import format_value
+
+    exp = data.study.experiments[name]
+    runs = data.experiment_runs(name)
+    axes = exp.varying_axes() or ["encoding"]
+    groups = [
+        (dict(zip(axes, k if isinstance(k, tuple) else (k,), strict=True)), g)
+        for k, g in runs.groupby(axes, sort=True)
+    ] + [({a: "all" for a in axes}, runs)]
+    rows = []
+    for config, g in groups:
+
+        def med(col: str, g=g) -> str:
+            return format_value(float(g[col].median()))
+
+        rows.append(
+            {
+                **{SYMBOL[a]: v if v == "all" else _value(a, v) for a, v in config.items()},
+                "runs": len(g),
+                "plateau found / left": f"{int(g['plateau_found'].sum())} / "
+                f"{int(g['plateau_left'].sum())}",
+                "plateau level (objective), median": med("plateau_level"),
+                "in plateau: runs with bias ratio > 1": _count(g["bias_ratio_plateau"] > 1)
+                + f"/{int(g['bias_ratio_plateau'].notna().sum())}",
+                "bias ratio in plateau, median": med("bias_ratio_plateau"),
+                "… hidden layer": med("bias_ratio_plateau_hidden"),
+                "… output layer": med("bias_ratio_plateau_output"),
+                "bias ratio at the end, median": med("bias_ratio_end"),
+            }
+        )
+    table = pd.DataFrame(rows)
+    k = data.study.settings.classes
+    intro = (
+        "The seed (§8, Fig 8): the plateau is a sub-optimal point where the bias weights are much "
+        "larger than the others, and a small learning rate keeps the other weights from moving. "
+        f"A network that outputs the mean target 1/k for every pattern has data loss "
+        f"½(k − 1)/k = {format_value(mean_target_loss(k))} for k = {k}. Bias ratio = mean |bias| "
+        "/ mean |non-bias weight|, at the snapshot nearest the plateau's log-middle."
+    )
+    if runs.empty:
+        return _section("plateau", "The plateau", intro, data, table, finding="No runs.")
+    last = table.iloc[-1]
+    n = len(runs)
+    found = last["plateau found / left"].split(" / ")
+    ratio = float(runs["bias_ratio_plateau"].median())
+    level = float(runs["plateau_level"].median())
+    target = mean_target_loss(k)
+    near = abs(level - target) <= 0.05 * target
+    level_text = (
+        "the loss of outputting the mean target"
+        if near
+        else f"{'above' if level > target else 'below'} the loss of outputting the mean target"
+    )
+    word = "larger" if ratio > 1 else "smaller"
+    finding = (
+        f"Of the {n} runs of the {name} experiment, {found[0]} have a plateau and {found[1]} "
+        f"left it within the budget; its median level is "
+        f"{last['plateau level (objective), median']}, {level_text}. "
+        f"Inside the plateau the biases are {word} than "
+        f"the other weights in {last['in plateau: runs with bias ratio > 1']} runs (median ratio "
+        f"{last['bias ratio in plateau, median']}: hidden layer {last['… hidden layer']}, output "
+        f"layer {last['… output layer']}); at the last snapshot the median ratio is "
+        f"{last['bias ratio at the end, median']}."
+    )
+    note = "The last row pools every run of the experiment."
+    return _section(
+        "plateau", "The plateau", intro, data, table, note, finding, ("bias_dominates",)
+    )
+
+
+def pairwise_distances(final_weights: pd.DataFrame, run_ids: Sequence[str]) -> dict[str, float]:
+    """Per run: aligned relative distance (`weightstats.aligned_distance`) to the nearest other
+    run of `run_ids` at the last snapshot (NaN if it has no other run)."""
+    from backprop_study.analysis import weightstats
+
+    params = {
+        rid: weightstats.params_at(w)
+        for rid, w in final_weights.groupby("run_id")
+        if rid in set(run_ids)
+    }
+    nearest = {rid: math.inf for rid in params}
+    for a, b in itertools.combinations(sorted(params), 2):
+        d = weightstats.aligned_distance(params[a], params[b])
+        nearest[a], nearest[b] = min(nearest[a], d), min(nearest[b], d)
+    return {rid: (d if math.isfinite(d) else math.nan) for rid, d in nearest.items()}
+
+
+def weights_section(data: ReportData, name: str = "weights") -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
+    from backprop_study.analysis.claims import DIFFERENT_DISTANCE
+    from backprop_study.study.aggregate import format_value
+
+    runs = data.experiment_runs(name).sort_values("run_id")
+    fw = data.final_weights
+    distances = pairwise_distances(fw, runs["run_id"].tolist()) if fw is not None else {}
+    rows = []
+    for r in runs.itertuples():
+        w = fw[fw["run_id"] == r.run_id] if fw is not None else None
+
+        def mag(bias: bool, w: pd.DataFrame | None = w) -> str:
+            if w is None or not len(w):
+                return "—"
+            return format_value(float(w[w["is_bias"] == bias]["value"].abs().mean()))
+
+        rows.append(
+            {
+                "run": f"seed {r.seed}" if len(runs.groupby(CONFIG_COLUMNS)) == 1 else r.run_id,
+                "solved at": "never" if pd.isna(r.first_solved) else f"{int(r.first_solved):,}",
+                "final data loss": format_value(r.final_data_loss),
+                "mean |weight|": mag(False),
+                "mean |bias|": mag(True),
+                "codebook": r.code_codebook,
+                "distance to nearest other seed": format_value(distances.get(r.run_id, math.nan)),
+            }
+        )
+    table = pd.DataFrame(rows)
+    intro = (
+        "The seed (§11, Figs 11-13): biases end small and negative, and different random "
+        "initialisations end at completely different weights with no recognisable pattern. "
+        "Distance = relative distance between two runs' final parameters after matching hidden "
+        "units (permutation and sign flip) as well as possible (weightstats.aligned_distance); "
+        f"the claims call two runs different above {format_value(DIFFERENT_DISTANCE)}."
+    )
+    if runs.empty:
+        return _section("weights", "The weights", intro, data, table, finding="No runs.")
+    d = np.array([distances.get(rid, np.nan) for rid in runs["run_id"]], dtype=float)
+    summary = {c: "" for c in table.columns}
+    summary |= {
+        "run": "median",
+        "final data loss": format_value(float(runs["final_data_loss"].median())),
+        "mean |weight|": format_value(
+            float(pd.Series([float(x) for x in table["mean |weight|"] if x != "—"]).median())
+        ),
+        "mean |bias|": format_value(
+            float(pd.Series([float(x) for x in table["mean |bias|"] if x != "—"]).median())
+        ),
+        "distance to nearest other seed": format_value(float(np.nanmedian(d)))
+        if np.isfinite(d).any()
+        else "—",
+    }
+    table = pd.concat([table, pd.DataFrame([summary])], ignore_index=True)
+    med = table.iloc[-1]
+    books = runs["code_canonical"].nunique()
+    finding = (
+        f"The median run ends with data loss {med['final data loss']}, mean |weight| "
+        f"{med['mean |weight|']} and mean |bias| {med['mean |bias|']}."
+    )
+    if np.isfinite(d).any():
+        same = float(np.nanmax(d)) <= DIFFERENT_DISTANCE
+        finding += (
+            f" Each run is a median {med['distance to nearest other seed']} from its nearest "
+            "other seed once hidden units are matched: "
+            + (
+                "the seeds end at one solution up to hidden-unit symmetry"
+                if same
+                else "the seeds end at different solutions"
+            )
+            + f" ({books} distinct hidden codebook{'s' if books != 1 else ''} up to symmetry)."
+        )
+    return _section(
+        "weights",
+        "The weights",
+        intro,
+        data,
+        table,
+        "Last row: medians over the runs.",
+        finding,
+        ("different_solutions",),
+    )
+
+
+def codes_section(data: ReportData) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
+    from backprop_study.analysis import codes
+    from backprop_study.analysis.convergence import as_times
+    from backprop_study.study.aggregate import format_value
+
+    k = data.study.settings.classes
+    runs = data.runs
+    solved = np.isfinite(as_times(runs["first_solved"])) if len(runs) else np.array([], bool)
+    runs = runs.assign(_solved=solved)
+    groups = [(cfg, g) for cfg, g in runs.groupby(CONFIG_COLUMNS, sort=True)]
+    groups.append((("all",) * len(CONFIG_COLUMNS), runs))
+    rows = []
+    for cfg, g in groups:
+        distinct = g["code_all_distinct"].astype(bool)
+        rows.append(
+            {
+                **{
+                    SYMBOL[c]: v if v == "all" else _value(c, v)
+                    for c, v in zip(CONFIG_COLUMNS, cfg, strict=True)
+                },
+                "runs": len(g),
+                f"{k} distinct codes": f"{int(distinct.sum())}/{len(g)}",
+                "… among solved runs": f"{int((distinct & g['_solved']).sum())}/"
+                f"{int(g['_solved'].sum())}",
+                "distinct codes, mean": format_value(float(g["code_distinct"].mean())),
+                "gap, mean": format_value(float(g["code_gap"].mean())),
+                "codebooks up to symmetry": codes.n_codebooks(g["code_canonical"]),
+            }
+        )
+    table = pd.DataFrame(rows)
+    intro = (
+        f"A class's hidden code is its {data.study.settings.hidden} hidden activations at the "
+        "last snapshot, binarised at 0.5; 3 units give 8 binary codes, so a binary solution "
+        "uses each corner of the unit cube once. Gap = mean distance of an activation to the "
+        "nearer of 0 and 1 (0 = binary). Codebooks are compared up to permuting and flipping "
+        "hidden units."
+    )
+    if runs.empty:
+        return _section("codes", "Hidden codes", intro, data, table, finding="No runs.")
+    last = table.iloc[-1]
+    among = last["… among solved runs"]
+    n_distinct, n_solved = (int(x) for x in among.split("/"))
+    by_gap = table.iloc[:-1].assign(_gap=runs.groupby(CONFIG_COLUMNS)["code_gap"].mean().values)
+    binary, graded = by_gap.loc[by_gap["_gap"].idxmin()], by_gap.loc[by_gap["_gap"].idxmax()]
+
+    def label(row: pd.Series) -> str:
+        varying = [c for c in CONFIG_COLUMNS if table.iloc[:-1][SYMBOL[c]].nunique() > 1]
+        return ", ".join(f"{SYMBOL[c]} = {row[SYMBOL[c]]}" for c in varying) or "the study"
+
+    if n_solved == 0:
+        verdict = "No run solved, so no solved network's code can be read."
+    elif n_distinct == n_solved:
+        verdict = f"Every solved run ({among}) gives each class its own binary code."
+    else:
+        verdict = (
+            f"Only {among} solved runs give all {k} classes distinct binary codes: a network "
+            "can solve the task with two classes sharing a code, the outputs reading the graded "
+            "activations."
+        )
+    finding = (
+        f"{verdict} Over all {last['runs']} runs {last[f'{k} distinct codes']} have {k} "
+        f"distinct codes. Codes are most binary at {label(binary)} (gap {binary['gap, mean']}) "
+        f"and least at {label(graded)} (gap {graded['gap, mean']}), where "
+        f"{graded[f'{k} distinct codes']} runs have distinct codes."
+    )
+    return _section(
+        "codes",
+        "Hidden codes",
+        intro,
+        data,
+        table,
+        "Last row: every run of the study.",
+        finding,
+    )
+
+
+def evidence_items(evidence: str) -> list[str]:
+    """A claim's evidence split at its top-level "; " (not inside parentheses), one per item."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(evidence):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and evidence.startswith("; ", i):
+            items.append(evidence[start:i])
+            start = i + 2
+    items.append(evidence[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def claims_section(data: ReportData) -> dict[str, Any]:
+    counts = data.claims["verdict"].value_counts()
+    finding = (
+        f"Of {len(data.claims)} claims: "
+        + ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+        + "."
+    )
+    section = _section(
+        "claims",
+        "The report's claims, tested",
+        "Each statement of the 2020 report, judged on the runs table by the decision rule shown "
+        "(paired by seed, censored runs counted, two-sided sign test).",
+        data,
+        finding=finding,
+    )
+    section["claims_table"] = [
+        {
+            **{k: getattr(r, k) for k in ("claim", "statement", "verdict", "rule")},
+            "evidence": evidence_items(str(r.evidence)),
+        }
+        for r in data.claims.itertuples()
+    ]
+    return section
+
+
+# (section key, builder, experiments it needs)
+SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...]]] = [
+    ("model", model_section, ()),
+    ("loss", loss_section, ()),
+    ("weight_decay", lambda d: experiment_section(d, "weight_decay"), ("weight_decay",)),
+    ("encoding", lambda d: experiment_section(d, "encoding"), ("encoding",)),
+    ("plateau", plateau_section, ("weight_decay",)),
+    ("learning_rate", lambda d: experiment_section(d, "learning_rate"), ("learning_rate",)),
+    ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
+    ("weights", weights_section, ("weights",)),
+    ("codes", codes_section, ()),
+]
+
+
+def build_sections(data: ReportData) -> list[dict[str, Any]]:
+    """The report's sections in the seed's order, then other experiments, then the claims."""
+    sections = [
+        build(data)
+        for key, build, needs in SECTIONS
+        if all(n in data.study.experiments for n in needs)
+    ]
+    known = {key for key, _, _ in SECTIONS}
+    for name in data.study.experiments:
+        if name not in known:
+            sections.append(experiment_section(data, name))
+    leftovers = [f for f in data.figures if f not in data.used_figures]
+    if leftovers:
+        from backprop_study.reporting import figures as figure_specs
+
+        extra = _section("other_figures", "Other figures", "", data)
+        extra["figures"] = []
+        for name in leftovers:
+            try:
+                spec = figure_specs.by_name(name)
+                title, caption = spec.title, spec.caption
+            except ConfigError:
+                title, caption = name, ""
+            extra["figures"].append(_figure_item(name, title, caption, data.figures[name]))
+        sections.append(extra)
+    sections.append(claims_section(data))
+    return sections
+
+
+def build_context(
+    study_config: Mapping[str, Any],
+    runs: pd.DataFrame,
+    figures: Mapping[str, Path],
+    final_weights: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Everything the template shows, as plain values (HTML tables already rendered)."""
+    import yaml
+
+    study = load_study(study_config)
+    data = ReportData(
+        study=study,
+        runs=runs,
+        figures=dict(figures),
+        claims=claims_table(runs, study.experiments, final_weights),
+        final_weights=final_weights,
+    )
+    settings = {k: v for k, v in study_config.items() if k != "experiments"}
+    return {
+        "title": "Backpropagation on the 8-3-8 encoder: study report",
+        "n_runs": len(runs),
+        "n_seeds": len(set(runs["seed"])) if len(runs) else 0,
+        "epochs": data.budget,
+        "n_diverged": int(runs["diverged"].sum()) if len(runs) else 0,
+        "train_minutes": float(runs["wall_time_s"].sum()) / 60 if len(runs) else 0.0,
+        "sections": build_sections(data),
+        "settings_yaml": yaml.safe_dump(
+            settings, sort_keys=False, allow_unicode=True, default_flow_style=None
+        ),
+        "experiments_yaml": yaml.safe_dump(
+            {"experiments": study_config["experiments"]},
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=None,
+        ),
+    }
+
+
+def render_report(template: Path, context: Mapping[str, Any]) -> str:
+    """Render the Jinja2 template (autoescaped; pre-rendered tables are marked safe)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template.parent)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template(template.name).render(**context)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--study", required=True, help="the study config as JSON")
+    parser.add_argument("--template", required=True, help="Jinja2 HTML template")
+    parser.add_argument("--runs-table", required=True, help="the study's runs table (Parquet)")
+    parser.add_argument("--final-weights", nargs="*", default=[], help="experiments' weights")
+    parser.add_argument("--figure", nargs="*", default=[], help="figure PNGs (name = file stem)")
+    parser.add_argument("--out", required=True, help="HTML file to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from backprop_study.study.aggregate import write_atomic
+
+    try:
+        study_config = json.loads(args.study)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--study: not valid JSON ({exc})") from None
+    figures = {Path(p).stem: Path(p) for p in args.figure}
+    final_weights = union_final_weights([pd.read_parquet(p) for p in args.final_weights])
+    runs = pd.read_parquet(args.runs_table)
+    context = build_context(study_config, runs, figures, final_weights)
+    html = render_report(Path(args.template), context)
+    write_atomic(args.out, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    print(f"wrote {args.out} ({len(html) / 1e6:.1f} MB)")
+    return 0

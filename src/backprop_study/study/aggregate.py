@@ -1,0 +1,420 @@
+"""From runs to tables: the runs table, per-configuration comparisons and curve quantiles.
+
+One experiment's aggregation reads each of its runs once and derives everything later steps
+need, so that plotting never has to load every run: its rows of the runs table (engine metadata
+plus `summary.summarise_run`), a comparison of its configurations across seeds (median and IQR of
+the final loss and of the epochs to solve, success rate), the quartiles across seeds of each
+configuration's curve on the shared logged-epoch grid, and every run's last weight snapshot (for
+the claims). The study's runs table is the union of the experiments' tables (a run that two
+experiments share appears once). Aggregating per experiment means adding a value to one
+experiment re-aggregates that experiment only.
+
+Sub-commands: `backprop-study aggregate experiment ...` and `backprop-study aggregate runs-table`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from backprop_study.engine.errors import RunFileError
+from backprop_study.study.grid import Experiment, Run, format_number, run_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CONFIG_COLUMNS = ["encoding", "lam", "alpha", "batch_size"]
+"""A configuration: a run without its seed."""
+
+CURVE_METRICS = ["data_loss", "objective", "correct"]
+QUANTILES = {"q25": 0.25, "median": 0.5, "q75": 0.75}
+
+
+def run_row(run: Run, files: Any) -> dict[str, Any]:
+    """One row of the runs table: the run's parameters, engine metadata and its summary.
+
+    `files` is a `runfiles.RunFiles` (curve, weights, hidden, meta). Raises RunFileError when the
+    files' metadata describe another run than the directory's name.
+    """
+    from backprop_study.analysis import summary  # the per-run analyses (plateau, codes, weights)
+
+    meta = files.meta
+    cfg = meta["config"]
+    expected = {"encoding": run.encoding, "lam": run.lam, "alpha": run.alpha,
+                "batch_size": run.batch_size, "seed": run.seed}  # fmt: skip
+    for key, value in expected.items():
+        if cfg.get(key) != value:
+            raise RunFileError(
+                f"{run.run_id}: its files hold a run with {key}={cfg.get(key)!r}, not {value!r}"
+            )
+    last = files.curve.iloc[-1] if len(files.curve) else None
+    row: dict[str, Any] = {
+        "run_id": run.run_id,
+        **expected,
+        "epochs": int(cfg["epochs"]),
+        "epochs_run": int(meta["epochs_run"]),
+        "diverged": bool(meta["diverged"]),
+        "final_data_loss": float(last["data_loss"]) if last is not None else float("nan"),
+        "final_objective": float(last["objective"]) if last is not None else float("nan"),
+        "final_correct": int(last["correct"]) if last is not None else 0,
+        "n_patterns": int(cfg["classes"]),
+        "first_all_correct": meta["first_all_correct"],
+        "first_solved": meta["first_solved"],
+        "wall_time_s": float(meta["wall_time_s"]),
+    }
+    extra = summary.summarise_run(files)
+    clash = sorted(set(extra) & set(row))
+    if clash:
+        raise RunFileError(f"summary.summarise_run returned engine columns {clash}")
+    row.update(extra)
+    return row
+
+
+def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    for col in ("first_all_correct", "first_solved"):
+        df[col] = df[col].astype("Int64")
+    df["encoding"] = df["encoding"].astype("string")
+    df["run_id"] = df["run_id"].astype("string")
+    return df.sort_values("run_id", ignore_index=True)
+
+
+class ExperimentTables(NamedTuple):
+    runs: pd.DataFrame  # one row per run (runs table columns)
+    quantiles: pd.DataFrame  # curve quartiles per configuration and logged epoch
+    final_weights: pd.DataFrame  # last weight snapshot of every run, with run_id (claims' input)
+
+
+def read_experiment(
+    experiment: Experiment, runs_root: str | Path, read_run: Callable[[str], Any] | None = None
+) -> ExperimentTables:
+    """Read every run of `experiment` once and derive all of its tables."""
+    import pandas as pd
+
+    from backprop_study.analysis.weightstats import final_weights
+
+    if read_run is None:
+        from backprop_study.engine.runfiles import read_run
+    rows, curves, finals = [], [], []
+    for run in experiment.runs():
+        files = read_run(run_dir(runs_root, run))
+        rows.append(run_row(run, files))
+        finals.append(final_weights(files.weights, run.run_id))
+        curve = files.curve[["epoch", *CURVE_METRICS]].copy()
+        for col in CONFIG_COLUMNS:
+            curve[col] = getattr(run, col)
+        curve["seed"] = run.seed
+        curves.append(curve)
+    return ExperimentTables(
+        runs=_typed_runs_table(rows),
+        quantiles=curve_quantiles(pd.concat(curves, ignore_index=True)),
+        final_weights=pd.concat(finals, ignore_index=True),
+    )
+
+
+def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
+    """Quartiles across seeds of each configuration's curve, at each logged epoch.
+
+    Input: long curves with CONFIG_COLUMNS, seed, epoch and CURVE_METRICS. Runs that diverged
+    stop early; later epochs use the seeds that are left (`n_runs` says how many).
+    """
+    import pandas as pd
+
+    keys = [*CONFIG_COLUMNS, "epoch"]
+    grouped = curves.groupby(keys, sort=True)[CURVE_METRICS]
+    parts = [grouped.size().rename("n_runs")]
+    for label, q in QUANTILES.items():
+        part = grouped.quantile(q)
+        part.columns = [f"{m}_{label}" for m in part.columns]
+        parts.append(part)
+    out = pd.concat(parts, axis=1).reset_index()
+    ordered = [*keys, "n_runs"] + [f"{m}_{label}" for m in CURVE_METRICS for label in QUANTILES]
+    return out[ordered]
+
+
+def _censored_quantile(values: Any, q: float) -> float:
+    """Quantile where NA means "not within the epochs run" (+inf); NaN if the quantile is."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0:
+        return float("nan")
+    arr = np.where(np.isnan(arr), np.inf, arr)
+    with np.errstate(invalid="ignore"):  # inf - inf between two "never"s: NaN is the answer
+        x = float(np.quantile(arr, q, method="linear"))
+    return x if np.isfinite(x) else float("nan")
+
+
+def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration across seeds: final loss and epochs to solve (median, IQR), success rate.
+
+    Diverged runs count as failures and are left out of the final-loss statistics. The epochs to
+    solve (first epoch solved by the 40-20-40 rule) treat never as later than any epoch, so a
+    median is NaN when half the seeds never solved.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for config, group in runs.groupby(CONFIG_COLUMNS, sort=True):
+        ok = group[~group["diverged"].astype(bool)]
+        solved_at = group["first_solved"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        solved_at = np.where(group["diverged"].astype(bool), np.nan, solved_at)
+        row = dict(zip(CONFIG_COLUMNS, config, strict=True))
+        row |= {
+            "n_runs": len(group),
+            "n_diverged": int(group["diverged"].sum()),
+            "n_solved": int(np.isfinite(solved_at).sum()),
+            "success_rate": float(np.isfinite(solved_at).mean()),
+        }
+        for label, q in QUANTILES.items():
+            losses = ok["final_data_loss"]
+            row[f"final_data_loss_{label}"] = float(losses.quantile(q)) if len(ok) else np.nan
+        row["final_objective_median"] = float(ok["final_objective"].median()) if len(ok) else np.nan
+        for label, q in QUANTILES.items():
+            row[f"epochs_to_solve_{label}"] = _censored_quantile(solved_at, q)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Per configuration: epochs to solve and plateau length across seeds, censored runs counted.
+
+    The same per-run measures as the claims (`claims.solve_time`, `claims.plateau_length`): a run
+    that never solved (or diverged) counts at its budget, a plateau never left at its observed
+    length, both flagged censored (the true value is at least the number); a run without a
+    plateau has length 0. Quartiles follow `convergence.censored_summary`: a quartile that
+    depends on a censored run is flagged (`*_censored`). Also: plateaus found and left, the
+    median final data loss (diverged runs left out) and the median bias ratio in the plateau.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from backprop_study.analysis.claims import plateau_length, solve_time
+    from backprop_study.analysis.convergence import censored_summary
+
+    by = by or CONFIG_COLUMNS
+    rows = []
+    for config, group in runs.groupby(by, sort=True):
+        config = config if isinstance(config, tuple) else (config,)
+        row: dict[str, Any] = dict(zip(by, config, strict=True))
+        diverged = group["diverged"].to_numpy(dtype=bool)
+        ok = group[~diverged]
+        row |= {
+            "n_runs": len(group),
+            "n_diverged": int(diverged.sum()),
+            "n_patterns": int(group["n_patterns"].max()),
+        }
+        for name, metric in (("solve", solve_time), ("plateau", plateau_length)):
+            values, censored = metric(group)
+            s = censored_summary(np.where(censored, np.nan, values), values)
+            if name == "solve":
+                row |= {"n_solved": s.n_events, "success_rate": s.success_rate}
+            for q in ("q1", "median", "q3"):
+                row[f"{name}_{q}"] = getattr(s, q)
+                row[f"{name}_{q}_censored"] = getattr(s, f"{q}_censored")
+        row |= {
+            "n_plateau": int(group["plateau_found"].sum()),
+            "n_plateau_left": int(group["plateau_left"].sum()),
+            "final_data_loss_median": float(ok["final_data_loss"].median()) if len(ok) else np.nan,
+            "bias_ratio_plateau_median": float(group["bias_ratio_plateau"].median()),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_epochs(value: float, censored: bool = False) -> str:
+    """An epoch count for people: `20,771`; `≥ 400,000` when censored (at least that many)."""
+    if value != value:
+        return "—"
+    text = f"{value:,.0f}"
+    return f"≥ {text}" if censored else text
+
+
+def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """`outcome_table` for people: canonical parameters, epochs with censoring marked (≥).
+
+    Comparing learning rates adds the plateau length in α·epochs (gradient-flow time);
+    comparing batch sizes adds the parameter updates to solve (epochs × m / b).
+    """
+    import pandas as pd
+
+    by = by or CONFIG_COLUMNS
+
+    def quantiles(prefix: str, scale: Any = 1.0) -> list[str]:
+        scale = pd.Series(scale, index=outcomes.index) if not hasattr(scale, "index") else scale
+        out = []
+        for (_, r), k in zip(outcomes.iterrows(), scale, strict=True):
+            m, a, b = (
+                format_epochs(r[f"{prefix}_{q}"] * k, r[f"{prefix}_{q}_censored"])
+                for q in ("median", "q1", "q3")
+            )
+            out.append(f"{m} [{a}, {b}]")
+        return out
+
+    columns: dict[str, Any] = {AXIS_NAMES.get(c, c): outcomes[c].map(_fmt_param(c)) for c in by}
+    columns["solved"] = [
+        f"{s}/{n}" for s, n in zip(outcomes["n_solved"], outcomes["n_runs"], strict=True)
+    ]
+    columns["epochs to solve, median [IQR]"] = quantiles("solve")
+    if "batch_size" in by and "n_patterns" in outcomes:
+        updates = outcomes["n_patterns"] // outcomes["batch_size"]
+        columns["updates to solve, median [IQR]"] = quantiles("solve", updates)
+    columns["plateau found / left"] = [
+        f"{f} / {v}" for f, v in zip(outcomes["n_plateau"], outcomes["n_plateau_left"], strict=True)
+    ]
+    columns["plateau length (epochs), median [IQR]"] = quantiles("plateau")
+    if "alpha" in by:
+        columns["plateau length × α, median [IQR]"] = quantiles("plateau", outcomes["alpha"])
+    columns["final data loss, median"] = outcomes["final_data_loss_median"].map(format_value)
+    columns["diverged"] = outcomes["n_diverged"].astype(int)
+    return pd.DataFrame(columns)
+
+
+OUTCOME_NOTE = (
+    "Epochs to solve: first epoch at which every output is within the 40-20-40 rule. Plateau "
+    "length: epochs between the plateau's start and end (plateau.find_plateau); 0 when none was "
+    "found. ≥ marks a censored value: runs that never solved count at the budget, plateaus never "
+    "left at their observed length, so the true value is at least the number shown."
+)
+AXIS_NAMES = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
+
+
+def format_value(x: float) -> str:
+    """A measured value for people: three significant digits, `—` for none."""
+    return "—" if x != x else f"{x:.3g}"
+
+
+_fmt_float = format_value
+
+
+def _fmt_epoch(x: float) -> str:
+    return "never" if x != x else f"{x:.0f}"
+
+
+def comparison_display(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison for people: parameters canonical, numbers rounded, NaN spelled out."""
+    import pandas as pd
+
+    def triples(prefix: str, fmt: Callable[[float], str]) -> list[str]:
+        cols = [f"{prefix}_median", f"{prefix}_q25", f"{prefix}_q75"]
+        return [
+            f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in comparison[cols].itertuples(index=False)
+        ]
+
+    return pd.DataFrame(
+        {
+            **{col: comparison[col].map(_fmt_param(col)) for col in CONFIG_COLUMNS},
+            "final loss, median [IQR]": triples("final_data_loss", _fmt_float),
+            "epochs to solve, median [IQR]": triples("epochs_to_solve", _fmt_epoch),
+            "solved": [
+                f"{s}/{n}"
+                for s, n in zip(comparison["n_solved"], comparison["n_runs"], strict=True)
+            ],
+            "diverged": comparison["n_diverged"].astype(int),
+        }
+    )
+
+
+COMPARISON_NOTE = (
+    "Final loss: data loss at the last epoch (diverged runs left out). Epochs to solve: first "
+    "epoch at which every output is within the 40-20-40 rule; `never` when half the seeds (a "
+    "quarter, for the quartiles) never got there."
+)
+
+
+def comparison_markdown(comparison: pd.DataFrame, experiment: Experiment) -> str:
+    """The comparison as a Markdown document: title, description, table, how to read it."""
+    title = f"# {experiment.name}\n\n"
+    if experiment.description:
+        title += experiment.description + "\n\n"
+    table = comparison_display(comparison).to_markdown(index=False, disable_numparse=True)
+    return f"{title}{table}\n\n{COMPARISON_NOTE}\n"
+
+
+def _fmt_param(col: str) -> Callable[[Any], str]:
+    return (lambda v: format_number(float(v))) if col in ("lam", "alpha") else str
+
+
+def union_runs_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The study's runs table: every unique run once, sorted by run_id."""
+    import pandas as pd
+
+    df = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    df = df.drop_duplicates(subset="run_id", keep="first")
+    return df.sort_values("run_id", ignore_index=True)
+
+
+def write_atomic(path: str | Path, write: Callable[[str], None]) -> None:
+    """Write via `write(tmp_path)` to a temporary file in the same directory, then rename, so a
+    killed job never leaves a file that looks complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(str(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def _write_text(text: str, path: str | Path) -> None:
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    exp = sub.add_parser("experiment", help="one experiment's runs, comparison and quantiles")
+    exp.add_argument("--grid", required=True, help="the experiment as JSON (study.Experiment)")
+    exp.add_argument("--runs-root", required=True, help="directory holding the run directories")
+    exp.add_argument("--runs-out", required=True, help="Parquet: the experiment's runs table")
+    exp.add_argument("--comparison-out", required=True, help="Parquet: comparison table")
+    exp.add_argument("--markdown-out", required=True, help="Markdown: comparison table")
+    exp.add_argument("--quantiles-out", required=True, help="Parquet: curve quantiles")
+    exp.add_argument("--final-weights-out", required=True, help="Parquet: last weight snapshots")
+    union = sub.add_parser("runs-table", help="union of experiments' runs tables")
+    union.add_argument("tables", nargs="+", help="experiments' runs.parquet files")
+    union.add_argument("--out", required=True, help="Parquet: the study's runs table")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    if args.what == "experiment":
+        experiment = Experiment.from_grid(args.grid)
+        tables = read_experiment(experiment, args.runs_root)
+        comparison = comparison_table(tables.runs)
+        _write_parquet(tables.runs, args.runs_out)
+        _write_parquet(comparison, args.comparison_out)
+        _write_text(comparison_markdown(comparison, experiment), args.markdown_out)
+        _write_parquet(tables.quantiles, args.quantiles_out)
+        _write_parquet(tables.final_weights, args.final_weights_out)
+        print(f"{experiment.name}: {len(tables.runs)} runs, {len(comparison)} configurations")
+        return 0
+    tables = []
+    for path in args.tables:
+        try:
+            tables.append(pd.read_parquet(path))
+        except (OSError, ValueError) as exc:
+            raise RunFileError(f"{path}: cannot read runs table ({exc})") from None
+    table = union_runs_tables(tables)
+    _write_parquet(table, args.out)
+    print(f"runs table: {len(table)} runs")
+    return 0

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from backprop_study.engine import network
+from backprop_study.engine.encodings import patterns
+from backprop_study.engine.training import random_streams
+
+
+def _loss(p: network.Params, X: np.ndarray, lam: float) -> float:
+    """The objective of these patterns as the gradient is defined: mean loss + penalty."""
+    _, a2 = network.forward(p, X)
+    data = 0.5 * np.sum((a2 - X) ** 2) / X.shape[0]
+    return data + 0.5 * lam * (np.sum(p.W1**2) + np.sum(p.W2**2))
+
+
+@pytest.mark.parametrize("encoding", ["k", "k-1"])
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+@pytest.mark.parametrize("batch", [1, 2, 4, 8])
+def test_gradient_matches_central_differences(encoding: str, lam: float, batch: int) -> None:
+    X = patterns(encoding, 8)
+    init, _ = random_streams(7)
+    # larger weights than the default init so every term of the gradient matters
+    p = network.init_params(X.shape[1], 3, 1.0, init)
+    Xb = X[np.arange(batch) * (8 // batch)]  # a batch of `batch` distinct patterns
+    g = network.gradients(p, Xb, Xb, lam)
+    eps = 1e-6
+    for which, (param, grad) in enumerate(zip(p, g, strict=True)):
+        numeric = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            old = param[idx]
+            param[idx] = old + eps
+            up = _loss(p, Xb, lam)
+            param[idx] = old - eps
+            down = _loss(p, Xb, lam)
+            param[idx] = old
+            numeric[idx] = (up - down) / (2 * eps)
+        rel = np.linalg.norm(grad - numeric) / max(
+            np.linalg.norm(grad) + np.linalg.norm(numeric), 1e-300
+        )
+        assert rel < 1e-7, (network.Params._fields[which], rel)
+
+
+def test_biases_are_not_penalised() -> None:
+    X = patterns("k", 8)
+    init, _ = random_streams(1)
+    p = network.init_params(8, 3, 0.5, init)
+    g0 = network.gradients(p, X, X, 0.0)
+    g1 = network.gradients(p, X, X, 0.3)
+    np.testing.assert_array_equal(g0.b1, g1.b1)
+    np.testing.assert_array_equal(g0.b2, g1.b2)
+    np.testing.assert_allclose(g1.W1 - g0.W1, 0.3 * p.W1, rtol=1e-12)
+
+
+def test_evaluate_splits_data_loss_and_penalty() -> None:
+    X = patterns("k", 8)
+    zero = network.Params(np.zeros((3, 8)), np.zeros(3), np.zeros((8, 3)), np.zeros(8))
+    m = network.evaluate(zero, X, X, 0.5, k_minus_1=False)
+    # every output is sigmoid(0) = 0.5: each pattern has one 0.5 error and seven 0.5 errors
+    assert m.data_loss == pytest.approx(0.5 * 8 * 0.25)
+    assert m.penalty == 0.0
+    assert m.max_error == 0.5
+    ones = network.Params(np.ones((3, 8)), np.zeros(3), np.ones((8, 3)), np.zeros(8))
+    m1 = network.evaluate(ones, X, X, 0.5, k_minus_1=False)
+    assert m1.penalty == pytest.approx(0.25 * 48)
+    assert m1.objective == pytest.approx(m1.data_loss + m1.penalty)
+
+
+def test_init_draws_in_documented_order() -> None:
+    rng = np.random.default_rng(3)
+    p = network.init_params(8, 3, 0.1, rng)
+    flat = np.random.default_rng(3).standard_normal(59) * 0.1
+    np.testing.assert_array_equal(np.concatenate([a.ravel() for a in p]), flat)

@@ -1,0 +1,211 @@
+"""figures.py: the registry, and every figure drawn from a tiny real study's tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tiny_study import tiny_study, train_runs
+
+from backprop_study.cli import main
+from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.runfiles import read_run
+from backprop_study.reporting import figures
+from backprop_study.study import aggregate
+from backprop_study.study.grid import run_dir
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def study_tables(tmp_path_factory) -> tuple[Path, Path]:
+    """(runs root, tables root) of the tiny study, aggregated per experiment like the workflow."""
+    root = tmp_path_factory.mktemp("study")
+    study = tiny_study()
+    train_runs(study, root / "runs")
+    for name, exp in study.experiments.items():
+        tables = aggregate.read_experiment(exp, root / "runs")
+        (root / "tables" / name).mkdir(parents=True)
+        tables.runs.to_parquet(root / "tables" / name / "runs.parquet")
+        tables.quantiles.to_parquet(root / "tables" / name / "curve_quantiles.parquet")
+    return root / "runs", root / "tables"
+
+
+def test_registry_names_are_unique_and_experiments_are_the_studys():
+    names = [f.name for f in figures.FIGURES]
+    assert len(names) == len(set(names))
+    assert {f.experiment for f in figures.FIGURES} == set(tiny_study().experiments)
+    assert figures.by_name("loss_by_lambda").experiment == "weight_decay"
+    with pytest.raises(ConfigError, match="allowed: "):
+        figures.by_name("no_such_figure")
+
+
+def test_only_figures_of_configured_experiments_apply():
+    experiments = dict(tiny_study().experiments)
+    del experiments["weights"]
+    applicable = {f.name for f in figures.applicable(experiments)}
+    assert "late_weights" not in applicable and "loss_by_lambda" in applicable
+
+
+def test_weight_figures_ask_for_few_runs():
+    study = tiny_study()
+    late = figures.by_name("late_weights").select_runs(study.experiments["weights"])
+    assert [r.seed for r in late] == [0, 1, 2]
+    assert len({r.configuration for r in late}) == 1
+    assert figures.by_name("loss_by_alpha").select_runs(study.experiments["learning_rate"]) == []
+    codes = figures.by_name("hidden_codes").select_runs(study.experiments["learning_rate"])
+    assert [r.seed for r in codes] == [0, 1, 2]
+    assert {r.alpha for r in codes} == {max(study.experiments["learning_rate"].alpha)}
+
+
+@pytest.mark.parametrize("spec", figures.FIGURES, ids=lambda f: f.name)
+def test_every_figure_renders_from_the_tables(spec, study_tables, tmp_path):
+    runs_root, tables = study_tables
+    exp = tiny_study().experiments[spec.experiment]
+    data = figures.FigureData(
+        experiment=exp,
+        quantiles=pd.read_parquet(tables / exp.name / "curve_quantiles.parquet"),
+        runs=pd.read_parquet(tables / exp.name / "runs.parquet"),
+        run_files={r.run_id: read_run(run_dir(runs_root, r)) for r in spec.select_runs(exp)},
+    )
+    fig = figures.draw(spec, data)
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>" or not ax.axison:  # colour bar, Hinton size key
+            continue
+        assert ax.get_xlabel() and ax.get_ylabel(), f"{spec.name}: unlabelled axis"
+    out = tmp_path / f"{spec.name}.png"
+    figures.render(spec, data, out)
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+
+
+def test_curve_figures_have_one_legend_entry_per_configuration(study_tables):
+    _, tables = study_tables
+    exp = tiny_study().experiments["learning_rate"]
+    data = figures.FigureData(
+        exp,
+        pd.read_parquet(tables / exp.name / "curve_quantiles.parquet"),
+        pd.read_parquet(tables / exp.name / "runs.parquet"),
+    )
+    fig = figures.by_name("loss_by_alpha").draw(data)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["α = 0.5", "α = 2"]
+
+
+def test_weight_matrices_put_the_bias_last(study_tables):
+    runs_root, _ = study_tables
+    files = read_run(run_dir(runs_root, "enc~k/lam~0.1/alpha~0.5/batch~8/seed~0"))
+    m = figures.weight_matrices(files.weights, 250)
+    assert m["hidden"].shape == (3, 9) and m["output"].shape == (8, 4)
+    assert list(m["hidden"].columns)[-1] == -1
+    with pytest.raises(ConfigError, match="no weight snapshot"):
+        figures.weight_matrices(files.weights, 12345)
+
+
+def test_plateau_epoch_is_the_log_middle_of_the_plateau():
+    runs = pd.DataFrame(
+        {"run_id": ["a", "b"], "plateau_found": [True, False],
+         "plateau_start": [100.0, float("nan")], "plateau_end": [10000.0, float("nan")]}
+    )  # fmt: skip
+    assert figures.plateau_epoch(runs, "a") == 1000
+    assert figures.plateau_epoch(runs, "b") is None
+
+
+def test_cli_draws_a_figure(study_tables, tmp_path):
+    runs_root, tables = study_tables
+    exp = tiny_study().experiments["weights"]
+    out = tmp_path / "late.png"
+    args = [
+        "figure", "late_weights", "--grid", exp.grid_json(),
+        "--quantiles", str(tables / "weights" / "curve_quantiles.parquet"),
+        "--runs-table", str(tables / "weights" / "runs.parquet"), "--out", str(out),
+    ]  # fmt: skip
+    for run in figures.by_name("late_weights").select_runs(exp):
+        args += ["--run", run_dir(runs_root, run)]
+    assert main(args) == 0
+    assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+def _data(tables: Path, name: str, runs_root: Path | None = None, spec=None) -> figures.FigureData:
+    exp = tiny_study().experiments[name]
+    run_files = {}
+    if spec is not None:
+        run_files = {r.run_id: read_run(run_dir(runs_root, r)) for r in spec.select_runs(exp)}
+    return figures.FigureData(
+        exp,
+        pd.read_parquet(tables / name / "curve_quantiles.parquet"),
+        pd.read_parquet(tables / name / "runs.parquet"),
+        run_files,
+    )
+
+
+def _markers(ax, marker: str) -> list:
+    return [line for line in ax.get_lines() if line.get_marker() == marker]
+
+
+def test_outcome_figure_draws_every_seed_and_censored_runs_hollow(study_tables):
+    _, tables = study_tables
+    data = _data(tables, "learning_rate")
+    fig = figures.draw(figures.by_name("outcomes_by_alpha"), data)
+    ax_plateau, ax_solve, ax_rate = fig.axes[:3]
+    runs = data.runs
+    never = int(runs["first_solved"].isna().sum())
+    seeds = _markers(ax_solve, "o")
+    assert len(seeds) == len(runs)
+    hollow = [line for line in seeds if line.get_markerfacecolor() == "white"]
+    assert len(hollow) == never
+    # Censored runs sit at the budget; the budget is drawn and labelled.
+    assert all(line.get_ydata()[0] == runs["epochs"].max() for line in hollow)
+    assert any("budget" in t.get_text() for t in ax_solve.get_legend().get_texts())
+    # Log axes for epochs and α; one median marker per learning rate.
+    assert ax_solve.get_yscale() == "log" and ax_solve.get_xscale() == "log"
+    assert len(_markers(ax_solve, "D")) == runs["alpha"].nunique()
+    assert len(_markers(ax_plateau, "o")) + len(_markers(ax_plateau, "x")) >= len(runs)
+    labels = [t.get_text() for t in ax_rate.texts]
+    solved = runs.groupby("alpha")["first_solved"].count().tolist()
+    n_seeds = runs.groupby("alpha").size().tolist()
+    assert labels == [f"{s}/{n}" for s, n in zip(solved, n_seeds, strict=True)]
+
+
+def test_lambda_with_zero_is_categorical_and_alpha_is_log():
+    lam = figures._positions([0.0, 0.001, 0.1], "lam")
+    assert lam.scale == "category" and lam.x == {0.0: 0.0, 0.001: 1.0, 0.1: 2.0}
+    assert figures._positions([0.01, 0.5, 5.0], "alpha").scale == "log"
+    assert figures._positions([1, 2, 4, 8], "batch_size").scale == "log2"
+    assert figures._positions(["k", "k-1"], "encoding").scale == "category"
+
+
+def test_hinton_weights_share_one_scale_and_mark_the_bias(study_tables):
+    runs_root, tables = study_tables
+    spec = figures.by_name("late_weights")
+    data = _data(tables, "weights", runs_root, spec)
+    fig = figures.draw(spec, data)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 2 * len(data.run_files)  # both layers of each seed
+    for ax in panels:
+        assert ax.get_xticklabels()[-1].get_text() == "b"
+        assert any(p.get_zorder() == 0 for p in ax.patches)  # the shaded bias column
+    assert "one scale" in fig._suptitle.get_text()
+
+
+def test_hidden_codes_print_each_class_code(study_tables):
+    runs_root, tables = study_tables
+    spec = figures.by_name("hidden_codes")
+    data = _data(tables, "learning_rate", runs_root, spec)
+    fig = figures.draw(spec, data)
+    runs = data.runs.set_index("run_id")
+    for ax, run_id in zip(fig.axes, data.run_files, strict=False):
+        printed = [t.get_text() for t in ax.texts if re.fullmatch("[01]{3}", t.get_text())]
+        assert printed == runs.loc[run_id, "code_codebook"].split(",")
+
+
+def test_one_style_for_every_figure(study_tables):
+    import matplotlib
+
+    _, tables = study_tables
+    before = matplotlib.rcParams["axes.spines.top"]
+    fig = figures.draw(figures.by_name("loss_by_alpha"), _data(tables, "learning_rate"))
+    assert fig.axes[0].spines["top"].get_visible() is figures.STYLE["axes.spines.top"]
+    assert matplotlib.rcParams["axes.spines.top"] == before  # the style does not leak

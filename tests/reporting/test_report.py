@@ -1,0 +1,165 @@
+"""report.py: the self-contained HTML study report from a tiny real study's tables."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tiny_study import TINY_CONFIG, tiny_study, train_runs
+
+from backprop_study.cli import main
+from backprop_study.reporting import figures, report
+from backprop_study.study import aggregate
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "report" / "study.html.j2"
+# Enough of a PNG for inlining: signature and an IHDR chunk giving a width of 1300 px.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\x0dIHDR" + (1300).to_bytes(4, "big") + b"\0" * 8
+FIGURE_NAMES = [f.name for f in figures.applicable(tiny_study().experiments)]
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]\d+)?")
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    study = tiny_study()
+    train_runs(study, root / "runs")
+    runs = []
+    for name, exp in study.experiments.items():
+        t = aggregate.read_experiment(exp, root / "runs")
+        (root / name).mkdir()
+        t.final_weights.to_parquet(root / name / "final_weights.parquet")
+        runs.append(t.runs)
+    aggregate.union_runs_tables(runs).to_parquet(root / "runs.parquet")
+    (root / "figures").mkdir()
+    for name in FIGURE_NAMES:
+        (root / "figures" / f"{name}.png").write_bytes(PNG)
+    return root
+
+
+def _cli_args(tables: Path, out: Path) -> list[str]:
+    names = list(TINY_CONFIG["experiments"])
+    return [
+        "report", "--study", json.dumps(TINY_CONFIG), "--template", str(TEMPLATE),
+        "--runs-table", str(tables / "runs.parquet"),
+        "--final-weights", *[str(tables / n / "final_weights.parquet") for n in names],
+        "--figure", *[str(tables / "figures" / f"{n}.png") for n in FIGURE_NAMES],
+        "--out", str(out),
+    ]  # fmt: skip
+
+
+def test_report_is_self_contained_and_complete(tables, tmp_path):
+    out = tmp_path / "study.html"
+    assert main(_cli_args(tables, out)) == 0
+    html = out.read_text()
+    # Self-contained: the figure is inlined and nothing is fetched from elsewhere.
+    assert "data:image/png;base64," in html
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+    # Every section of the seed's outline, the hidden codes and the claims, in that order.
+    sections = ["model", "loss", "weight_decay", "encoding", "plateau", "learning_rate",
+                "batch_size", "weights", "codes", "claims", "settings"]  # fmt: skip
+    positions = [html.index(f'<section id="{key}">') for key in sections]
+    assert positions == sorted(positions)
+    # Every figure, with its title, at one display scale (1300 px saved at 130 dpi → 950 px).
+    for name in FIGURE_NAMES:
+        assert f'id="fig-{name}"' in html
+        assert figures.by_name(name).title in html
+    assert html.count('width="950"') == len(FIGURE_NAMES)
+    # Claims table (a row per claim), outcome tables and the settings used.
+    for claim in ("lambda_plateau", "k_minus_1", "different_solutions"):
+        assert f'id="claim-{claim}"' in html
+    assert "epochs to solve, median [IQR]" in html
+    assert html.count('class="finding"') >= 8
+    assert "epochs: 300" in html and "per_decade: 30" in html
+
+
+def test_final_weights_of_shared_runs_count_once(tables):
+    names = list(TINY_CONFIG["experiments"])
+    parts = [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
+    union = report.union_final_weights(parts)
+    per_run = union.groupby("run_id").size()
+    # One snapshot per run: 59 parameters for k (8-3-8), 52 for k-1 (7-3-7).
+    expected = [52 if rid.startswith("enc~k-1/") else 59 for rid in per_run.index]
+    assert per_run.tolist() == expected
+    assert set(union["run_id"]) == set(tiny_study().run_ids())
+
+
+def test_claims_cover_the_seeds_sections(tables):
+    runs = pd.read_parquet(tables / "runs.parquet")
+    claims = report.claims_table(runs, tiny_study().experiments)
+    assert {"weight_decay", "encoding", "learning_rate", "batch_size"} <= set(claims["experiment"])
+    assert claims["verdict"].notna().all()
+
+
+def test_bad_study_json_is_one_line(tables, tmp_path, capsys):
+    args = _cli_args(tables, tmp_path / "x.html")
+    args[args.index("--study") + 1] = "{not json"
+    assert main(args) == 2
+    assert "--study" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
+
+
+@pytest.fixture(scope="module")
+def context(tables) -> dict:
+    runs = pd.read_parquet(tables / "runs.parquet")
+    names = list(TINY_CONFIG["experiments"])
+    weights = report.union_final_weights(
+        [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
+    )
+    pngs = {n: tables / "figures" / f"{n}.png" for n in FIGURE_NAMES}
+    return report.build_context(TINY_CONFIG, runs, pngs, weights)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(NUMBER.findall(text))
+
+
+def test_findings_quote_the_numbers_of_their_tables(context):
+    """Every number in a finding is one of its table's cells (or the section's settings), so
+    findings cannot drift from the data."""
+    budget = f"{TINY_CONFIG['epochs']:,}"
+    checked = 0
+    for section in context["sections"]:
+        if not section["finding"] or not section["table"]:
+            continue
+        allowed = _numbers(section["table"]) | _numbers(section["intro"]) | {budget}
+        stray = _numbers(section["finding"]) - allowed
+        assert not stray, f"{section['key']}: {stray} not in its table: {section['finding']}"
+        assert 2 <= section["finding"].count(". ") + 1 <= 5  # two to four (or five) sentences
+        checked += 1
+    assert checked >= 7
+
+
+def test_experiment_finding_reports_the_solve_counts_and_medians(context, tables):
+    runs = pd.read_parquet(tables / "runs.parquet")
+    section = next(s for s in context["sections"] if s["key"] == "learning_rate")
+    exp = runs[(runs["lam"] == 0) & (runs["batch_size"] == 8) & (runs["encoding"] == "k")]
+    for alpha, group in exp.groupby("alpha"):
+        solved = f"{group['first_solved'].notna().sum()}/{len(group)}"
+        assert f"{solved} at α = {alpha:g}" in section["finding"]
+
+
+def test_trend_words_follow_the_ratio_rule():
+    assert report.trend_word(100, 200) == "grows"
+    assert report.trend_word(200, 100) == "shrinks"
+    assert report.trend_word(100, 110) == "changes little"
+    assert report.trend_word(float("nan"), 1) == "changes little"
+
+
+def test_sections_of_missing_experiments_are_left_out(tables):
+    config = {
+        **TINY_CONFIG,
+        "experiments": {"learning_rate": TINY_CONFIG["experiments"]["learning_rate"]},
+    }
+    runs = pd.read_parquet(tables / "runs.parquet")
+    ctx = report.build_context(config, runs, {}, None)
+    keys = [s["key"] for s in ctx["sections"]]
+    assert keys == ["model", "loss", "learning_rate", "codes", "claims"]
+
+
+def test_claim_evidence_splits_only_at_top_level_semicolons():
+    text = "a: 1 of 2 (median 3; drift 0); b: 2 of 2"
+    assert report.evidence_items(text) == ["a: 1 of 2 (median 3; drift 0)", "b: 2 of 2"]

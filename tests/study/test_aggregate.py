@@ -1,0 +1,226 @@
+"""aggregate.py: runs table, comparison across seeds, curve quantiles, atomic writes, CLI."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from tiny_study import EPOCHS, tiny_study, train_runs
+
+from backprop_study.cli import main
+from backprop_study.engine.errors import RunFileError
+from backprop_study.engine.runfiles import read_run
+from backprop_study.study import aggregate
+from backprop_study.study.grid import Run, run_dir
+
+DATA_MODEL_COLUMNS = [
+    "run_id", "encoding", "lam", "alpha", "batch_size", "seed", "epochs", "epochs_run",
+    "diverged", "final_data_loss", "final_objective", "final_correct", "n_patterns",
+    "first_all_correct", "first_solved", "wall_time_s",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    train_runs(tiny_study(), root)
+    return root
+
+
+def test_experiment_tables_follow_the_data_model(runs_root):
+    exp = tiny_study().experiments["weight_decay"]
+    tables = aggregate.read_experiment(exp, runs_root)
+    runs = tables.runs
+    assert list(runs.columns[: len(DATA_MODEL_COLUMNS)]) == DATA_MODEL_COLUMNS
+    assert len(runs) == len(exp.runs()) == runs["run_id"].nunique()
+    assert "plateau_found" in runs.columns  # summary.summarise_run columns follow
+    assert str(runs["first_solved"].dtype) == "Int64"
+    assert str(runs["first_all_correct"].dtype) == "Int64"
+    assert (runs["epochs"] == EPOCHS).all() and (runs["n_patterns"] == 8).all()
+    # The final values are the curve's last row.
+    row = runs.iloc[0]
+    curve = read_run(run_dir(runs_root, row["run_id"])).curve
+    assert row["final_data_loss"] == curve["data_loss"].iloc[-1]
+    assert row["final_correct"] == curve["correct"].iloc[-1]
+
+
+def test_curve_quantiles_span_the_seeds_on_the_shared_grid(runs_root):
+    exp = tiny_study().experiments["learning_rate"]
+    tables = aggregate.read_experiment(exp, runs_root)
+    q = tables.quantiles
+    first = Run.from_id(tables.runs["run_id"].iloc[0])
+    curve = read_run(run_dir(runs_root, first)).curve
+    for _, group in q.groupby(["encoding", "lam", "alpha", "batch_size"]):
+        assert group["epoch"].tolist() == curve["epoch"].tolist()
+        assert (group["n_runs"] == len(exp.seeds)).all()
+    for metric in aggregate.CURVE_METRICS:
+        assert (q[f"{metric}_q25"] <= q[f"{metric}_median"]).all()
+        assert (q[f"{metric}_median"] <= q[f"{metric}_q75"]).all()
+    # The median of three seeds is the middle seed's value.
+    config = q[(q["alpha"] == first.alpha) & (q["epoch"] == EPOCHS)]
+    finals = [
+        read_run(run_dir(runs_root, Run("k", 0.0, first.alpha, 8, s))).curve["data_loss"].iloc[-1]
+        for s in exp.seeds
+    ]
+    assert config["data_loss_median"].iloc[0] == pytest.approx(np.median(finals))
+
+
+def test_final_weights_are_the_last_snapshot_of_each_run(runs_root):
+    exp = tiny_study().experiments["weights"]
+    fw = aggregate.read_experiment(exp, runs_root).final_weights
+    assert set(fw["run_id"]) == {r.run_id for r in exp.runs()}
+    assert (fw["epoch"] == EPOCHS).all()
+    assert len(fw) == len(exp.runs()) * (3 * 9 + 8 * 4)
+
+
+def _runs(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base = {
+        "encoding": ["k"] * n,
+        "lam": [0.0] * n,
+        "alpha": [0.01] * n,
+        "batch_size": [8] * n,
+        "diverged": [False] * n,
+        "final_objective": [0.1] * n,
+    }
+    df = pd.DataFrame(base | cols)
+    df["first_solved"] = df["first_solved"].astype("Int64")
+    return df
+
+
+def test_comparison_censors_never_solved_and_leaves_out_diverged_losses():
+    runs = _runs(
+        seed=[0, 1, 2, 3],
+        first_solved=[100, 300, None, 200],
+        final_data_loss=[0.1, 0.3, 0.5, 9.0],
+        diverged=[False, False, False, True],
+    )
+    row = aggregate.comparison_table(runs).iloc[0]
+    assert row["n_runs"] == 4 and row["n_diverged"] == 1
+    assert row["n_solved"] == 2 and row["success_rate"] == 0.5
+    assert row["final_data_loss_median"] == pytest.approx(0.3)  # of 0.1, 0.3, 0.5
+    # epochs to solve: 100, 300, never, never(diverged) → median between 300 and never
+    assert math.isnan(row["epochs_to_solve_median"])
+    assert row["epochs_to_solve_q25"] == pytest.approx(250)
+
+
+def test_comparison_has_one_row_per_configuration():
+    runs = pd.concat(
+        [
+            _runs(seed=[0, 1], first_solved=[10, 30], final_data_loss=[1.0, 2.0]),
+            _runs(seed=[0, 1], first_solved=[5, 7], final_data_loss=[3.0, 4.0]).assign(lam=0.1),
+        ],
+        ignore_index=True,
+    )
+    comp = aggregate.comparison_table(runs)
+    assert comp["lam"].tolist() == [0.0, 0.1]
+    assert comp["epochs_to_solve_median"].tolist() == [20.0, 6.0]
+    assert comp["success_rate"].tolist() == [1.0, 1.0]
+
+
+def test_comparison_markdown_spells_out_never_and_canonical_numbers():
+    runs = _runs(seed=[0, 1], first_solved=[None, None], final_data_loss=[0.25, 0.5])
+    runs["lam"] = 1e-05
+    exp = tiny_study().experiments["weight_decay"]
+    md = aggregate.comparison_markdown(aggregate.comparison_table(runs), exp)
+    assert md.startswith("# weight_decay")
+    assert "0.00001" in md and "1e-05" not in md
+    assert "never [never, never]" in md and "0/2" in md
+
+
+def test_union_keeps_each_shared_run_once():
+    a = pd.DataFrame({"run_id": ["r2", "r1"], "x": [2, 1]})
+    b = pd.DataFrame({"run_id": ["r1", "r3"], "x": [1, 3]})
+    union = aggregate.union_runs_tables([a, b])
+    assert union["run_id"].tolist() == ["r1", "r2", "r3"]
+
+
+def test_run_row_rejects_files_of_another_run(runs_root):
+    files = read_run(run_dir(runs_root, "enc~k/lam~0/alpha~0.5/batch~8/seed~0"))
+    with pytest.raises(RunFileError, match="seed"):
+        aggregate.run_row(Run("k", 0.0, 0.5, 8, 1), files)
+
+
+def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
+    target = tmp_path / "t.parquet"
+    target.write_text("old")
+
+    def failing(tmp: str) -> None:
+        Path(tmp).write_text("half")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        aggregate.write_atomic(target, failing)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+
+def test_cli_writes_every_table(runs_root, tmp_path):
+    exp = tiny_study().experiments["batch_size"]
+    out = {k: tmp_path / k for k in ("runs.parquet", "c.parquet", "c.md", "q.parquet", "w.parquet")}
+    code = main(
+        ["aggregate", "experiment", "--grid", exp.grid_json(), "--runs-root", str(runs_root),
+         "--runs-out", str(out["runs.parquet"]), "--comparison-out", str(out["c.parquet"]),
+         "--markdown-out", str(out["c.md"]), "--quantiles-out", str(out["q.parquet"]),
+         "--final-weights-out", str(out["w.parquet"])]
+    )  # fmt: skip
+    assert code == 0
+    assert len(pd.read_parquet(out["runs.parquet"])) == len(exp.runs())
+    assert len(pd.read_parquet(out["c.parquet"])) == 2
+    union = tmp_path / "all.parquet"
+    assert main(["aggregate", "runs-table", str(out["runs.parquet"]), "--out", str(union)]) == 0
+    assert len(pd.read_parquet(union)) == len(exp.runs())
+
+
+def test_cli_reports_a_missing_run_in_one_line(tmp_path, capsys):
+    exp = tiny_study().experiments["batch_size"]
+    args = ["aggregate", "experiment", "--grid", exp.grid_json(), "--runs-root", str(tmp_path)]
+    for flag in ("runs", "comparison", "markdown", "quantiles", "final-weights"):
+        args += [f"--{flag}-out", str(tmp_path / flag)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "curve.parquet" in err
+    assert not any(tmp_path.iterdir())
+
+
+def _outcome_runs() -> pd.DataFrame:
+    """Four seeds of one configuration: two solved, one never, one diverged; plateaus left,
+    never left, and none."""
+    return pd.DataFrame(
+        {
+            "encoding": "k", "lam": 0.0, "alpha": 0.5, "batch_size": 4, "seed": [0, 1, 2, 3],
+            "epochs": 1000, "n_patterns": 8, "diverged": [False, False, False, True],
+            "first_solved": pd.array([100, 300, None, None], dtype="Int64"),
+            "final_data_loss": [0.01, 0.02, 0.3, np.nan],
+            "plateau_found": [True, True, True, False], "plateau_left": [True, True, False, False],
+            "plateau_epochs": [50.0, 70.0, 900.0, np.nan],
+            "bias_ratio_plateau": [2.0, 3.0, 4.0, np.nan],
+        }
+    )  # fmt: skip
+
+
+def test_outcome_table_counts_censored_runs_at_their_budget():
+    row = aggregate.outcome_table(_outcome_runs()).iloc[0]
+    assert (row["n_runs"], row["n_solved"], row["n_diverged"]) == (4, 2, 1)
+    # Solve times 100, 300, ≥1000, ≥1000: the median interpolates into a censored run.
+    assert row["solve_q1"] == pytest.approx(250.0) and not row["solve_q1_censored"]
+    assert row["solve_median"] == pytest.approx(650.0) and row["solve_median_censored"]
+    # Plateau lengths 0 (none), 50, 70, ≥900 (never left).
+    assert row["plateau_median"] == pytest.approx(60.0) and not row["plateau_median_censored"]
+    assert row["plateau_q3_censored"]
+    assert (row["n_plateau"], row["n_plateau_left"]) == (3, 2)
+    assert row["final_data_loss_median"] == pytest.approx(0.02)  # diverged run left out
+
+
+def test_outcome_display_marks_censored_values_and_adds_updates_for_batch_sizes():
+    runs = _outcome_runs()
+    shown = aggregate.outcome_display(aggregate.outcome_table(runs, ["batch_size"]), ["batch_size"])
+    row = shown.iloc[0]
+    assert row["solved"] == "2/4"
+    assert row["epochs to solve, median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
+    assert row["updates to solve, median [IQR]"] == "≥ 1,300 [500, ≥ 2,000]"  # × 8/4 per epoch
+    assert "plateau length × α, median [IQR]" not in shown.columns
+    assert aggregate.format_epochs(float("nan")) == "—"

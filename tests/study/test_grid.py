@@ -1,0 +1,267 @@
+"""study.py: canonical numbers, the run grid, run paths, and config validation (schema + rules)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backprop_study.engine.errors import ConfigError
+from backprop_study.study.grid import (
+    Experiment,
+    Run,
+    check_config,
+    format_number,
+    load_study,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def default_config() -> dict:
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+# --- canonical numbers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-05, "0.00001"),
+        (0.0001, "0.0001"),
+        (1.0e-4, "0.0001"),
+        (0.1, "0.1"),
+        (0.10, "0.1"),
+        (5.0, "5"),
+        (5, "5"),
+        (0, "0"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (2.5, "2.5"),
+        (400000, "400000"),
+        (1e-20, "0.00000000000000000001"),
+        (0.3, "0.3"),
+        (1 / 3, "0.3333333333333333"),
+    ],
+)
+def test_format_number_is_shortest_decimal_without_exponent(value, text):
+    assert format_number(value) == text
+    assert float(format_number(value)) == value
+
+
+@pytest.mark.parametrize("bad", [True, "0.1", float("nan"), float("inf"), None])
+def test_format_number_rejects_non_numbers(bad):
+    with pytest.raises(ConfigError):
+        format_number(bad)
+
+
+# --- runs and experiments ---------------------------------------------------------------------
+
+
+def test_run_id_names_every_parameter_canonically():
+    run = Run("k-1", 1e-05, 0.5, 4, 3)
+    assert run.run_id == "enc~k-1/lam~0.00001/alpha~0.5/batch~4/seed~3"
+    assert Run.from_id(run.run_id) == run
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "enc~k/lam~1e-05/alpha~0.5/batch~4/seed~3",  # exponent
+        "enc~k/lam~0.10/alpha~0.5/batch~4/seed~3",  # trailing zero
+        "enc~k/lam~0.1/alpha~0.5/batch~4",  # no seed
+        "enc~k/lam~x/alpha~0.5/batch~4/seed~3",  # not a number
+    ],
+)
+def test_run_from_id_rejects_non_canonical_ids(bad):
+    with pytest.raises(ConfigError):
+        Run.from_id(bad)
+
+
+def test_experiment_grid_is_the_product_of_its_axes():
+    exp = Experiment("e", ("k", "k-1"), (0.0, 0.1), (0.01,), (4, 8), (0, 1, 2))
+    runs = exp.runs()
+    assert len(runs) == 2 * 2 * 1 * 2 * 3 == len(set(runs))
+    assert exp.varying_axes() == ["encoding", "lam", "batch_size"]
+    assert Experiment.from_grid(exp.grid_json()) == exp
+
+
+def test_default_study_matches_the_issue():
+    study = check_config(default_config(), SCHEMA)
+    sizes = {name: len(exp.runs()) for name, exp in study.experiments.items()}
+    assert sizes == {
+        "weight_decay": 50,
+        "encoding": 20,
+        "learning_rate": 60,
+        "batch_size": 40,
+        "weights": 10,
+    }
+    # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in four experiments; the
+    # weights runs are the weight-decay runs with lam 0.1.
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 == 140
+    assert study.settings.epochs == 400_000
+
+
+def test_a_shared_run_gets_every_experiments_snapshots():
+    study = check_config(default_config(), SCHEMA)
+    shared = "enc~k/lam~0.1/alpha~0.01/batch~8/seed~3"
+    assert study.snapshot_at(shared) == (350000,)
+    assert study.snapshot_at("enc~k/lam~0/alpha~0.01/batch~8/seed~3") == ()
+    with pytest.raises(ConfigError, match="in no experiment"):
+        study.snapshot_at("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
+
+
+def test_run_wildcard_matches_exactly_the_config_values():
+    study = check_config(default_config(), SCHEMA)
+    constraints = study.wildcard_constraints()
+    run = re.compile(constraints["run"])
+    for run_id in study.run_ids():
+        assert run.fullmatch(run_id)
+    for typo in (
+        "enc~k/lam~1e-04/alpha~0.01/batch~8/seed~0",
+        "enc~k/lam~0.10/alpha~0.01/batch~8/seed~0",
+        "enc~k/lam~0.2/alpha~0.01/batch~8/seed~0",
+        "enc~k-2/lam~0/alpha~0.01/batch~8/seed~0",
+        "enc~k/lam~0/alpha~0.01/batch~8/seed~10",
+        "enc~k/lam~0/alpha~0.01/batch~3/seed~0",
+        "enc~k/lam~0/alpha~0.01/batch~8/seed~0/x",
+    ):
+        assert not run.fullmatch(typo), typo
+    assert re.fullmatch(constraints["experiment"], "weights")
+    assert not re.fullmatch(constraints["experiment"], "weight")
+
+
+def test_train_args_name_the_run_and_its_snapshots():
+    study = check_config(default_config(), SCHEMA)
+    args = study.train_args("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3")
+    assert args[:10] == [
+        "--encoding", "k", "--lam", "0.1", "--alpha", "0.01", "--batch-size", "8", "--seed", "3",
+    ]  # fmt: skip
+    assert args[10:-1] == study.settings.train_args()
+    assert args[-1] == "--snapshot-at=350000"
+    assert study.train_args("enc~k/lam~0/alpha~5/batch~8/seed~0")[-1] == "--snapshot-at="
+    with pytest.raises(ConfigError, match="in no experiment"):  # valid values, no experiment
+        study.train_args("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
+
+
+def test_settings_become_engine_options():
+    study = check_config(default_config(), SCHEMA)
+    args = study.settings.train_args()
+    assert args[args.index("--epochs") + 1] == "400000"
+    assert args[args.index("--init-std") + 1] == "0.1"
+    assert "--log-every" not in args and args[args.index("--log-per-decade") + 1] == "1000"
+    cfg = default_config() | {"logging": {"every": 100}}
+    args = check_config(cfg, SCHEMA).settings.train_args()
+    assert args[args.index("--log-every") + 1] == "100" and "--log-dense-until" not in args
+
+
+def test_schema_fills_defaults():
+    cfg = {"experiments": {"x": {"lam": [0], "alpha": [1], "batch_size": [8], "encoding": ["k"]}}}
+    study = check_config(cfg, SCHEMA)
+    assert cfg["epochs"] == 400_000 and cfg["logging"]["per_decade"] == 1000
+    assert study.experiments["x"].seeds == tuple(range(10))
+
+
+def test_quick_config_is_small_and_valid():
+    cfg = default_config()
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    # Snakemake merges --configfile over config.yaml: quick must override every experiment.
+    assert set(quick["experiments"]) == set(cfg["experiments"])
+    study = check_config(quick, SCHEMA)
+    assert study.settings.epochs <= 5000
+    assert all(len(e.seeds) == 2 for e in study.experiments.values())
+
+
+# --- bad configs: one line naming the key ------------------------------------------------------
+
+BASE_YAML = """
+epochs: 100
+seeds: [0, 1]
+experiments:
+  e:
+    lam: [0]
+    alpha: [0.01]
+    batch_size: [8]
+    encoding: [k]
+"""
+
+
+def _with(path: str, value_yaml: str) -> dict:
+    """The base config with one key set from a YAML snippet (so YAML's own typing applies)."""
+    cfg = yaml.safe_load(BASE_YAML)
+    *parents, last = path.split(".")
+    node = cfg
+    for key in parents:
+        node = node[key]
+    node[last] = yaml.safe_load(value_yaml)
+    return cfg
+
+
+BAD_CONFIGS = [
+    ("experiments.e.lam", "[0, -0.1]", r"experiments\.e\.lam\[1\]"),
+    ("experiments.e.alpha", "[0]", r"experiments\.e\.alpha\[0\]"),
+    ("experiments.e.alpha", "[-1]", r"experiments\.e\.alpha\[0\]"),
+    ("experiments.e.batch_size", "[3]", r"experiments\.e\.batch_size\[0\]: 3 does not divide"),
+    ("experiments.e.batch_size", "[0]", r"experiments\.e\.batch_size\[0\]"),
+    ("experiments.e.encoding", "[k-2]", r"experiments\.e\.encoding\[0\]: 'k-2'.*allowed: k, k-1"),
+    ("epochs", "0", r"^epochs: 0 is less than"),
+    ("seeds", "[0, 0]", r"^seeds: has duplicate"),
+    ("seeds", "[-1]", r"^seeds\[0\]: -1"),
+    ("experiments.e.seeds", "[1, 1]", r"experiments\.e\.seeds"),
+    ("experiments.e.lam", "[]", r"experiments\.e\.lam: is empty"),
+    ("experiments.e.lam", "[1e-4]", r"experiments\.e\.lam\[0\]: '1e-4' is a string.*0\.0001"),
+    ("experiments.e.alpha", "[fast]", r"experiments\.e\.alpha\[0\]: 'fast' is not a number"),
+    ("epochs", "'100'", r"^epochs: '100' is a string"),
+    ("epoch", "100", r"^config: unknown key 'epoch'; allowed: classes,"),
+    ("experiments.e.lambda", "[0.1]", r"experiments\.e: unknown key 'lambda'"),
+    (
+        "experiments.e.snapshot_at",
+        "[350000]",
+        r"experiments\.e\.snapshot_at\[0\]: 350000 is outside",
+    ),
+    ("experiments", "{}", r"^experiments: is empty"),
+    ("init_std", "0", r"^init_std: 0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"), BAD_CONFIGS, ids=[b[0] + "=" + b[1] for b in BAD_CONFIGS]
+)
+def test_bad_config_is_rejected_with_one_line_naming_the_key(key, value, message):
+    cfg = _with(key, value)
+    with pytest.raises(ConfigError) as info:
+        check_config(cfg, SCHEMA)
+    text = str(info.value)
+    assert "\n" not in text
+    assert re.search(message, text), text
+
+
+def test_missing_axis_is_named():
+    cfg = yaml.safe_load(BASE_YAML)
+    del cfg["experiments"]["e"]["alpha"]
+    with pytest.raises(ConfigError, match=r"experiments\.e: missing key 'alpha'"):
+        check_config(cfg, SCHEMA)
+
+
+def test_values_equal_after_formatting_are_duplicates():
+    cfg = yaml.safe_load(BASE_YAML)
+    cfg["experiments"]["e"]["lam"] = [0.1, 0.1000000000000000055]  # the same float
+    with pytest.raises(ConfigError, match="lam"):
+        check_config(cfg, SCHEMA)
+
+
+def test_load_study_checks_without_the_schema_too():
+    cfg = yaml.safe_load(BASE_YAML)
+    bad = copy.deepcopy(cfg)
+    bad["experiments"]["e"]["batch_size"] = [5]
+    with pytest.raises(ConfigError, match="allowed: 1, 2, 4, 8"):
+        load_study(bad)
+    bad = copy.deepcopy(cfg)
+    bad["experiments"]["e"]["lam"] = ["1e-4"]
+    with pytest.raises(ConfigError, match="is a string"):
+        load_study(bad)

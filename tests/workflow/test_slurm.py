@@ -1,0 +1,290 @@
+"""profiles/slurm, end to end: the quick study submitted through a real (local) SLURM cluster.
+
+Needs the single-node cluster that .ci/slurm-up.sh starts (root, Debian, job accounting); the
+tests do not start it themselves. One temporary copy of the workflow runs config/quick.yaml
+through `--workflow-profile profiles/slurm` (plus the test-only poll settings of
+tests/slurm_profile) while a second copy runs it locally as the reference; the SLURM copy is then
+reused for the failure scenario. Every SLURM command runs under `timeout`, so a hung cluster
+fails the test instead of stalling it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake_log import jobs_in
+from workflow_copy import copy_workflow
+
+from backprop_study.study.grid import load_study
+
+pytestmark = pytest.mark.slurm
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
+QUICK = ["--configfile", "config/quick.yaml"]
+# Two equal training batches on the 2-CPU test node (the profile's 20 would give 20 + 8).
+TRAINING_BATCH = 14
+SLURM_ARGS = [
+    "--workflow-profile", "profiles/slurm",
+    "--profile", str(ROOT / "tests" / "slurm_profile"),
+    "--group-components", f"training={TRAINING_BATCH}", "summaries=100",
+]  # fmt: skip
+SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+)")
+RUN_UUID = re.compile(r"SLURM run ID: (\S+)")
+
+
+def slurm_unavailable() -> str | None:
+    """Why the local test cluster cannot be used here, or None if it can."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "needs root (the test cluster of .ci/slurm-up.sh runs as root)"
+    if not Path("/etc/debian_version").exists():
+        return "needs Debian (.ci/slurm-up.sh installs Debian's SLURM packages)"
+    if shutil.which("sinfo") is None:
+        return "SLURM is not installed: run `bash .ci/slurm-up.sh` first"
+    proc = slurm("sinfo", "-h", "-o", "%a", timeout=20, check=False)
+    if proc.returncode != 0 or "up" not in proc.stdout:
+        return f"no SLURM controller answers sinfo ({proc.stderr.strip()}): run .ci/slurm-up.sh"
+    return None
+
+
+def slurm(*cmd: str, timeout: int = 30, check: bool = True) -> subprocess.CompletedProcess:
+    """A SLURM client command, killed if it hangs."""
+    proc = subprocess.run(
+        ["timeout", "-k", "30", str(timeout), *cmd], capture_output=True, text=True
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    reason = slurm_unavailable()
+    if reason is not None:
+        # CI brings the cluster up before the tests: there a missing cluster is a failure.
+        if os.environ.get("CI") == "true" and os.geteuid() == 0:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    """A snapshot of the package for every run of this module: the local reference and the
+    SLURM runs must use the same code, even while someone edits the checkout."""
+    src = tmp_path_factory.mktemp("src")
+    # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
+    shutil.copytree(ROOT / "src" / "backprop_study", src / "backprop_study")
+    return src
+
+
+def make_copy(dest: Path, package: Path) -> dict[str, str]:
+    """Copy the workflow files to `dest`; return an environment that runs `package` (SLURM
+    jobs inherit it: the plugin submits with --export=ALL)."""
+    copy_workflow(dest)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SBATCH_"))}
+    env["PYTHONPATH"] = str(package)
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def snakemake_cmd(*args: str, timeout: int) -> list[str]:
+    return ["timeout", "-k", "30", str(timeout), str(BIN / "snakemake"), *args]
+
+
+def run_snakemake(cwd: Path, env: dict, *args: str, timeout: int = 420) -> tuple[int, str]:
+    """Run Snakemake to the end; return its exit code and output (also kept in cwd/*.out)."""
+    log = cwd / f"snakemake-{len(list(cwd.glob('snakemake-*.out')))}.out"
+    with log.open("w") as out:
+        proc = subprocess.run(
+            snakemake_cmd(*args, timeout=timeout), cwd=cwd, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return proc.returncode, log.read_text()
+
+
+def job_ids(output: str) -> list[str]:
+    return SUBMITTED.findall(output)
+
+
+def run_files(cwd: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(cwd)): p.read_bytes()
+        for p in sorted(cwd.glob("results/runs/**/*.parquet"))
+    }
+
+
+def assert_same_run_data(slurm_dir: Path, local_dir: Path, run_ids: list[str]) -> None:
+    """Every run's three tables equal the local run's, value for value; so does the metadata
+    except the wall time."""
+    import pyarrow.parquet as pq
+
+    for rid in run_ids:
+        for name in RUN_FILES:
+            a = pq.read_table(slurm_dir / "results" / "runs" / rid / name)
+            b = pq.read_table(local_dir / "results" / "runs" / rid / name)
+            assert a.equals(b), f"{rid}/{name} differs from the local run"
+            meta_a, meta_b = (json.loads(t.schema.metadata[b"backprop_study"]) for t in (a, b))
+            for meta in (meta_a, meta_b):
+                meta.pop("wall_time_s")
+            assert meta_a == meta_b, f"{rid}/{name}: metadata differs from the local run"
+
+
+def cancel_leftovers(output: str) -> None:
+    for uuid in RUN_UUID.findall(output):
+        slurm("scancel", f"--name={uuid}", check=False)
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory, package):
+    """The quick study's runs trained locally (`--cores 2`), started in the background so that
+    it overlaps the SLURM run's waits; the fixture using it waits for it."""
+    cwd = tmp_path_factory.mktemp("local")
+    env = make_copy(cwd, package)
+    log = (cwd / "snakemake.out").open("w")
+    proc = subprocess.Popen(
+        snakemake_cmd("--cores", "2", *QUICK, "--until", "train", timeout=600),
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    yield cwd, proc
+    if proc.poll() is None:
+        proc.terminate()  # `timeout` passes it on to Snakemake
+        proc.wait(timeout=60)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def slurm_study(tmp_path_factory, package, local_reference):
+    """The quick study through profiles/slurm: (workdir, env, exit code, output)."""
+    cwd = tmp_path_factory.mktemp("slurm")
+    env = make_copy(cwd, package)
+    start = time.monotonic()
+    code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
+    seconds = time.monotonic() - start
+    print(
+        f"\nquick study through SLURM: {seconds:.0f} s, {len(job_ids(output))} sbatch submissions"
+    )
+    yield cwd, env, code, output
+    cancel_leftovers(output)
+
+
+@pytest.fixture(scope="module")
+def local_runs(local_reference):
+    cwd, proc = local_reference
+    assert proc.wait(timeout=600) == 0, (cwd / "snakemake.out").read_text()
+    return cwd
+
+
+def test_the_quick_study_finishes_through_slurm(slurm_study, study):
+    cwd, env, code, output = slurm_study
+    assert code == 0, output
+    ids = job_ids(output)
+    # Training went out in batches of TRAINING_BATCH runs, plus one job for all summaries.
+    assert len(ids) == math.ceil(len(study.run_ids()) / TRAINING_BATCH) + 1, output
+    for jid in ids:
+        assert list((cwd / ".snakemake" / "slurm_logs").rglob(f"{jid}.log")), jid
+    (uuid,) = RUN_UUID.findall(output)
+    # Accounting (slurmdbd) knows every job, by the run's name, as completed.
+    deadline = time.monotonic() + 30
+    while True:
+        rows = slurm(
+            "sacct", "-X", "-n", "-P", "-o", "JobIDRaw,JobName,State", "-j", ",".join(ids)
+        ).stdout.split()
+        states = {row.split("|")[0]: row.split("|")[1:] for row in rows}
+        if set(states) == set(ids) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert states == {jid: [uuid, "COMPLETED"] for jid in ids}
+
+
+def test_every_output_of_the_study_exists(slurm_study, study):
+    cwd, env, code, _ = slurm_study
+    assert code == 0
+    for rid in study.run_ids():
+        for name in RUN_FILES:
+            assert (cwd / "results" / "runs" / rid / name).stat().st_size > 0
+    for name in study.experiments:
+        assert (cwd / "results" / "tables" / name / "comparison.parquet").exists()
+    assert list((cwd / "results" / "figures").glob("*.png"))
+    assert (cwd / "results" / "study_report.html").stat().st_size > 0
+    dry_code, dry = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK, "--dry-run", timeout=120)
+    assert dry_code == 0 and "Nothing to be done" in dry, dry
+
+
+def test_runs_equal_a_local_run_bit_for_bit(slurm_study, local_runs, study):
+    assert slurm_study[2] == 0
+    assert_same_run_data(slurm_study[0], local_runs, study.run_ids())
+
+
+def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing(
+    slurm_study, local_runs, study
+):
+    """One experiment's own runs and tables are lost; the job retraining them is cancelled in
+    SLURM (as an admin would); Snakemake must fail, and the next call retrain only them."""
+    cwd, env, code, _ = slurm_study
+    assert code == 0
+    shared = {
+        r.run_id for name, exp in study.experiments.items() if name != "encoding"
+        for r in exp.runs()
+    }  # fmt: skip
+    lost = sorted({r.run_id for r in study.experiments["encoding"].runs()} - shared)
+    assert lost  # runs only the `encoding` experiment has
+    # Snakemake recreates lost intermediate files only for an output that needs redoing.
+    shutil.rmtree(cwd / "results" / "tables" / "encoding")
+    for rid in lost:
+        shutil.rmtree(cwd / "results" / "runs" / rid)
+    kept = run_files(cwd)
+
+    log = cwd / "cancelled.out"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            snakemake_cmd(*SLURM_ARGS, *QUICK, timeout=300), cwd=cwd, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while not job_ids(log.read_text()):
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "no job was submitted"
+                time.sleep(0.1)
+            (victim,) = job_ids(log.read_text())
+            slurm("scancel", victim)
+            code = proc.wait(timeout=330)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()  # `timeout` passes it on to Snakemake, which cancels its jobs
+                proc.wait(timeout=120)
+            cancel_leftovers(log.read_text())
+    output = log.read_text()
+    assert code not in (0, 124, 137), output  # failed by itself, not killed by `timeout`
+    assert "At least one job did not complete successfully" in output, output
+    state = slurm("sacct", "-X", "-n", "-P", "-o", "State", "-j", victim).stdout
+    assert state.startswith("CANCELLED"), state
+    assert run_files(cwd).keys() >= kept.keys()
+
+    missing = {
+        rid for rid in study.run_ids()
+        if not all((cwd / "results" / "runs" / rid / name).exists() for name in RUN_FILES)
+    }  # fmt: skip
+    assert missing  # the cancelled job's runs
+    code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
+    assert code == 0, output
+    trained = {path.split("/curve.parquet")[0] for path in jobs_in(output)["train"]}
+    assert trained == {f"results/runs/{rid}" for rid in missing}
+    assert {k: v for k, v in run_files(cwd).items() if k in kept} == kept
+    assert_same_run_data(cwd, local_runs, study.run_ids())

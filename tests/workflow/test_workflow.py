@@ -1,0 +1,271 @@
+"""The Snakemake workflow, end to end on config/quick.yaml in a temporary copy of the repository.
+
+The slow tests (marked `workflow`) share one copy: it is started, killed mid-way with SIGKILL,
+and finished by a second call; the rerun scenarios of the issue are then checked as dry runs on
+the completed study. Source edits are made to a copy of the package on PYTHONPATH and undone.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake_log import jobs_in
+from workflow_copy import copy_workflow
+
+from backprop_study.reporting.figures import FIGURES
+from backprop_study.study.grid import load_study
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
+
+
+def make_copy(dest: Path) -> dict[str, str]:
+    """Copy the workflow and the package to `dest`, with the quick config as the study; return
+    the environment that makes `snakemake` and `backprop-study` use the copied package."""
+    copy_workflow(dest)
+    shutil.copy2(ROOT / "config" / "quick.yaml", dest / "config" / "config.yaml")
+    # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
+    shutil.copytree(ROOT / "src" / "backprop_study", dest / "src" / "backprop_study")
+    env = os.environ.copy()
+    env["PYTHONPATH"] = str(dest / "src")
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def snakemake(cwd: Path, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), "--cores", "2", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def dry_run_jobs(cwd: Path, env: dict, *args: str) -> dict[str, set[str]]:
+    """rule -> outputs of the jobs a dry run would execute (one entry per job: its first output)."""
+    proc = snakemake(cwd, env, "--dry-run", *args)
+    return jobs_in(proc.stdout + proc.stderr)
+
+
+def dry_run_with_edit(cwd: Path, env: dict, module: str, comment: str) -> dict[str, set[str]]:
+    """The dry-run jobs while package module `module` carries one more comment line."""
+    path = cwd / "src" / "backprop_study" / f"{module}.py"  # module: e.g. "engine/training"
+    original = path.read_bytes()
+    path.write_bytes(original + f"\n# {comment}\n".encode())
+    try:
+        return dry_run_jobs(cwd, env)
+    finally:
+        path.write_bytes(original)
+
+
+def quick_study():
+    return load_study(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
+
+
+def complete_runs(results: Path) -> list[Path]:
+    dirs = {p.parent for p in results.glob("runs/*/*/*/*/*/curve.parquet")}
+    return sorted(d for d in dirs if all((d / f).exists() for f in RUN_FILES))
+
+
+def incomplete_outputs(cwd: Path) -> set[str]:
+    """Outputs Snakemake marked as being written when it died (.snakemake/incomplete)."""
+    out = set()
+    base = cwd / ".snakemake" / "incomplete"
+    for marker in base.rglob("*"):
+        if marker.is_file() and marker.name != "migration_underway":
+            parts = marker.relative_to(base).parts
+            encoded = "".join(p.lstrip("@") for p in parts)
+            out.add(base64.urlsafe_b64decode(encoded).decode())
+    return out
+
+
+# --- the end-to-end scenarios -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def killed_then_finished(tmp_path_factory):
+    """Start the quick study, SIGKILL Snakemake and its jobs mid-way, rerun to the end.
+
+    Returns (workdir, env, bytes of runs Snakemake had finished at the kill, outputs it had
+    marked incomplete, number of complete run directories at the kill)."""
+    cwd = tmp_path_factory.mktemp("workflow")
+    env = make_copy(cwd)
+    total = len(quick_study().run_ids())
+    proc = subprocess.Popen(
+        [str(BIN / "snakemake"), "--cores", "2"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill reaches every job
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while len(complete_runs(cwd / "results")) < min(6, total // 3):
+            assert proc.poll() is None, "snakemake ended before it could be killed"
+            assert time.monotonic() < deadline, "no runs finished in time"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = complete_runs(cwd / "results")
+    assert 0 < len(done) < total
+    marked = incomplete_outputs(cwd)
+    finished = {
+        d: {f: (d / f).read_bytes() for f in RUN_FILES}
+        for d in done
+        if not any(str((d / f).relative_to(cwd)) in marked for f in RUN_FILES)
+    }
+    # A SIGKILL leaves Snakemake's lock behind: release it, as a user would, then rerun.
+    snakemake(cwd, env, "--unlock")
+    snakemake(cwd, env, "--rerun-incomplete")
+    return cwd, env, finished, marked, len(done)
+
+
+@pytest.mark.workflow
+def test_kill_and_rerun_finishes_without_touching_finished_runs(killed_then_finished):
+    from backprop_study.engine.runfiles import read_run
+
+    cwd, _, finished, _, _ = killed_then_finished
+    assert finished, "no run was finished before the kill"
+    for d, files in finished.items():
+        for name, data in files.items():
+            assert (d / name).read_bytes() == data, f"{d / name} was rewritten"
+    # Every run is complete and readable: no half-written Parquet was taken as done.
+    runs = complete_runs(cwd / "results")
+    assert len(runs) == len(quick_study().run_ids())
+    for d in runs:
+        read_run(d)
+    assert (cwd / "results" / "study_report.html").stat().st_size > 0
+
+
+@pytest.mark.workflow
+def test_outputs_of_a_complete_study(killed_then_finished):
+    import pandas as pd
+
+    cwd = killed_then_finished[0]
+    study = quick_study()
+    runs = pd.read_parquet(cwd / "results" / "tables" / "runs.parquet")
+    assert sorted(runs["run_id"]) == study.run_ids()
+    for name in study.experiments:
+        comparison = (cwd / "results" / "tables" / name / "comparison.md").read_text()
+        assert comparison.startswith(f"# {name}")
+    pngs = {p.stem for p in (cwd / "results" / "figures").glob("*.png")}
+    assert {"loss_by_lambda", "loss_k_vs_k1", "late_weights"} <= pngs
+    assert not list((cwd / "results").rglob("*.tmp"))
+
+
+@pytest.mark.workflow
+def test_second_call_does_nothing(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    proc = snakemake(cwd, env, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    config_path = cwd / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["experiments"]["weight_decay"]["lam"].append(0.3)
+    config_path.write_text(yaml.safe_dump(config))
+    try:
+        jobs = dry_run_jobs(cwd, env)
+    finally:
+        config_path.write_text(original)
+    seeds = quick_study().experiments["weight_decay"].seeds
+    assert jobs["train"] == {
+        f"results/runs/enc~k/lam~0.3/alpha~0.01/batch~8/seed~{s}/curve.parquet" for s in seeds
+    }
+    assert jobs["aggregate_experiment"] == {"results/tables/weight_decay/runs.parquet"}
+    weight_decay_figures = [f.name for f in FIGURES if f.experiment == "weight_decay"]
+    assert "loss_by_lambda" in weight_decay_figures
+    assert jobs["figure"] == {f"results/figures/{name}.png" for name in weight_decay_figures}
+    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
+                         "study_report", "all"}  # fmt: skip
+
+
+@pytest.mark.workflow
+def test_editing_plotting_code_retrains_nothing(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    jobs = dry_run_with_edit(cwd, env, "reporting/figures", "an edit to the plotting code")
+    assert "train" not in jobs and "aggregate_experiment" not in jobs
+    assert len(jobs["figure"]) == len(list((cwd / "results" / "figures").glob("*.png")))
+
+
+@pytest.mark.workflow
+def test_editing_the_engine_retrains_every_run(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    jobs = dry_run_with_edit(cwd, env, "engine/training", "an edit to the engine")
+    assert len(jobs["train"]) == len(quick_study().run_ids())
+    # ...and once undone, nothing is left to do.
+    proc = snakemake(cwd, env, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_a_phantom_run_cannot_be_requested(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    for target in (
+        "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seed~0/curve.parquet",  # not canonical
+        "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~0/curve.parquet",  # no experiment
+        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/curve.parquet",  # unknown seed
+    ):
+        proc = snakemake(cwd, env, "--dry-run", target, check=False)
+        assert proc.returncode != 0, target
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(
+    ("snippet", "key"),
+    [
+        ("experiments:\n  weight_decay:\n    lam: [1e-4]\n", "experiments.weight_decay.lam[0]"),
+        (
+            "experiments:\n  batch_size:\n    batch_size: [3]\n",
+            "experiments.batch_size.batch_size[0]",
+        ),
+        ("epochs: 0\n", "epochs"),
+    ],
+)
+def test_bad_config_stops_before_any_job_with_one_message(killed_then_finished, snippet, key):
+    cwd, env, *_ = killed_then_finished
+    (cwd / "bad.yaml").write_text(snippet)
+    proc = snakemake(cwd, env, "--configfile", "bad.yaml", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    errors = [line for line in output.splitlines() if key in line]
+    assert len(errors) == 1, output
+    assert "rule train" not in output and "Traceback" not in output
+
+
+# --- static checks ------------------------------------------------------------------------------
+
+
+def test_snakefmt_is_clean():
+    proc = subprocess.run(
+        [str(BIN / "snakefmt"), "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_lint_is_clean(tmp_path):
+    env = make_copy(tmp_path)
+    proc = snakemake(tmp_path, env, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
