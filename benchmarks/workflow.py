@@ -79,7 +79,7 @@ def bench_study(work: Path, cores: int) -> None:
 
 def _study(config_path: Path):
     sys.path.insert(0, str(ROOT / "src"))
-    from backprop_study.study.grid import load_study
+    from backprop_study.study.config import load_study
 
     return load_study(yaml.safe_load(config_path.read_text()))
 

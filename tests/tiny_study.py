@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backprop_study.study.grid import Study, load_study, run_dir
+from backprop_study.study.config import load_study
+from backprop_study.study.grid import Run, Study, run_dir
 
 EPOCHS = 300
 
@@ -46,25 +47,11 @@ def train_runs(study: Study, root: Path) -> None:
     from backprop_study.engine.fingerprint import engine_fingerprint
     from backprop_study.engine.runconfig import RunConfig
     from backprop_study.engine.training import train
-    from backprop_study.study.grid import Run
 
-    s = study.settings
     for run_id in study.run_ids():
-        run = Run.from_id(run_id)
         config = RunConfig(
-            encoding=run.encoding,
-            classes=s.classes,
-            hidden=s.hidden,
-            lam=run.lam,
-            alpha=run.alpha,
-            batch_size=run.batch_size,
-            epochs=s.epochs,
-            seed=run.seed,
-            init_std=s.init_std,
-            log_every=s.log_every,
-            log_dense_until=s.log_dense_until,
-            log_per_decade=s.log_per_decade,
-            snapshots=s.snapshots,
+            **study.run_settings(run_id),
+            seed=Run.from_id(run_id).seed,
             snapshot_at=study.snapshot_at(run_id),
         )
         runfiles.write_run(

@@ -17,7 +17,8 @@ from backprop_study.study import aggregate
 from backprop_study.study.grid import Run, run_dir
 
 DATA_MODEL_COLUMNS = [
-    "run_id", "encoding", "lam", "alpha", "batch_size", "seed", "epochs", "epochs_run",
+    "run_id", "encoding", "lam", "alpha", "batch_size", "classes", "hidden", "init_std", "epochs",
+    "log_every", "log_dense_until", "log_per_decade", "snapshots", "seed", "epochs_run",
     "diverged", "final_data_loss", "final_objective", "final_correct", "n_patterns",
     "first_all_correct", "first_solved", "wall_time_s",
 ]  # fmt: skip

@@ -9,14 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backprop_study.analysis.axes import format_number
 from backprop_study.engine.errors import ConfigError
-from backprop_study.study.grid import (
-    Experiment,
-    Run,
-    check_config,
-    format_number,
-    load_study,
-)
+from backprop_study.study.config import check_config, load_study
+from backprop_study.study.grid import Experiment, Run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -84,9 +80,11 @@ def test_run_from_id_rejects_non_canonical_ids(bad):
 
 
 def test_experiment_grid_is_the_product_of_its_axes():
-    exp = Experiment("e", ("k", "k-1"), (0.0, 0.1), (0.01,), (4, 8), (0, 1, 2))
+    exp = Experiment.build(
+        "e", seeds=(0, 1, 2), encoding=("k", "k-1"), lam=(0.0, 0.1), batch_size=(4, 8)
+    )
     runs = exp.runs()
-    assert len(runs) == 2 * 2 * 1 * 2 * 3 == len(set(runs))
+    assert len(runs) == 2 * 2 * 1 * 2 * 3 == len(set(runs)) == exp.n_runs()
     assert exp.varying_axes() == ["encoding", "lam", "batch_size"]
     assert Experiment.from_grid(exp.grid_json()) == exp
 
@@ -136,27 +134,35 @@ def test_run_wildcard_matches_exactly_the_config_values():
     assert not re.fullmatch(constraints["experiment"], "weight")
 
 
+def test_default_config_run_paths_are_those_of_the_original_study():
+    """The list was written by the study code before any setting could be an axis."""
+    expected = (Path(__file__).parent / "default_run_ids.txt").read_text().split()
+    assert check_config(default_config(), SCHEMA).run_ids() == expected
+
+
 def test_train_args_name_the_run_and_its_snapshots():
     study = check_config(default_config(), SCHEMA)
     args = study.train_args("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3")
-    assert args[:10] == [
+    # The same options, in the same order, as before any setting could be an axis.
+    assert args == [
         "--encoding", "k", "--lam", "0.1", "--alpha", "0.01", "--batch-size", "8", "--seed", "3",
+        "--classes", "8", "--hidden", "3", "--epochs", "400000", "--init-std", "0.1",
+        "--log-dense-until", "1000", "--log-per-decade", "1000", "--snapshots", "40",
+        "--engine", "fast", "--snapshot-at=350000",
     ]  # fmt: skip
-    assert args[10:-1] == study.settings.train_args()
-    assert args[-1] == "--snapshot-at=350000"
     assert study.train_args("enc~k/lam~0/alpha~5/batch~8/seed~0")[-1] == "--snapshot-at="
     with pytest.raises(ConfigError, match="in no experiment"):  # valid values, no experiment
         study.train_args("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
 
 
 def test_settings_become_engine_options():
-    study = check_config(default_config(), SCHEMA)
-    args = study.settings.train_args()
+    run_id = "enc~k/lam~0/alpha~0.01/batch~8/seed~0"
+    args = check_config(default_config(), SCHEMA).train_args(run_id)
     assert args[args.index("--epochs") + 1] == "400000"
     assert args[args.index("--init-std") + 1] == "0.1"
     assert "--log-every" not in args and args[args.index("--log-per-decade") + 1] == "1000"
     cfg = default_config() | {"logging": {"every": 100}}
-    args = check_config(cfg, SCHEMA).settings.train_args()
+    args = check_config(cfg, SCHEMA).train_args(run_id)
     assert args[args.index("--log-every") + 1] == "100" and "--log-dense-until" not in args
 
 
@@ -209,15 +215,20 @@ BAD_CONFIGS = [
     ("experiments.e.batch_size", "[3]", r"experiments\.e\.batch_size\[0\]: 3 does not divide"),
     ("experiments.e.batch_size", "[0]", r"experiments\.e\.batch_size\[0\]"),
     ("experiments.e.encoding", "[k-2]", r"experiments\.e\.encoding\[0\]: 'k-2'.*allowed: k, k-1"),
-    ("epochs", "0", r"^epochs: 0 is less than"),
-    ("seeds", "[0, 0]", r"^seeds: has duplicate"),
+    ("epochs", "0", r"^epochs: 0 is out of range; allowed: an integer in \[1, 1000000000\]"),
+    ("epochs", "1000000000000", r"^epochs: 1000000000000 is out of range"),
+    ("seeds", "[0, 0]", r"^seeds: value 0 appears twice"),
     ("seeds", "[-1]", r"^seeds\[0\]: -1"),
+    ("seeds", "[1.5]", r"^seeds\[0\]: 1.5 is not an integer"),
+    ("experiments.e.lam", "[1.0e+308]", r"experiments\.e\.lam\[0\]: 1e\+308 is out of range"),
+    ("experiments.e.alpha", "[.inf]", r"experiments\.e\.alpha\[0\]: inf is not finite"),
+    ("experiments.e.lam", "[.nan]", r"experiments\.e\.lam\[0\]: nan is not finite"),
     ("experiments.e.seeds", "[1, 1]", r"experiments\.e\.seeds"),
     ("experiments.e.lam", "[]", r"experiments\.e\.lam: is empty"),
     ("experiments.e.lam", "[1e-4]", r"experiments\.e\.lam\[0\]: '1e-4' is a string.*0\.0001"),
     ("experiments.e.alpha", "[fast]", r"experiments\.e\.alpha\[0\]: 'fast' is not a number"),
     ("epochs", "'100'", r"^epochs: '100' is a string"),
-    ("epoch", "100", r"^config: unknown key 'epoch'; allowed: classes,"),
+    ("epoch", "100", r"^config: unknown key 'epoch'; allowed: alpha, batch_size, classes,"),
     ("experiments.e.lambda", "[0.1]", r"experiments\.e: unknown key 'lambda'"),
     (
         "experiments.e.snapshot_at",
@@ -225,7 +236,12 @@ BAD_CONFIGS = [
         r"experiments\.e\.snapshot_at\[0\]: 350000 is outside",
     ),
     ("experiments", "{}", r"^experiments: is empty"),
-    ("init_std", "0", r"^init_std: 0"),
+    ("init_std", "-1", r"^init_std: -1 is out of range"),
+    ("experiments.e.init_std", "[0.1, -1]", r"experiments\.e\.init_std\[1\]: -1"),
+    ("experiments.e.hidden", "[0]", r"experiments\.e\.hidden\[0\]: 0 is out of range"),
+    ("experiments.e.classes", "[1]", r"experiments\.e\.classes\[0\]: 1 is out of range"),
+    ("experiments.e.classes", "[6]", r"experiments\.e\.batch_size\[0\]: 8 does not divide"),
+    ("experiments.e.hidden_units", "[2]", r"experiments\.e: unknown key 'hidden_units'"),
 ]
 
 
@@ -241,11 +257,15 @@ def test_bad_config_is_rejected_with_one_line_naming_the_key(key, value, message
     assert re.search(message, text), text
 
 
-def test_missing_axis_is_named():
+def test_an_axis_an_experiment_does_not_name_takes_the_study_wide_value():
     cfg = yaml.safe_load(BASE_YAML)
     del cfg["experiments"]["e"]["alpha"]
-    with pytest.raises(ConfigError, match=r"experiments\.e: missing key 'alpha'"):
-        check_config(cfg, SCHEMA)
+    cfg["alpha"] = 0.5
+    study = check_config(cfg, SCHEMA)
+    assert study.run_ids() == [
+        "enc~k/lam~0/alpha~0.5/batch~8/seed~0",
+        "enc~k/lam~0/alpha~0.5/batch~8/seed~1",
+    ]
 
 
 def test_values_equal_after_formatting_are_duplicates():
@@ -265,3 +285,91 @@ def test_load_study_checks_without_the_schema_too():
     bad["experiments"]["e"]["lam"] = ["1e-4"]
     with pytest.raises(ConfigError, match="is a string"):
         load_study(bad)
+
+
+# --- any run setting as an axis ----------------------------------------------------------------
+
+AXES_YAML = """
+epochs: 100
+seeds: [0, 1]
+experiments:
+  base:
+    lam: [0]
+  init_scale:
+    init_std: [0.1, 1]
+  width:
+    hidden: [3, 4]
+    alpha: 0.5
+"""
+
+
+def test_runs_name_only_the_settings_that_differ_from_the_study_wide_values():
+    study = check_config(yaml.safe_load(AXES_YAML), SCHEMA)
+    base = "enc~k/lam~0/alpha~0.01/batch~8"
+    assert study.run_ids() == [
+        f"{base}/init~1/seed~0",
+        f"{base}/init~1/seed~1",
+        f"{base}/seed~0",  # init_std 0.1 is the study-wide value: base and init_scale share it
+        f"{base}/seed~1",
+        "enc~k/lam~0/alpha~0.5/batch~8/hidden~4/seed~0",
+        "enc~k/lam~0/alpha~0.5/batch~8/hidden~4/seed~1",
+        "enc~k/lam~0/alpha~0.5/batch~8/seed~0",
+        "enc~k/lam~0/alpha~0.5/batch~8/seed~1",
+    ]
+    args = study.train_args(f"{base}/init~1/seed~1")
+    assert args[args.index("--init-std") + 1] == "1" and args[args.index("--seed") + 1] == "1"
+    assert study.experiments["init_scale"].varying_axes() == ["init_std"]
+    assert study.experiments["width"].shown_axes() == [
+        "encoding", "lam", "alpha", "batch_size", "hidden",
+    ]  # fmt: skip
+    run = re.compile(study.wildcard_constraints()["run"])
+    assert all(run.fullmatch(r) for r in study.run_ids())
+    assert not run.fullmatch(f"{base}/init~2/seed~0")
+    # The wildcard admits each value, not each combination; a combination no experiment has
+    # cannot become a run either: its train job has no arguments.
+    assert run.fullmatch(f"{base}/hidden~4/init~1/seed~0")
+    with pytest.raises(ConfigError, match="in no experiment"):
+        study.train_args(f"{base}/hidden~4/init~1/seed~0")
+
+
+def test_a_run_path_reads_back_with_its_settings():
+    run = Run.from_id("enc~k/lam~0/alpha~0.5/batch~8/hidden~4/init~1/seed~2")
+    assert run.extra == (("hidden", 4), ("init_std", 1.0)) and run.seed == 2
+    for bad in (
+        "enc~k/lam~0/alpha~0.5/batch~8/init~1/hidden~4/seed~2",  # not in path order
+        "enc~k/lam~0/alpha~0.5/batch~8/width~4/seed~2",  # no such setting
+        "enc~k/lam~0/alpha~0.5/batch~8/init~1.0/seed~2",  # not canonical
+    ):
+        with pytest.raises(ConfigError):
+            Run.from_id(bad)
+
+
+def test_a_study_wide_setting_is_the_default_of_every_experiment():
+    cfg = yaml.safe_load(AXES_YAML) | {"init_std": 1.0}
+    study = check_config(cfg, SCHEMA)
+    # Now init_std 1 is the default: the 0.1 runs name it.
+    assert "enc~k/lam~0/alpha~0.01/batch~8/init~0.1/seed~0" in study.run_ids()
+    assert "enc~k/lam~0/alpha~0.01/batch~8/seed~0" in study.run_ids()
+
+
+def test_an_experiment_epoch_budget_bounds_its_snapshots():
+    cfg = yaml.safe_load(AXES_YAML)
+    cfg["experiments"]["width"].update(epochs=50, snapshot_at=[80])
+    with pytest.raises(ConfigError, match=r"experiments\.width\.snapshot_at\[0\]: 80 is outside"):
+        check_config(cfg, SCHEMA)
+
+
+def test_a_grid_larger_than_max_runs_stops_with_the_count():
+    cfg = yaml.safe_load(AXES_YAML) | {"seeds": list(range(3000))}
+    cfg["experiments"]["width"]["lam"] = [0, 0.1, 0.2, 0.3]
+    with pytest.raises(ConfigError) as info:
+        check_config(cfg, SCHEMA)
+    assert str(info.value) == (
+        "experiments: the grid has at least 24,000 runs, more than max_runs = 20,000; "
+        "allowed: fewer seeds or values, or raise max_runs in the config"
+    )
+    # Shared runs count once: 15,000 listed runs (3,000 + 6,000 + 6,000) are 12,000 runs.
+    cfg["experiments"]["width"]["lam"] = [0]
+    assert len(check_config(cfg | {"max_runs": 12_000}, SCHEMA).run_ids()) == 12_000
+    with pytest.raises(ConfigError, match="the grid has 12,000 runs, more than max_runs = 11,999"):
+        check_config(cfg | {"max_runs": 11_999}, SCHEMA)

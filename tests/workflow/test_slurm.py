@@ -25,7 +25,7 @@ import yaml
 from snakemake_log import jobs_in
 from workflow_copy import copy_workflow
 
-from backprop_study.study.grid import load_study
+from backprop_study.study.config import load_study
 
 pytestmark = pytest.mark.slurm
 

@@ -22,7 +22,7 @@ from snakemake_log import jobs_in
 from workflow_copy import copy_workflow
 
 from backprop_study.reporting.figures import FIGURES
-from backprop_study.study.grid import load_study
+from backprop_study.study.config import load_study
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -197,6 +197,45 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
     weight_decay_figures = [f.name for f in FIGURES if f.experiment == "weight_decay"]
     assert "loss_by_lambda" in weight_decay_figures
     assert jobs["figure"] == {f"results/figures/{name}.png" for name in weight_decay_figures}
+    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
+                         "study_report", "all"}  # fmt: skip
+
+
+def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[str, set[str]]:
+    """The dry-run jobs once the study's config has these experiments too (then undone)."""
+    config_path = cwd / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["experiments"].update(experiments)
+    config_path.write_text(yaml.safe_dump(config))
+    try:
+        return dry_run_jobs(cwd, env)
+    finally:
+        config_path.write_text(original)
+
+
+@pytest.mark.workflow
+def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    seeds = quick_study().experiments["weight_decay"].seeds
+    base = "results/runs/enc~k/lam~0/alpha~0.01/batch~8"
+    jobs = dry_run_with_experiments(
+        cwd, env, {"init_scale": {"init_std": [0.1, 1]}, "width": {"hidden": [3, 4]}}
+    )
+    # init_std 0.1 and hidden 3 are the study-wide values: those runs exist already.
+    assert jobs["train"] == {
+        f"{base}/{setting}/seed~{s}/curve.parquet" for setting in ("init~1", "hidden~4")
+        for s in seeds
+    }  # fmt: skip
+    assert jobs["aggregate_experiment"] == {
+        f"results/tables/{name}/runs.parquet" for name in ("init_scale", "width")
+    }
+    # Each new experiment gets its loss and outcome figures, labelled from the axis vocabulary.
+    assert jobs["figure"] == {
+        f"results/figures/{name}_{kind}.png"
+        for name in ("init_scale", "width")
+        for kind in ("loss", "outcomes")
+    }
     assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
                          "study_report", "all"}  # fmt: skip
 

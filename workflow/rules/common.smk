@@ -6,7 +6,7 @@ import json
 from backprop_study.reporting import figures as figure_specs
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
-from backprop_study.study.grid import check_config
+from backprop_study.study.config import check_config
 
 # Schema (with defaults) + the checks jsonschema cannot express; one ConfigError line naming the
 # key, raised before any job is scheduled.
@@ -15,8 +15,8 @@ EXPERIMENTS = list(STUDY.experiments)
 FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 
 # Output paths. A run's directory names its parameters: {run} is
-# enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}/seed~{seed} (study.RUN_PATTERN)
-# with canonical numbers; one wildcard keeps a 10,000-run DAG quick to build.
+# enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}[/<other settings>]/seed~{seed}
+# with canonical numbers (study.grid); one wildcard keeps a 10,000-run DAG quick to build.
 RUNS_ROOT = "results/runs"
 RUN_FILES = ("curve", "weights", "hidden")
 RUNS_TABLE = "results/tables/runs.parquet"
@@ -39,9 +39,7 @@ ANALYSIS_CODE = layers_fingerprint("analysis", "study")
 REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
 # Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
 # > 1,500 (batch size 1); about 30x margin. A SLURM group job asks for the sum of its members'.
-TRAIN_RUNTIME_MIN = max(
-    2, STUDY.settings.epochs // (200_000 if STUDY.settings.engine == "fast" else 20_000)
-)
+EPOCHS_PER_MINUTE = 200_000 if STUDY.settings.engine == "fast" else 20_000
 STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
@@ -49,6 +47,11 @@ STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 wildcard_constraints:
     **STUDY.wildcard_constraints(),
     figure="|".join(FIGURES) or "(?!)",
+
+
+def train_runtime(wildcards):
+    """Minutes for one run, from its own epoch budget (experiments may set their own)."""
+    return max(2, STUDY.run_settings(wildcards.run)["epochs"] // EPOCHS_PER_MINUTE)
 
 
 def train_args(wildcards):
@@ -70,7 +73,7 @@ def experiment_grid(wildcards):
 
 
 def figure_spec(wildcards):
-    return figure_specs.by_name(wildcards.figure)
+    return figure_specs.by_name(wildcards.figure, STUDY.experiments)
 
 
 def figure_inputs(wildcards):

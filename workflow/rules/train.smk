@@ -16,7 +16,7 @@ rule train:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=TRAIN_RUNTIME_MIN,
+        runtime=train_runtime,
     params:
         args=train_args,
         engine_fingerprint=ENGINE_FINGERPRINT,

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from backprop_study.analysis import codes, weightstats
+from backprop_study.analysis.axes import config_columns, symbol
 from backprop_study.analysis.convergence import as_times
 
 SIGNIFICANCE = 0.05
@@ -62,8 +63,6 @@ SUPPORTED, CONTRADICTED, MIXED, INSUFFICIENT = (
     "mixed",
     "insufficient data",
 )
-AXES = {"encoding": "encoding", "lam": "lam", "alpha": "alpha", "batch_size": "batch_size"}
-SYMBOL = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
 
 
 # --- statistics ---------------------------------------------------------------------------
@@ -156,19 +155,22 @@ def combine(verdicts: Sequence[str]) -> str:
 
 
 def _matches(column: pd.Series, values: Sequence) -> np.ndarray:
+    """Rows whose value is one of `values` (numbers to 1e-9 relative; None matches NA)."""
     if len(values) == 0:
         return np.zeros(len(column), dtype=bool)
+    unset = column.isna().to_numpy() & any(v is None for v in values)
+    values = [v for v in values if v is not None]
     if pd.api.types.is_numeric_dtype(column):
-        col = column.to_numpy(dtype=np.float64)
+        col = column.to_numpy(dtype=np.float64, na_value=np.nan)
         vals = np.asarray(values, dtype=np.float64)
-        return np.isclose(col[:, None], vals[None, :], rtol=1e-9, atol=0).any(axis=1)
-    return column.isin(list(values)).to_numpy()
+        return unset | np.isclose(col[:, None], vals[None, :], rtol=1e-9, atol=0).any(axis=1)
+    return unset | column.isin(values).to_numpy()
 
 
 def select(runs: pd.DataFrame, axes: dict) -> pd.DataFrame:
     """Rows of `runs` on every axis of an experiment (missing axes are not filtered)."""
     mask = np.ones(len(runs), dtype=bool)
-    for key, col in {**AXES, "seeds": "seed"}.items():
+    for key, col in {**{c: c for c in config_columns(runs.columns)}, "seeds": "seed"}.items():
         if key in axes and axes[key] is not None:
             mask &= _matches(runs[col], axes[key])
     return runs[mask]
@@ -244,7 +246,7 @@ def paired_comparison(
 
     The claim is that the `claimed` run's metric is smaller (`smaller`) or larger.
     """
-    keys = [c for c in ("encoding", "lam", "alpha", "batch_size", "seed") if c != factor]
+    keys = [c for c in (*config_columns(runs.columns), "seed") if c != factor]
     a = runs[_matches(runs[factor], [claimed])]
     b = runs[_matches(runs[factor], [other])]
     va, ca = metric(a)
@@ -290,7 +292,7 @@ def _median_text(df: pd.DataFrame, factor: str, metric: Metric, name: str) -> st
         med = float(np.median(v))
         share = float(np.mean(c))
         tail = f" ({share:.0%} censored)" if share > 0 else ""
-        parts.append(f"{SYMBOL.get(factor, factor)}={_fmt(level)}: {med:.4g}{tail}")
+        parts.append(f"{symbol(factor)}={_fmt(level)}: {med:.4g}{tail}")
     return f"median {name}: " + ", ".join(parts)
 
 
@@ -476,14 +478,14 @@ def claim_bias_dominates(df: pd.DataFrame) -> Result:
 
 
 def claim_different_solutions(df: pd.DataFrame, final_weights: pd.DataFrame | None) -> Result:
-    config_cols = ["encoding", "lam", "alpha", "batch_size"]
+    config_cols = config_columns(df.columns)
     distances: list[float] = []
     code_diff: list[bool] = []
     params = {}
     if final_weights is not None and not final_weights.empty:
         for run_id, w in final_weights.groupby("run_id"):
             params[run_id] = weightstats.params_at(w)
-    for _, g in df.groupby(config_cols):
+    for _, g in df.groupby(config_cols, dropna=False):
         for (_, ra), (_, rb) in itertools.combinations(g.iterrows(), 2):
             code_diff.append(ra["code_canonical"] != rb["code_canonical"])
             if ra["run_id"] in params and rb["run_id"] in params:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,35 +63,14 @@ class RunConfig:
         return h * n + h + n * h + n
 
     def validate(self) -> None:
-        _check_int("classes", self.classes, 2)
-        _check_int("hidden", self.hidden, 1)
-        if self.encoding not in ENCODINGS:
-            raise ConfigError(
-                f"encoding: {self.encoding!r} is not allowed; allowed: {', '.join(ENCODINGS)}"
-            )
-        _check_real("lam", self.lam, "a finite number >= 0")
-        if self.lam < 0:
-            raise ConfigError(f"lam: {self.lam!r} is negative; allowed: a finite number >= 0")
-        _check_real("alpha", self.alpha, "a finite number > 0")
-        if self.alpha <= 0:
-            raise ConfigError(f"alpha: {self.alpha!r} is not > 0; allowed: a finite number > 0")
-        _check_int("batch_size", self.batch_size, 1)
+        for name in SETTINGS:
+            check_setting(name, getattr(self, name))
         if self.classes % self.batch_size:
             allowed = ", ".join(map(str, divisors(self.classes)))
             raise ConfigError(
                 f"batch_size: {self.batch_size} does not divide classes={self.classes}; "
                 f"allowed: {allowed}"
             )
-        _check_int("epochs", self.epochs, 1)
-        _check_int("seed", self.seed, 0)
-        _check_real("init_std", self.init_std, "a finite number >= 0")
-        if self.init_std < 0:
-            raise ConfigError(f"init_std: {self.init_std!r} is negative; allowed: >= 0")
-        if self.log_every is not None:
-            _check_int("log_every", self.log_every, 1)
-        _check_int("log_dense_until", self.log_dense_until, 0)
-        _check_int("log_per_decade", self.log_per_decade, 1)
-        _check_int("snapshots", self.snapshots, 0)
         for e in self.snapshot_at:
             if not 0 <= e <= self.epochs:
                 raise ConfigError(
@@ -111,15 +91,72 @@ class RunConfig:
         return cls(**d)
 
 
-def _check_int(key: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{key}: {value!r} is not an integer; allowed: an integer >= {minimum}")
-    if value < minimum:
-        raise ConfigError(f"{key}: {value} is too small; allowed: an integer >= {minimum}")
+def _integer(minimum: int, maximum: int) -> Callable[[str, Any], None]:
+    allowed = f"an integer in [{minimum}, {maximum}]"
+
+    def check(key: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{key}: {value!r} is not an integer; allowed: {allowed}")
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{key}: {value} is out of range; allowed: {allowed}")
+
+    return check
 
 
-def _check_real(key: str, value: Any, allowed: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{key}: {value!r} is not a number; allowed: {allowed}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{key}: {value!r} is not finite; allowed: {allowed}")
+def _real(minimum: float, maximum: float, zero: bool) -> Callable[[str, Any], None]:
+    """A finite number in [minimum, maximum] (or exactly 0 if `zero`): bounded both ways, so
+    that its canonical decimal (in run paths) stays short."""
+    allowed = f"{'0 or ' if zero else ''}a number in [{minimum:g}, {maximum:g}]"
+
+    def check(key: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{key}: {value!r} is not a number; allowed: {allowed}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: {value!r} is not finite; allowed: {allowed}")
+        if not (minimum <= value <= maximum or (zero and value == 0)):
+            raise ConfigError(f"{key}: {value!r} is out of range; allowed: {allowed}")
+
+    return check
+
+
+def _encoding(key: str, value: Any) -> None:
+    if value not in ENCODINGS:
+        raise ConfigError(f"{key}: {value!r} is not allowed; allowed: {', '.join(ENCODINGS)}")
+
+
+def _optional(check: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
+    return lambda key, value: None if value is None else check(key, value)
+
+
+def _epoch_list(key: str, value: Any) -> None:
+    for i, e in enumerate(value):
+        _integer(0, MAX_EPOCHS)(f"{key}[{i}]", e)
+
+
+MAX_EPOCHS = 1_000_000_000
+SETTINGS: dict[str, Callable[[str, Any], None]] = {
+    "encoding": _encoding,
+    "classes": _integer(2, 1000),
+    "hidden": _integer(1, 1000),
+    "lam": _real(1e-12, 1e3, zero=True),
+    "alpha": _real(1e-12, 1e3, zero=False),
+    "batch_size": _integer(1, 1000),
+    "epochs": _integer(1, MAX_EPOCHS),
+    "seed": _integer(0, 2**32 - 1),
+    "init_std": _real(1e-12, 1e3, zero=True),
+    "log_every": _optional(_integer(1, MAX_EPOCHS)),
+    "log_dense_until": _integer(0, MAX_EPOCHS),
+    "log_per_decade": _integer(1, 100_000),
+    "snapshots": _integer(0, 10_000),
+    "snapshot_at": _epoch_list,
+}
+"""Each setting's range check, alone (the checks across settings are in `RunConfig.validate`).
+The study checks every config value with these before any job, so its messages are the same."""
+
+
+def check_setting(name: str, value: Any, key: str | None = None) -> None:
+    """Raise ConfigError (one line, `key` or `name` first, allowed values) unless `value` is
+    allowed for setting `name`."""
+    if name not in SETTINGS:
+        raise ConfigError(f"{key or name}: unknown setting; allowed: {', '.join(SETTINGS)}")
+    SETTINGS[name](key or name, value)

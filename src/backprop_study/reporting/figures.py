@@ -23,21 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backprop_study.analysis import axes as vocabulary
+from backprop_study.analysis.axes import config_columns, value_text
 from backprop_study.engine.errors import ConfigError
-from backprop_study.study.grid import Experiment, Run, format_number
+from backprop_study.study.grid import Experiment, Run
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-CONFIG_COLUMNS = ["encoding", "lam", "alpha", "batch_size"]
-AXIS_LABELS = {"encoding": "encoding", "lam": "λ", "alpha": "α", "batch_size": "batch size"}
-AXIS_TITLES = {
-    "encoding": "class encoding",
-    "lam": "weight decay λ",
-    "alpha": "learning rate α",
-    "batch_size": "batch size (patterns per update)",
-}
 METRIC_LABELS = {
     "data_loss": "data loss  (1/m) Σ ½‖h(x)−y‖²",
     "objective": "objective J = data loss + (λ/2) Σ W²",
@@ -124,22 +118,21 @@ def _new_figure(width: float = 7.5, height: float = 4.8, ncols: int = 1, nrows: 
     return fig, axes
 
 
-def _config_label(config: Mapping[str, Any], axes: list[str]) -> str:
-    parts = []
-    for axis in axes:
-        parts.append(f"{AXIS_LABELS[axis]} = {_value_text(axis, config[axis])}")
-    return ", ".join(parts)
-
-
 def _value_text(axis: str, value: Any) -> str:
-    return format_number(float(value)) if axis in ("lam", "alpha") else str(value)
+    import pandas as pd
+
+    return value_text(axis, None if pd.isna(value) else value)
+
+
+def _config_label(config: Mapping[str, Any], axes: list[str]) -> str:
+    return ", ".join(f"{vocabulary.symbol(a)} = {_value_text(a, config[a])}" for a in axes)
 
 
 def _settings_note(experiment: Experiment, axes: list[str]) -> str:
-    """The fixed settings of the experiment (those not compared) and the number of seeds."""
-    fixed = [a for a in CONFIG_COLUMNS if a not in axes]
+    """The fixed settings worth naming (those not compared) and the number of seeds."""
+    fixed = [a for a in experiment.shown_axes() if a not in axes]
     values = {a: getattr(experiment, a)[0] for a in fixed}
-    return f"{_config_label(values, fixed)}; {len(experiment.seeds)} seeds"
+    return f"{vocabulary.label(values, fixed)}; {len(experiment.seeds)} seeds"
 
 
 def _colours(n: int) -> list[Any]:
@@ -172,7 +165,8 @@ def draw_curves(
 
     q = data.quantiles
     axes = data.experiment.varying_axes() or ["encoding"]
-    configs = list(q.groupby(CONFIG_COLUMNS, sort=True))
+    by = config_columns(q.columns)
+    configs = list(q.groupby(by, sort=True, dropna=False))
     colours = _colours(len(configs))
     for i, (config, group) in enumerate(configs):
         group = group.sort_values("epoch")
@@ -180,7 +174,7 @@ def draw_curves(
             group = group[group["epoch"] > 0]
         if xlim is not None:
             group = group[(group["epoch"] >= xlim[0]) & (group["epoch"] <= xlim[1])]
-        label = _config_label(dict(zip(CONFIG_COLUMNS, config, strict=True)), axes)
+        name = _config_label(dict(zip(by, config, strict=True)), axes)
         x = group["epoch"].to_numpy()
         ax.fill_between(
             x, group[f"{metric}_q25"], group[f"{metric}_q75"], color=colours[i], alpha=0.22, lw=0
@@ -190,7 +184,7 @@ def draw_curves(
             group[f"{metric}_median"],
             color=colours[i],
             ls=LINESTYLES[i % len(LINESTYLES)],
-            label=label,
+            label=name,
         )
     if log_x:
         ax.set_xscale("log")
@@ -270,12 +264,13 @@ class _Positions:
             ax.set_xlim(lo / pad, hi * pad)
             ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticks([self.x[v] for v in self.levels], [_value_text(axis, v) for v in self.levels])
-        ax.set_xlabel(AXIS_TITLES[axis])
+        ax.set_xlabel(vocabulary.axis(axis).title)
 
 
 def _positions(levels: list[Any], axis: str) -> _Positions:
-    """λ includes 0 and encoding is a name: categorical; α on a log axis, batch size on log2."""
-    numeric = axis != "encoding"
+    """Names (encoding) and axes with a 0 (λ) are categories; batch size on log2, other positive
+    numbers on a log axis."""
+    numeric = vocabulary.axis(axis).kind is not str
     if numeric and all(float(v) > 0 for v in levels) and len(levels) > 1:
         scale = "log2" if axis == "batch_size" else "log"
         return _Positions(levels, {v: float(v) for v in levels}, scale)
@@ -425,7 +420,7 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
                 fontsize=9,
             )
         ax_r.set_xticks(range(len(levels)), [_value_text(axis, v) for v in levels])
-        ax_r.set_xlabel(AXIS_TITLES[axis])
+        ax_r.set_xlabel(vocabulary.axis(axis).title)
         ax_r.set_ylim(0, 1.12)
         ax_r.set_ylabel(f"share of seeds solved within {budget:,} epochs")
         ax_r.set_title("Success rate")
@@ -434,7 +429,7 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
         for ax in (ax_p, ax_s):
             pos.apply(ax, axis)
         fig.suptitle(
-            f"Plateau length and epochs to solve against {AXIS_TITLES[axis]}  "
+            f"Plateau length and epochs to solve against {vocabulary.axis(axis).title}  "
             f"({_settings_note(data.experiment, [axis])})"
         )
         return fig
@@ -544,7 +539,8 @@ def _fastest_config_three_seeds(experiment: Experiment) -> list[Run]:
 
 def _label_of(run_id: str) -> str:
     run = Run.from_id(run_id)
-    return _config_label(dict(zip(CONFIG_COLUMNS, run.configuration, strict=True)), CONFIG_COLUMNS)
+    named = {n: getattr(run, n) for n in vocabulary.PATH_ALWAYS} | dict(run.extra)
+    return _config_label(named, list(named))
 
 
 def draw_plateau_weights(data: FigureData) -> Figure:
@@ -731,16 +727,55 @@ FIGURES: list[FigureSpec] = [
 ]  # fmt: skip
 
 
-def by_name(name: str) -> FigureSpec:
-    for spec in FIGURES:
-        if spec.name == name:
-            return spec
-    raise ConfigError(f"unknown figure {name!r}; allowed: {', '.join(f.name for f in FIGURES)}")
+def generic_figures(experiment: Experiment) -> list[FigureSpec]:
+    """The figures of an experiment that no entry of FIGURES draws: its loss curves, and its
+    outcomes against the axis it sweeps (if it sweeps one), labelled from the axes' vocabulary."""
+    name, axes = experiment.name, experiment.varying_axes()
+    compared = ", ".join(vocabulary.axis(a).title for a in axes) or "its one setting"
+    specs = [
+        FigureSpec(
+            f"{name}_loss", name, f"Loss of experiment {name} ({compared})",
+            f"Data loss against epochs for each setting of experiment {name}: median over "
+            "seeds, band = interquartile range.",
+            curves_figure(f"Loss of experiment {name}"),
+        )
+    ]  # fmt: skip
+    if len(axes) == 1:
+        specs.append(
+            FigureSpec(
+                f"{name}_outcomes", name,
+                f"Plateau length and epochs to solve against {vocabulary.axis(axes[0]).title}",
+                f"Each seed's plateau length and epochs to solve against "
+                f"{vocabulary.axis(axes[0]).title} (hollow = censored), medians over seeds as a "
+                "line, and the share of seeds that solved.",
+                outcomes_figure(axes[0]),
+            )
+        )  # fmt: skip
+    return specs
 
 
 def applicable(experiments: Mapping[str, Experiment]) -> list[FigureSpec]:
-    """The figures whose experiment is in the study."""
-    return [f for f in FIGURES if f.experiment in experiments]
+    """The study's figures: those of FIGURES whose experiment is in the study, and the generic
+    ones of every other experiment."""
+    named = [f for f in FIGURES if f.experiment in experiments]
+    covered = {f.experiment for f in named}
+    generic = [
+        spec
+        for name, exp in experiments.items()
+        if name not in covered
+        for spec in generic_figures(exp)
+    ]
+    return named + generic
+
+
+def by_name(name: str, experiments: Mapping[str, Experiment] | None = None) -> FigureSpec:
+    """The figure called `name` among FIGURES and the generic figures of `experiments`."""
+    specs = applicable(experiments) if experiments is not None else []
+    for spec in [*FIGURES, *specs]:
+        if spec.name == name:
+            return spec
+    known = [f.name for f in FIGURES] + [f.name for f in specs if f not in FIGURES]
+    raise ConfigError(f"unknown figure {name!r}; allowed: {', '.join(known)}")
 
 
 def draw(spec: FigureSpec, data: FigureData) -> Figure:
@@ -776,12 +811,13 @@ def run(args: argparse.Namespace) -> int:
 
     from backprop_study.engine.runfiles import read_run
 
-    spec = by_name(args.name)
     experiment = Experiment.from_grid(args.grid)
+    spec = by_name(args.name, {experiment.name: experiment})
     run_files = {}
     for directory in args.run:
-        run_id = "/".join(Path(directory).parts[-5:])
-        run_files[run_id] = read_run(directory)
+        parts = Path(directory).parts
+        first = next((i for i, p in enumerate(parts) if p.startswith("enc~")), 0)
+        run_files["/".join(parts[first:])] = read_run(directory)
     data = FigureData(
         experiment=experiment,
         quantiles=pd.read_parquet(args.quantiles),

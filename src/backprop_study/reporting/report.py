@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backprop_study.analysis.axes import config_columns, format_number, symbol, value_text
 from backprop_study.engine.errors import ConfigError
-from backprop_study.study.grid import Experiment, Study, format_number, load_study
+from backprop_study.study.config import load_study
+from backprop_study.study.grid import Experiment, Study
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CONFIG_COLUMNS = ["encoding", "lam", "alpha", "batch_size"]
-SYMBOL = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
 TREND_RATIO = 1.25  # medians differing by less than this factor "change little"
 
 
@@ -102,11 +102,13 @@ def trend_word(first: float, last: float, ratio: float = TREND_RATIO) -> str:
 
 
 def _value(axis: str, v: Any) -> str:
-    return format_number(float(v)) if axis in ("lam", "alpha") else str(v)
+    import pandas as pd
+
+    return value_text(axis, None if pd.isna(v) else v)
 
 
 def _at(axis: str, v: Any) -> str:
-    return f"{SYMBOL[axis]} = {_value(axis, v)}"
+    return f"{symbol(axis)} = {_value(axis, v)}"
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -233,7 +235,7 @@ def experiment_finding(
     outcomes: pd.DataFrame, display: pd.DataFrame, axis: str, budget: int
 ) -> str:
     """Two to four sentences on an experiment's outcome table, numbers as in `display`."""
-    col = SYMBOL.get(axis, axis)
+    col = symbol(axis)
     levels = outcomes[axis].tolist()
     solved = display["solved"].tolist()
     sentences = [
@@ -322,7 +324,7 @@ def experiment_section(data: ReportData, name: str) -> dict[str, Any]:
     runs = data.experiment_runs(name)
     outcomes = outcome_table(runs, axes) if len(runs) else None
     intro = (
-        f"{exp.description} {len(exp.runs())} runs: {_join([SYMBOL[a] for a in axes])} × "
+        f"{exp.description} {len(exp.runs())} runs: {_join([symbol(a) for a in axes])} × "
         f"{len(exp.seeds)} seeds. {seed_says}"
     ).strip()
     if outcomes is None or outcomes.empty:
@@ -361,7 +363,7 @@ def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, A
 
         rows.append(
             {
-                **{SYMBOL[a]: v if v == "all" else _value(a, v) for a, v in config.items()},
+                **{symbol(a): v if v == "all" else _value(a, v) for a, v in config.items()},
                 "runs": len(g),
                 "plateau found / left": f"{int(g['plateau_found'].sum())} / "
                 f"{int(g['plateau_left'].sum())}",
@@ -439,6 +441,7 @@ def weights_section(data: ReportData, name: str = "weights") -> dict[str, Any]:
     from backprop_study.study.aggregate import format_value
 
     runs = data.experiment_runs(name).sort_values("run_id")
+    one_setting = len(runs.groupby(config_columns(runs.columns), dropna=False)) == 1
     fw = data.final_weights
     distances = pairwise_distances(fw, runs["run_id"].tolist()) if fw is not None else {}
     rows = []
@@ -452,7 +455,7 @@ def weights_section(data: ReportData, name: str = "weights") -> dict[str, Any]:
 
         rows.append(
             {
-                "run": f"seed {r.seed}" if len(runs.groupby(CONFIG_COLUMNS)) == 1 else r.run_id,
+                "run": f"seed {r.seed}" if one_setting else r.run_id,
                 "solved at": "never" if pd.isna(r.first_solved) else f"{int(r.first_solved):,}",
                 "final data loss": format_value(r.final_data_loss),
                 "mean |weight|": mag(False),
@@ -529,16 +532,19 @@ def codes_section(data: ReportData) -> dict[str, Any]:
     runs = data.runs
     solved = np.isfinite(as_times(runs["first_solved"])) if len(runs) else np.array([], bool)
     runs = runs.assign(_solved=solved)
-    groups = [(cfg, g) for cfg, g in runs.groupby(CONFIG_COLUMNS, sort=True)]
-    groups.append((("all",) * len(CONFIG_COLUMNS), runs))
+    # The settings that vary across the study's runs (grouping by a constant one changes nothing).
+    by = [c for c in config_columns(runs.columns) if runs[c].nunique(dropna=False) > 1]
+    by = by or ["encoding"]
+    groups = [(cfg, g) for cfg, g in runs.groupby(by, sort=True, dropna=False)]
+    groups.append((("all",) * len(by), runs))
     rows = []
     for cfg, g in groups:
         distinct = g["code_all_distinct"].astype(bool)
         rows.append(
             {
                 **{
-                    SYMBOL[c]: v if v == "all" else _value(c, v)
-                    for c, v in zip(CONFIG_COLUMNS, cfg, strict=True)
+                    symbol(c): v if isinstance(v, str) and v == "all" else _value(c, v)
+                    for c, v in zip(by, cfg, strict=True)
                 },
                 "runs": len(g),
                 f"{k} distinct codes": f"{int(distinct.sum())}/{len(g)}",
@@ -562,12 +568,12 @@ def codes_section(data: ReportData) -> dict[str, Any]:
     last = table.iloc[-1]
     among = last["… among solved runs"]
     n_distinct, n_solved = (int(x) for x in among.split("/"))
-    by_gap = table.iloc[:-1].assign(_gap=runs.groupby(CONFIG_COLUMNS)["code_gap"].mean().values)
+    by_gap = table.iloc[:-1].assign(_gap=runs.groupby(by, dropna=False)["code_gap"].mean().values)
     binary, graded = by_gap.loc[by_gap["_gap"].idxmin()], by_gap.loc[by_gap["_gap"].idxmax()]
 
     def label(row: pd.Series) -> str:
-        varying = [c for c in CONFIG_COLUMNS if table.iloc[:-1][SYMBOL[c]].nunique() > 1]
-        return ", ".join(f"{SYMBOL[c]} = {row[SYMBOL[c]]}" for c in varying) or "the study"
+        varying = [c for c in by if table.iloc[:-1][symbol(c)].nunique() > 1]
+        return ", ".join(f"{symbol(c)} = {row[symbol(c)]}" for c in varying) or "the study"
 
     if n_solved == 0:
         verdict = "No run solved, so no solved network's code can be read."
@@ -666,7 +672,7 @@ def build_sections(data: ReportData) -> list[dict[str, Any]]:
         extra["figures"] = []
         for name in leftovers:
             try:
-                spec = figure_specs.by_name(name)
+                spec = figure_specs.by_name(name, data.study.experiments)
                 title, caption = spec.title, spec.caption
             except ConfigError:
                 title, caption = name, ""

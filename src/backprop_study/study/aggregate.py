@@ -21,14 +21,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from backprop_study.analysis.axes import (
+    CONFIG_COLUMNS,
+    PATH_ALWAYS,
+    axis,
+    config_columns,
+    symbol,
+    value_text,
+)
 from backprop_study.engine.errors import RunFileError
-from backprop_study.study.grid import Experiment, Run, format_number, run_dir
+from backprop_study.study.grid import Experiment, Run, run_dir
 
 if TYPE_CHECKING:
     import pandas as pd
-
-CONFIG_COLUMNS = ["encoding", "lam", "alpha", "batch_size"]
-"""A configuration: a run without its seed."""
 
 CURVE_METRICS = ["data_loss", "objective", "correct"]
 QUANTILES = {"q25": 0.25, "median": 0.5, "q75": 0.75}
@@ -44,9 +49,8 @@ def run_row(run: Run, files: Any) -> dict[str, Any]:
 
     meta = files.meta
     cfg = meta["config"]
-    expected = {"encoding": run.encoding, "lam": run.lam, "alpha": run.alpha,
-                "batch_size": run.batch_size, "seed": run.seed}  # fmt: skip
-    for key, value in expected.items():
+    named = {**{n: getattr(run, n) for n in PATH_ALWAYS}, **dict(run.extra), "seed": run.seed}
+    for key, value in named.items():
         if cfg.get(key) != value:
             raise RunFileError(
                 f"{run.run_id}: its files hold a run with {key}={cfg.get(key)!r}, not {value!r}"
@@ -54,8 +58,8 @@ def run_row(run: Run, files: Any) -> dict[str, Any]:
     last = files.curve.iloc[-1] if len(files.curve) else None
     row: dict[str, Any] = {
         "run_id": run.run_id,
-        **expected,
-        "epochs": int(cfg["epochs"]),
+        **{n: cfg[n] for n in CONFIG_COLUMNS},
+        "seed": run.seed,
         "epochs_run": int(meta["epochs_run"]),
         "diverged": bool(meta["diverged"]),
         "final_data_loss": float(last["data_loss"]) if last is not None else float("nan"),
@@ -82,7 +86,9 @@ def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         return df
     for col in ("first_all_correct", "first_solved"):
         df[col] = df[col].astype("Int64")
-    df["encoding"] = df["encoding"].astype("string")
+    for col in CONFIG_COLUMNS:  # one dtype per column, whatever the values (None: unset)
+        kind = axis(col).kind
+        df[col] = df[col].astype({str: "string", int: "Int64", float: "float64"}[kind])
     df["run_id"] = df["run_id"].astype("string")
     return df.sort_values("run_id", ignore_index=True)
 
@@ -110,7 +116,7 @@ def read_experiment(
         finals.append(final_weights(files.weights, run.run_id))
         curve = files.curve[["epoch", *CURVE_METRICS]].copy()
         for col in CONFIG_COLUMNS:
-            curve[col] = getattr(run, col)
+            curve[col] = rows[-1][col]
         curve["seed"] = run.seed
         curves.append(curve)
     return ExperimentTables(
@@ -128,8 +134,8 @@ def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    keys = [*CONFIG_COLUMNS, "epoch"]
-    grouped = curves.groupby(keys, sort=True)[CURVE_METRICS]
+    keys = [*config_columns(curves.columns), "epoch"]
+    grouped = curves.groupby(keys, sort=True, dropna=False)[CURVE_METRICS]
     parts = [grouped.size().rename("n_runs")]
     for label, q in QUANTILES.items():
         part = grouped.quantile(q)
@@ -164,11 +170,12 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for config, group in runs.groupby(CONFIG_COLUMNS, sort=True):
+    by = config_columns(runs.columns)
+    for config, group in runs.groupby(by, sort=True, dropna=False):
         ok = group[~group["diverged"].astype(bool)]
         solved_at = group["first_solved"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         solved_at = np.where(group["diverged"].astype(bool), np.nan, solved_at)
-        row = dict(zip(CONFIG_COLUMNS, config, strict=True))
+        row = dict(zip(by, config, strict=True))
         row |= {
             "n_runs": len(group),
             "n_diverged": int(group["diverged"].sum()),
@@ -201,9 +208,9 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
     from backprop_study.analysis.claims import plateau_length, solve_time
     from backprop_study.analysis.convergence import censored_summary
 
-    by = by or CONFIG_COLUMNS
+    by = by or config_columns(runs.columns)
     rows = []
-    for config, group in runs.groupby(by, sort=True):
+    for config, group in runs.groupby(by, sort=True, dropna=False):
         config = config if isinstance(config, tuple) else (config,)
         row: dict[str, Any] = dict(zip(by, config, strict=True))
         diverged = group["diverged"].to_numpy(dtype=bool)
@@ -247,7 +254,7 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
     """
     import pandas as pd
 
-    by = by or CONFIG_COLUMNS
+    by = by or config_columns(outcomes.columns)
 
     def quantiles(prefix: str, scale: Any = 1.0) -> list[str]:
         scale = pd.Series(scale, index=outcomes.index) if not hasattr(scale, "index") else scale
@@ -260,7 +267,7 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
             out.append(f"{m} [{a}, {b}]")
         return out
 
-    columns: dict[str, Any] = {AXIS_NAMES.get(c, c): outcomes[c].map(_fmt_param(c)) for c in by}
+    columns: dict[str, Any] = {symbol(c): outcomes[c].map(_fmt_param(c)) for c in by}
     columns["solved"] = [
         f"{s}/{n}" for s, n in zip(outcomes["n_solved"], outcomes["n_runs"], strict=True)
     ]
@@ -285,7 +292,6 @@ OUTCOME_NOTE = (
     "found. ≥ marks a censored value: runs that never solved count at the budget, plateaus never "
     "left at their observed length, so the true value is at least the number shown."
 )
-AXIS_NAMES = {"lam": "λ", "alpha": "α", "batch_size": "batch size", "encoding": "encoding"}
 
 
 def format_value(x: float) -> str:
@@ -300,8 +306,11 @@ def _fmt_epoch(x: float) -> str:
     return "never" if x != x else f"{x:.0f}"
 
 
-def comparison_display(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The comparison for people: parameters canonical, numbers rounded, NaN spelled out."""
+def comparison_display(
+    comparison: pd.DataFrame, shown: Sequence[str] = PATH_ALWAYS
+) -> pd.DataFrame:
+    """The comparison for people: the `shown` settings canonical, numbers rounded, NaN spelled
+    out."""
     import pandas as pd
 
     def triples(prefix: str, fmt: Callable[[float], str]) -> list[str]:
@@ -312,7 +321,7 @@ def comparison_display(comparison: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            **{col: comparison[col].map(_fmt_param(col)) for col in CONFIG_COLUMNS},
+            **{col: comparison[col].map(_fmt_param(col)) for col in shown},
             "final loss, median [IQR]": triples("final_data_loss", _fmt_float),
             "epochs to solve, median [IQR]": triples("epochs_to_solve", _fmt_epoch),
             "solved": [
@@ -336,12 +345,16 @@ def comparison_markdown(comparison: pd.DataFrame, experiment: Experiment) -> str
     title = f"# {experiment.name}\n\n"
     if experiment.description:
         title += experiment.description + "\n\n"
-    table = comparison_display(comparison).to_markdown(index=False, disable_numparse=True)
+    table = comparison_display(comparison, experiment.shown_axes()).to_markdown(
+        index=False, disable_numparse=True
+    )
     return f"{title}{table}\n\n{COMPARISON_NOTE}\n"
 
 
 def _fmt_param(col: str) -> Callable[[Any], str]:
-    return (lambda v: format_number(float(v))) if col in ("lam", "alpha") else str
+    import pandas as pd
+
+    return lambda v: value_text(col, None if pd.isna(v) else v)
 
 
 def union_runs_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -1,9 +1,13 @@
-"""The study: config → named experiments → the grid of runs, their paths and engine arguments.
+"""The study's grid: named experiments → runs, their paths and engine arguments.
 
 The workflow (`workflow/rules/common.smk`) and the aggregation both import this module, so the run
-grid, the canonical spelling of numbers and the run paths are defined once. A run's directory names
-its parameters (`enc~k/lam~0.1/alpha~0.01/batch~8/seed~3`) with every number written one canonical
-way, so two spellings of one value (`1e-05`, `0.00001`) can never name two runs.
+grid and the run paths are defined once. A run's directory names its parameters with every number
+written one canonical way (`axes.format_number`), so two spellings of one value (`1e-05`,
+`0.00001`) can never name two runs. The encoding, λ, α and batch size are always in the path;
+any other setting only where the run differs from the study-wide value, in the fixed order of
+`axes.AXES` (`enc~k/lam~0/alpha~0.01/batch~8/init~1/seed~3`). So the paths of runs that use
+only the original four axes never change, and two experiments that ask for the same full
+configuration share one run.
 """
 
 from __future__ import annotations
@@ -11,83 +15,79 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backprop_study.analysis.axes import AXES, AXIS_NAMES, DEFAULTS, PATH_ALWAYS, SEED, axis
 from backprop_study.engine.errors import ConfigError
-from backprop_study.engine.runconfig import ENCODINGS, divisors
 
-AXES = ("encoding", "lam", "alpha", "batch_size", "seed")
-"""The parameters that name a run, in path order (also the run's wildcards in the workflow)."""
-
-RUN_PATTERN = "enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}/seed~{seed}"
-"""A run's directory relative to the runs root; its fields are the workflow's wildcards."""
-
-_RUN_ID_RE = re.compile(
-    r"^enc~(?P<encoding>[^/]+)/lam~(?P<lam>[^/]+)/alpha~(?P<alpha>[^/]+)"
-    r"/batch~(?P<batch_size>[^/]+)/seed~(?P<seed>[^/]+)$"
-)
+_KEYS = {a.key: a for a in AXES}
 
 
-def format_number(x: float | int) -> str:
-    """Shortest decimal that reads back as `x`, never an exponent: 1e-05 → `0.00001`, 5.0 → `5`."""
-    import numpy as np
-
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        raise ConfigError(f"{x!r} is not a number")
-    if isinstance(x, int):
-        return str(x)
-    if x != x or x in (float("inf"), float("-inf")):
-        raise ConfigError(f"{x!r} is not a finite number")
-    if x == 0:
-        return "0"  # also for -0.0
-    return np.format_float_positional(x, unique=True, trim="-")
-
-
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Run:
-    """One training run: the parameters that appear in its path."""
+    """One training run: the four settings every path names, its seed, and the other settings
+    in which it differs from the study-wide values (`extra`, in axis order)."""
 
     encoding: str
     lam: float
     alpha: float
     batch_size: int
     seed: int
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def make(cls, settings: Mapping[str, Any], seed: int, defaults: Mapping[str, Any]) -> Run:
+        """The run of full `settings` (every axis) and `seed`, named against `defaults`."""
+        extra = tuple(
+            (a.name, settings[a.name])
+            for a in AXES
+            if a.name not in PATH_ALWAYS and a.text(settings[a.name]) != a.text(defaults[a.name])
+        )
+        always = [settings[name] for name in PATH_ALWAYS]
+        return cls(*always, seed=seed, extra=extra)
 
     @property
     def run_id(self) -> str:
         """The run's directory relative to the runs root (the `run_id` column of the runs table)."""
-        return RUN_PATTERN.format(**self.wildcards())
-
-    def wildcards(self) -> dict[str, str]:
-        """The canonical string of each path parameter, keyed like the workflow's wildcards."""
-        return {
-            "encoding": self.encoding,
-            "lam": format_number(self.lam),
-            "alpha": format_number(self.alpha),
-            "batch_size": str(self.batch_size),
-            "seed": str(self.seed),
-        }
+        named = [(name, getattr(self, name)) for name in PATH_ALWAYS] + list(self.extra)
+        parts = [f"{axis(n).key}~{axis(n).text(v)}" for n, v in named]
+        return "/".join([*parts, f"seed~{self.seed}"])
 
     @property
-    def configuration(self) -> tuple[str, float, float, int]:
+    def configuration(self) -> tuple:
         """The run without its seed: runs that differ only in seed are repeats of one setting."""
-        return (self.encoding, self.lam, self.alpha, self.batch_size)
+        return (*(getattr(self, n) for n in PATH_ALWAYS), *self.extra)
+
+    def settings(self, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """Every axis's value for this run (the defaults, then what its path names)."""
+        return {**defaults, **{n: getattr(self, n) for n in PATH_ALWAYS}, **dict(self.extra)}
 
     @classmethod
     def from_id(cls, run_id: str) -> Run:
         """Parse a run directory name; raises ConfigError unless it is in canonical form."""
-        match = _RUN_ID_RE.match(run_id)
-        if match is None:
-            raise ConfigError(f"run id {run_id!r} does not match {RUN_PATTERN}")
-        g = match.groupdict()
+        parts = run_id.split("/")
         try:
-            run = cls(g["encoding"], float(g["lam"]), float(g["alpha"]), int(g["batch_size"]),
-                      int(g["seed"]))  # fmt: skip
-        except ValueError as exc:
-            raise ConfigError(f"run id {run_id!r}: {exc}") from None
+            pairs = [p.split("~", 1) for p in parts]
+            if any(len(p) != 2 for p in pairs) or pairs[-1][0] != SEED.key:
+                raise ValueError("every part is key~value and the last is seed~N")
+            always = [axis(n).key for n in PATH_ALWAYS]
+            if [k for k, _ in pairs[: len(always)]] != always:
+                raise ValueError(f"it must start with {'/'.join(k + '~' for k in always)}")
+            values = [axis(n).parse(v) for n, (_, v) in zip(PATH_ALWAYS, pairs, strict=False)]
+            extra = []
+            for key, text in pairs[len(always) : -1]:
+                if key not in _KEYS or key in always:
+                    raise ValueError(f"{key!r} is not a path key")
+                extra.append((_KEYS[key].name, _KEYS[key].parse(text)))
+            order = {n: i for i, n in enumerate(AXIS_NAMES)}
+            if [order[n] for n, _ in extra] != sorted(order[n] for n, _ in extra):
+                raise ValueError("its settings are not in path order")
+            run = cls(*values, seed=int(pairs[-1][1]), extra=tuple(extra))
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"run id {run_id!r} is not a run path: {exc}") from None
         if run.run_id != run_id:
             raise ConfigError(f"run id {run_id!r} is not canonical; expected {run.run_id!r}")
         return run
@@ -95,39 +95,77 @@ class Run:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A named sub-grid: every combination of its axes is one run."""
+    """A named sub-grid: every combination of its axes' values (× seeds) is one run.
+
+    `values` has every axis (one value where the experiment does not sweep it); `defaults` are the
+    study-wide values, which decide what a run's path names. `experiment.lam` etc. read `values`.
+    """
 
     name: str
-    encoding: tuple[str, ...]
-    lam: tuple[float, ...]
-    alpha: tuple[float, ...]
-    batch_size: tuple[int, ...]
+    values: Mapping[str, tuple]
     seeds: tuple[int, ...]
+    defaults: Mapping[str, Any]
     snapshot_at: tuple[int, ...] = ()
     description: str = ""
 
+    def __getattr__(self, name: str) -> Any:
+        if name in AXIS_NAMES:
+            return self.values[name]
+        raise AttributeError(name)
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        seeds: tuple[int, ...],
+        defaults: Mapping[str, Any] | None = None,
+        snapshot_at: tuple[int, ...] = (),
+        description: str = "",
+        **values: tuple,
+    ) -> Experiment:
+        """An experiment sweeping the given axes (tuples of values); every other axis at its
+        study-wide value (`defaults`, or the engine's)."""
+        defaults = dict(DEFAULTS if defaults is None else defaults)
+        full = {n: tuple(values.get(n, (defaults[n],))) for n in AXIS_NAMES}
+        return cls(name, full, tuple(seeds), defaults, tuple(snapshot_at), description)
+
     def runs(self) -> list[Run]:
-        """Every run of the grid, in axis order (encoding, lam, alpha, batch_size, seed)."""
-        return [
-            Run(*combo)
-            for combo in itertools.product(
-                self.encoding, self.lam, self.alpha, self.batch_size, self.seeds
-            )
-        ]
+        """Every run of the grid, in axis order then seed."""
+        combos = itertools.product(*(self.values[n] for n in AXIS_NAMES))
+        runs = []
+        for combo in combos:
+            settings = dict(zip(AXIS_NAMES, combo, strict=True))
+            runs.extend(Run.make(settings, seed, self.defaults) for seed in self.seeds)
+        return runs
+
+    def n_runs(self) -> int:
+        n = len(self.seeds)
+        for name in AXIS_NAMES:
+            n *= len(self.values[name])
+        return n
 
     def varying_axes(self) -> list[str]:
         """The axes (other than seed) with more than one value: what the experiment compares."""
-        return [a for a in AXES[:-1] if len(getattr(self, a)) > 1]
+        return [n for n in AXIS_NAMES if len(self.values[n]) > 1]
+
+    def shown_axes(self) -> list[str]:
+        """The axes worth naming in a note: the four of every path plus any the experiment sets
+        away from the study-wide value."""
+        return [
+            n
+            for n in AXIS_NAMES
+            if n in PATH_ALWAYS
+            or [axis(n).text(v) for v in self.values[n]] != [axis(n).text(self.defaults[n])]
+        ]
 
     def to_grid(self) -> dict[str, Any]:
-        """A JSON-able description (the aggregate sub-command rebuilds the experiment from it)."""
+        """A JSON-able description: each axis's values under its name, plus seeds and defaults
+        (the aggregate, figure and report sub-commands rebuild the experiment from it)."""
         return {
             "name": self.name,
-            "encoding": list(self.encoding),
-            "lam": list(self.lam),
-            "alpha": list(self.alpha),
-            "batch_size": list(self.batch_size),
+            **{n: list(self.values[n]) for n in AXIS_NAMES},
             "seeds": list(self.seeds),
+            "defaults": dict(self.defaults),
             "snapshot_at": list(self.snapshot_at),
             "description": self.description,
         }
@@ -145,13 +183,14 @@ class Experiment:
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"experiment grid is not valid JSON: {exc}") from None
         try:
+            defaults = {n: _typed(n, grid["defaults"][n]) for n in AXIS_NAMES}
             return cls(
                 name=str(grid["name"]),
-                encoding=tuple(grid["encoding"]),
-                lam=tuple(float(v) for v in grid["lam"]),
-                alpha=tuple(float(v) for v in grid["alpha"]),
-                batch_size=tuple(int(v) for v in grid["batch_size"]),
+                values={
+                    n: tuple(_typed(n, v) for v in grid.get(n, [defaults[n]])) for n in AXIS_NAMES
+                },
                 seeds=tuple(int(v) for v in grid["seeds"]),
+                defaults=defaults,
                 snapshot_at=tuple(int(v) for v in grid.get("snapshot_at", ())),
                 description=str(grid.get("description", "")),
             )
@@ -159,38 +198,45 @@ class Experiment:
             raise ConfigError(f"experiment grid: bad or missing field {exc}") from None
 
 
+def _typed(name: str, value: Any) -> Any:
+    return None if value is None else axis(name).kind(value)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What every run shares and what changes a run without appearing in its path."""
+    """What the study shares: the study-wide value of every axis, extra snapshot epochs for
+    every run, and the engine. `settings.epochs` etc. read the study-wide values."""
 
-    classes: int = 8
-    hidden: int = 3
-    epochs: int = 400_000
-    init_std: float = 0.1
-    log_every: int | None = None
-    log_dense_until: int = 1000
-    log_per_decade: int = 1000
-    snapshots: int = 40
+    defaults: Mapping[str, Any]
     snapshot_at: tuple[int, ...] = ()
     engine: str = "fast"
 
-    def train_args(self) -> list[str]:
-        """Engine options shared by every run (everything but the path parameters and snapshots)."""
-        args = [
-            "--classes", str(self.classes),
-            "--hidden", str(self.hidden),
-            "--epochs", str(self.epochs),
-            "--init-std", format_number(self.init_std),
-        ]  # fmt: skip
-        if self.log_every is not None:
-            args += ["--log-every", str(self.log_every)]
-        else:
-            args += [
-                "--log-dense-until", str(self.log_dense_until),
-                "--log-per-decade", str(self.log_per_decade),
-            ]  # fmt: skip
-        args += ["--snapshots", str(self.snapshots), "--engine", self.engine]
-        return args
+    def __getattr__(self, name: str) -> Any:
+        if name in AXIS_NAMES:
+            return self.defaults[name]
+        raise AttributeError(name)
+
+
+# Engine options in the order the train command gets them (unchanged since the first study, so
+# runs trained before axes became general keep their workflow params).
+_OPTION_ORDER = ("encoding", "lam", "alpha", "batch_size", "seed", "classes", "hidden", "epochs",
+                 "init_std")  # fmt: skip
+
+
+def train_options(settings: Mapping[str, Any], seed: int) -> list[str]:
+    """The `backprop-study train` options of one run's settings (all but snapshots and --out)."""
+    values = {**settings, "seed": seed}
+    names = [*_OPTION_ORDER]
+    if values["log_every"] is not None:
+        names.append("log_every")
+    else:
+        names += ["log_dense_until", "log_per_decade"]
+    names += ["snapshots"]
+    names += [n for n in AXIS_NAMES if n not in names and not n.startswith("log_")]
+    args: list[str] = []
+    for n in names:
+        args += [f"--{n.replace('_', '-')}", axis(n).text(values[n])]
+    return args
 
 
 @dataclass(frozen=True)
@@ -199,50 +245,67 @@ class Study:
 
     settings: Settings
     experiments: dict[str, Experiment]
-    _snapshots: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _runs: dict[str, tuple[Run, tuple[int, ...]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # A run's extra snapshots: the shared ones plus those of every experiment that has it,
         # so a run two experiments share trains once, with everything either one needs.
+        runs: dict[str, Run] = {}
         extra: dict[str, set[int]] = {}
         for exp in self.experiments.values():
             for run in exp.runs():
+                runs[run.run_id] = run
                 extra.setdefault(run.run_id, set(self.settings.snapshot_at)).update(exp.snapshot_at)
-        self._snapshots.update({rid: tuple(sorted(s)) for rid, s in sorted(extra.items())})
+        self._runs.update({rid: (runs[rid], tuple(sorted(extra[rid]))) for rid in sorted(runs)})
+
+    @property
+    def defaults(self) -> Mapping[str, Any]:
+        return self.settings.defaults
 
     def run_ids(self) -> list[str]:
         """Every unique run of the study, sorted."""
-        return list(self._snapshots)
+        return list(self._runs)
 
     def has_run(self, run_id: str) -> bool:
-        return run_id in self._snapshots
+        return run_id in self._runs
 
-    def snapshot_at(self, run_id: str) -> tuple[int, ...]:
-        """The extra snapshot epochs of one run (shared ones + its experiments' ones)."""
+    def _run(self, run_id: str) -> tuple[Run, tuple[int, ...]]:
         try:
-            return self._snapshots[run_id]
+            return self._runs[run_id]
         except KeyError:
             raise ConfigError(f"run {run_id!r} is in no experiment of the config") from None
 
-    def axis_values(self) -> dict[str, list[str]]:
-        """Canonical strings each path parameter takes somewhere in the study (wildcard values)."""
-        values: dict[str, set[str]] = {a: set() for a in AXES}
-        for exp in self.experiments.values():
-            values["encoding"].update(exp.encoding)
-            values["lam"].update(map(format_number, exp.lam))
-            values["alpha"].update(map(format_number, exp.alpha))
-            values["batch_size"].update(map(str, exp.batch_size))
-            values["seed"].update(map(str, exp.seeds))
-        return {a: sorted(v) for a, v in values.items()}
+    def snapshot_at(self, run_id: str) -> tuple[int, ...]:
+        """The extra snapshot epochs of one run (shared ones + its experiments' ones)."""
+        return self._run(run_id)[1]
+
+    def run_settings(self, run_id: str) -> dict[str, Any]:
+        """Every axis's value for one run of the study."""
+        return self._run(run_id)[0].settings(self.defaults)
+
+    def path_values(self) -> dict[str, list[str]]:
+        """The canonical strings each path key takes somewhere in the study (wildcard values)."""
+        values: dict[str, set[str]] = {}
+        for run, _ in self._runs.values():
+            named = [(n, getattr(run, n)) for n in PATH_ALWAYS] + [*run.extra, ("seed", run.seed)]
+            for n, v in named:
+                values.setdefault(n, set()).add(axis(n).text(v))
+        return {n: sorted(v) for n, v in values.items()}
 
     def run_regex(self) -> str:
-        """A regex matching exactly the run ids whose every parameter is a config value (the
-        workflow's `run` wildcard: a typo such as `lam~1e-05` or `seed~99` cannot match)."""
-        alternatives = {
-            a: "|".join(re.escape(v) for v in sorted(vals, key=lambda s: (-len(s), s)))
-            for a, vals in self.axis_values().items()
-        }
-        return RUN_PATTERN.format(**{a: f"(?:{alt})" for a, alt in alternatives.items()})
+        """A regex matching exactly the run paths made of config values (the workflow's `run`
+        wildcard: a typo such as `lam~1e-05` or `seed~99` cannot match)."""
+        values = self.path_values()
+
+        def alternatives(name: str) -> str:
+            vals = sorted(values[name], key=lambda s: (-len(s), s))
+            return f"{axis(name).key}~(?:{'|'.join(re.escape(v) for v in vals)})"
+
+        parts = [alternatives(n) for n in PATH_ALWAYS]
+        optional = [
+            f"(?:/{alternatives(n)})?" for n in AXIS_NAMES if n not in PATH_ALWAYS and n in values
+        ]
+        return "/".join(parts) + "".join(optional) + "/" + alternatives("seed")
 
     def wildcard_constraints(self) -> dict[str, str]:
         """The workflow's wildcards, each matching exactly the values in the config."""
@@ -252,212 +315,18 @@ class Study:
         }
 
     def train_args(self, run_id: str) -> list[str]:
-        """Every engine option of one run but `--out`: its path parameters, the shared settings
-        and its extra snapshots (raises ConfigError for a run in no experiment)."""
-        run = Run.from_id(run_id)
-        snapshots = ",".join(map(str, self.snapshot_at(run_id)))
-        w = run.wildcards()
+        """Every engine option of one run but `--out` (raises ConfigError for a run in no
+        experiment)."""
+        run, snapshots = self._run(run_id)
         return [
-            "--encoding", w["encoding"],
-            "--lam", w["lam"],
-            "--alpha", w["alpha"],
-            "--batch-size", w["batch_size"],
-            "--seed", w["seed"],
-            *self.settings.train_args(),
-            f"--snapshot-at={snapshots}",
-        ]  # fmt: skip
+            *train_options(run.settings(self.defaults), run.seed),
+            "--engine",
+            self.settings.engine,
+            f"--snapshot-at={','.join(map(str, snapshots))}",
+        ]
 
 
 def run_dir(root: str | Path, run: Run | str) -> str:
     """A run's directory under `root` (e.g. `results/runs`)."""
     run_id = run.run_id if isinstance(run, Run) else run
     return f"{str(root).rstrip('/')}/{run_id}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Config → Study, with the checks jsonschema cannot express
-
-
-def _path(keys: Iterable[Any]) -> str:
-    out = ""
-    for k in keys:
-        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
-    return out
-
-
-def _numbers(values: Sequence[Any], key: str, kind: type) -> tuple:
-    out = []
-    for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ConfigError(_type_message(f"{key}[{i}]", v))
-        if kind is int:
-            if float(v) != int(v):
-                raise ConfigError(f"{key}[{i}]: {v!r} is not a whole number")
-            v = int(v)
-        out.append(kind(v))
-    return tuple(out)
-
-
-def _type_message(key: str, value: Any) -> str:
-    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
-        return (
-            f"{key}: {value!r} is a string, not a number (YAML reads 1e-4 as text; "
-            "write 1.0e-4 or 0.0001)"
-        )
-    return f"{key}: {value!r} is not a number"
-
-
-def _duplicates(values: Sequence[Any], key: str, fmt=str) -> None:
-    seen: set[str] = set()
-    for v in values:
-        s = fmt(v)
-        if s in seen:
-            raise ConfigError(f"{key}: value {s} appears twice")
-        seen.add(s)
-
-
-def load_study(config: Mapping[str, Any]) -> Study:
-    """Build the Study from a schema-validated config (defaults filled), checking what the schema
-    cannot: batch sizes dividing the classes, snapshot epochs inside the run, unique values after
-    canonical formatting. Raises ConfigError with one line naming the key."""
-    logging = dict(config.get("logging") or {})
-    settings = Settings(
-        classes=int(config.get("classes", 8)),
-        hidden=int(config.get("hidden", 3)),
-        epochs=int(config.get("epochs", 400_000)),
-        init_std=float(config.get("init_std", 0.1)),
-        log_every=None if logging.get("every") is None else int(logging["every"]),
-        log_dense_until=int(logging.get("dense_until", 1000)),
-        log_per_decade=int(logging.get("per_decade", 1000)),
-        snapshots=int(config.get("snapshots", 40)),
-        snapshot_at=_numbers(config.get("snapshot_at", ()), "snapshot_at", int),
-        engine=str(config.get("engine", "fast")),
-    )
-    shared_seeds = _numbers(config.get("seeds", range(10)), "seeds", int)
-    _check_seeds(shared_seeds, "seeds")
-    _check_snapshots(settings.snapshot_at, "snapshot_at", settings.epochs)
-
-    experiments_cfg = config.get("experiments")
-    if not isinstance(experiments_cfg, Mapping) or not experiments_cfg:
-        raise ConfigError("experiments: give at least one named experiment")
-    experiments = {}
-    for name, exp in experiments_cfg.items():
-        key = f"experiments.{name}"
-        if not isinstance(exp, Mapping):
-            raise ConfigError(f"{key}: must be a mapping of axes (lam, alpha, batch_size, ...)")
-        for axis in ("encoding", "lam", "alpha", "batch_size"):
-            if not exp.get(axis):
-                raise ConfigError(f"{key}.{axis}: give at least one value")
-        encoding = tuple(str(e) for e in exp["encoding"])
-        for i, e in enumerate(encoding):
-            if e not in ENCODINGS:
-                raise ConfigError(
-                    f"{key}.encoding[{i}]: {e!r} is not an encoding; "
-                    f"allowed: {', '.join(ENCODINGS)}"
-                )
-        lam = _numbers(exp["lam"], f"{key}.lam", float)
-        alpha = _numbers(exp["alpha"], f"{key}.alpha", float)
-        batch = _numbers(exp["batch_size"], f"{key}.batch_size", int)
-        seeds = _numbers(exp["seeds"], f"{key}.seeds", int) if "seeds" in exp else shared_seeds
-        snaps = _numbers(exp.get("snapshot_at", ()), f"{key}.snapshot_at", int)
-        for i, v in enumerate(lam):
-            if v < 0:
-                raise ConfigError(f"{key}.lam[{i}]: {format_number(v)} is negative; lam >= 0")
-        for i, v in enumerate(alpha):
-            if v <= 0:
-                raise ConfigError(f"{key}.alpha[{i}]: {format_number(v)} must be > 0")
-        for i, b in enumerate(batch):
-            if b < 1 or settings.classes % b:
-                allowed = ", ".join(map(str, divisors(settings.classes)))
-                raise ConfigError(
-                    f"{key}.batch_size[{i}]: {b} does not divide classes={settings.classes}; "
-                    f"allowed: {allowed}"
-                )
-        _duplicates(encoding, f"{key}.encoding")
-        _duplicates(lam, f"{key}.lam", format_number)
-        _duplicates(alpha, f"{key}.alpha", format_number)
-        _duplicates(batch, f"{key}.batch_size")
-        _check_seeds(seeds, f"{key}.seeds")
-        _check_snapshots(snaps, f"{key}.snapshot_at", settings.epochs)
-        experiments[str(name)] = Experiment(
-            name=str(name),
-            encoding=encoding,
-            lam=lam,
-            alpha=alpha,
-            batch_size=batch,
-            seeds=seeds,
-            snapshot_at=snaps,
-            description=str(exp.get("description", "")),
-        )
-    return Study(settings=settings, experiments=experiments)
-
-
-def _check_seeds(seeds: Sequence[int], key: str) -> None:
-    if not seeds:
-        raise ConfigError(f"{key}: give at least one seed")
-    for i, s in enumerate(seeds):
-        if s < 0:
-            raise ConfigError(f"{key}[{i}]: {s} is negative; seeds are integers >= 0")
-    _duplicates(seeds, key)
-
-
-def _check_snapshots(epochs_list: Sequence[int], key: str, epochs: int) -> None:
-    for i, e in enumerate(epochs_list):
-        if not 0 <= e <= epochs:
-            raise ConfigError(f"{key}[{i}]: {e} is outside the run; allowed: 0..{epochs}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Schema validation: jsonschema (through Snakemake, which also fills defaults) → one line
-
-
-def schema_error_message(error: Any) -> str:
-    """One line naming the key for a jsonschema ValidationError (not a dump of the schema)."""
-    path = _path(error.absolute_path)
-    key = path or "config"  # the top level
-    validator = error.validator
-    schema = error.schema if isinstance(error.schema, Mapping) else {}
-    if validator == "additionalProperties":
-        known = sorted(schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(known))
-        allowed = f"; allowed: {', '.join(known)}" if known else ""
-        return f"{key}: unknown key {unknown[0]!r}{allowed}"
-    if validator == "type":
-        expected = error.validator_value
-        expected = expected if isinstance(expected, list) else [expected]
-        if {"number", "integer"} & set(expected):
-            return _type_message(key, error.instance)
-        return f"{key}: {error.instance!r} is not of type {' or '.join(expected)}"
-    if validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        return f"{key}: {error.instance!r} is not allowed; allowed: {allowed}"
-    if validator in ("minItems", "minProperties") and error.validator_value == 1:
-        return f"{key}: is empty; give at least one value"
-    if validator == "uniqueItems":
-        return f"{key}: has duplicate values {error.instance!r}"
-    if validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        return f"{key}: missing key {missing[0]!r}" if missing else f"{key}: {error.message}"
-    if validator == "propertyNames":
-        return f"{key}: bad name {error.instance!r} (letters, digits and _ only)"
-    return f"{key}: {error.message}"
-
-
-def check_config(config: dict[str, Any], schema_path: str | Path) -> Study:
-    """Validate `config` against the schema (filling its defaults in place), then `load_study`.
-
-    Snakemake's own `validate` does the schema part; its error (a wall of text) is turned into one
-    ConfigError line naming the key.
-    """
-    import jsonschema
-    from snakemake.exceptions import WorkflowError
-    from snakemake.utils import validate
-
-    try:
-        validate(config, str(schema_path), set_default=True)
-    except WorkflowError as exc:
-        cause = exc.__context__
-        if isinstance(cause, jsonschema.ValidationError):
-            raise ConfigError(schema_error_message(cause)) from None
-        raise ConfigError(f"config: {str(exc).splitlines()[0]}") from None
-    return load_study(config)

@@ -1,0 +1,236 @@
+"""The study config → a checked `Study`, before any job: one line naming the key on any error.
+
+Every value is checked by the engine's own range check (`runconfig.check_setting`), so the study
+and `backprop-study train` refuse a value with the same message; what no single value shows
+(batch sizes dividing the classes, snapshot epochs inside the run, duplicates after canonical
+formatting, a grid larger than `max_runs`) is checked here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from backprop_study.analysis.axes import AXIS_NAMES, DEFAULTS, axis
+from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.runconfig import check_setting, divisors
+from backprop_study.study.grid import Experiment, Settings, Study
+
+MAX_RUNS = 20_000
+"""Default limit on a study's runs: a typo such as `seeds: 100000` stops before Snakemake spends
+minutes building a DAG."""
+LOGGING = {"log_every": "every", "log_dense_until": "dense_until", "log_per_decade": "per_decade"}
+"""Axes that the config's top level sets under `logging:` (an experiment names them directly)."""
+EXPERIMENT_KEYS = (*AXIS_NAMES, "seeds", "snapshot_at", "description")
+
+
+def _path(keys: Iterable[Any]) -> str:
+    out = ""
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
+    return out
+
+
+def _type_message(key: str, value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
+        return (
+            f"{key}: {value!r} is a string, not a number (YAML reads 1e-4 as text; "
+            "write 1.0e-4 or 0.0001)"
+        )
+    return f"{key}: {value!r} is not a number"
+
+
+def _checked(name: str, value: Any, key: str) -> Any:
+    """`value` for axis `name` after the engine's check (floats as float)."""
+    if isinstance(value, str) and axis(name).kind is not str:
+        raise ConfigError(_type_message(key, value))
+    check_setting(name, value, key)
+    return float(value) if axis(name).kind is float and value is not None else value
+
+
+def _values(name: str, given: Any, key: str) -> tuple:
+    """An experiment's values of one axis: a list sweeps it, a scalar sets it."""
+    if not isinstance(given, list | tuple):
+        return (_checked(name, given, key),)
+    if not given:
+        raise ConfigError(f"{key}: is empty; give at least one value")
+    values = tuple(_checked(name, v, f"{key}[{i}]") for i, v in enumerate(given))
+    _no_duplicates([axis(name).text(v) for v in values], key)
+    return values
+
+
+def _no_duplicates(texts: list[str], key: str) -> None:
+    seen: set[str] = set()
+    for s in texts:
+        if s in seen:
+            raise ConfigError(f"{key}: value {s} appears twice")
+        seen.add(s)
+
+
+def _seeds(given: Any, key: str) -> tuple[int, ...]:
+    if not isinstance(given, list | tuple) or not given:
+        raise ConfigError(f"{key}: give a list of at least one seed")
+    seeds = tuple(_checked("seed", s, f"{key}[{i}]") for i, s in enumerate(given))
+    _no_duplicates([str(s) for s in seeds], key)
+    return seeds
+
+
+def _epoch_list(given: Any, key: str) -> tuple[int, ...]:
+    if not isinstance(given, list | tuple):
+        raise ConfigError(f"{key}: give a list of epochs")
+    check_setting("snapshot_at", list(given), key)
+    return tuple(int(e) for e in given)
+
+
+def _defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The study-wide value of every axis: the engine's default unless the config sets it."""
+    logging = config.get("logging") or {}
+    defaults = {}
+    for name in AXIS_NAMES:
+        value = DEFAULTS[name]
+        if name in LOGGING:
+            if LOGGING[name] in logging:
+                value = _checked(name, logging[LOGGING[name]], f"logging.{LOGGING[name]}")
+        elif name in config:
+            value = _checked(name, config[name], name)
+        defaults[name] = value
+    return defaults
+
+
+def _experiment(
+    name: str, exp: Any, defaults: dict, seeds: tuple, shared_snapshots: tuple
+) -> Experiment:
+    key = f"experiments.{name}"
+    if not isinstance(exp, Mapping):
+        raise ConfigError(f"{key}: must be a mapping of axes (lam, alpha, batch_size, ...)")
+    unknown = sorted(set(exp) - set(EXPERIMENT_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{key}: unknown key {unknown[0]!r}; allowed: {', '.join(EXPERIMENT_KEYS)}"
+        )
+    values = {
+        n: _values(n, exp[n], f"{key}.{n}") if n in exp else (defaults[n],) for n in AXIS_NAMES
+    }
+    for i, b in enumerate(values["batch_size"]):
+        for classes in values["classes"]:
+            if classes % b:
+                allowed = ", ".join(map(str, divisors(classes)))
+                listed = isinstance(exp.get("batch_size"), list | tuple)
+                where = f"{key}.batch_size" + (f"[{i}]" if listed else "")
+                raise ConfigError(
+                    f"{where}: {b} does not divide classes={classes}; allowed: {allowed}"
+                )
+    snapshot_at = _epoch_list(exp.get("snapshot_at", []), f"{key}.snapshot_at")
+    for snaps, snaps_key in ((snapshot_at, f"{key}.snapshot_at"), shared_snapshots):
+        for i, e in enumerate(snaps):
+            if e > min(values["epochs"]):
+                raise ConfigError(
+                    f"{snaps_key}[{i}]: {e} is outside the run; "
+                    f"allowed: 0..{min(values['epochs'])} (epochs of {key})"
+                )
+    return Experiment(
+        name=str(name),
+        values=values,
+        seeds=_seeds(exp["seeds"], f"{key}.seeds") if "seeds" in exp else seeds,
+        defaults=defaults,
+        snapshot_at=snapshot_at,
+        description=str(exp.get("description", "")),
+    )
+
+
+def _count_runs(experiments: Mapping[str, Experiment], max_runs: int) -> None:
+    """Stop before any run is listed when the grid has more than `max_runs` runs."""
+    sizes = [e.n_runs() for e in experiments.values()]
+    if sum(sizes) <= max_runs:
+        return
+    at_least = max(sizes) > max_runs
+    n = max(sizes) if at_least else len({r.run_id for e in experiments.values() for r in e.runs()})
+    if n > max_runs:
+        raise ConfigError(
+            f"experiments: the grid has {'at least ' if at_least else ''}{n:,} runs, more than "
+            f"max_runs = {max_runs:,}; allowed: fewer seeds or values, or raise max_runs in the "
+            "config"
+        )
+
+
+def load_study(config: Mapping[str, Any]) -> Study:
+    """Build the Study from a config (schema defaults filled or not), checking every value with
+    the engine's checks. Raises ConfigError with one line naming the key."""
+    defaults = _defaults(config)
+    seeds = _seeds(config.get("seeds", list(range(10))), "seeds")
+    snapshot_at = _epoch_list(config.get("snapshot_at", []), "snapshot_at")
+    engine = config.get("engine", "fast")
+    if engine not in ("fast", "reference"):
+        raise ConfigError(f"engine: {engine!r} is not allowed; allowed: fast, reference")
+    max_runs = config.get("max_runs", MAX_RUNS)
+    if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
+        raise ConfigError(f"max_runs: {max_runs!r} is not allowed; allowed: an integer >= 1")
+
+    experiments_cfg = config.get("experiments")
+    if not isinstance(experiments_cfg, Mapping) or not experiments_cfg:
+        raise ConfigError("experiments: give at least one named experiment")
+    shared = (snapshot_at, "snapshot_at")
+    experiments = {
+        str(name): _experiment(name, exp, defaults, seeds, shared)
+        for name, exp in experiments_cfg.items()
+    }
+    _count_runs(experiments, max_runs)
+    return Study(Settings(defaults, snapshot_at, str(engine)), experiments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema validation: jsonschema (through Snakemake, which also fills defaults) → one line
+
+
+def schema_error_message(error: Any) -> str:
+    """One line naming the key for a jsonschema ValidationError (not a dump of the schema)."""
+    path = _path(error.absolute_path)
+    key = path or "config"  # the top level
+    validator = error.validator
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if validator == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        allowed = f"; allowed: {', '.join(known)}" if known else ""
+        return f"{key}: unknown key {unknown[0]!r}{allowed}"
+    if validator == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, list) else [expected]
+        if {"number", "integer"} & set(expected):
+            return _type_message(key, error.instance)
+        return f"{key}: {error.instance!r} is not of type {' or '.join(expected)}"
+    if validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"{key}: {error.instance!r} is not allowed; allowed: {allowed}"
+    if validator in ("minItems", "minProperties") and error.validator_value == 1:
+        return f"{key}: is empty; give at least one value"
+    if validator == "uniqueItems":
+        return f"{key}: has duplicate values {error.instance!r}"
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return f"{key}: missing key {missing[0]!r}" if missing else f"{key}: {error.message}"
+    if validator == "propertyNames":
+        return f"{key}: bad name {error.instance!r} (letters, digits and _ only)"
+    return f"{key}: {error.message}"
+
+
+def check_config(config: dict[str, Any], schema_path: str | Path) -> Study:
+    """Validate `config` against the schema (filling its defaults in place), then `load_study`.
+
+    Snakemake's own `validate` does the schema part; its error (a wall of text) is turned into one
+    ConfigError line naming the key.
+    """
+    import jsonschema
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(schema_path), set_default=True)
+    except WorkflowError as exc:
+        cause = exc.__context__
+        if isinstance(cause, jsonschema.ValidationError):
+            raise ConfigError(schema_error_message(cause)) from None
+        raise ConfigError(f"config: {str(exc).splitlines()[0]}") from None
+    return load_study(config)
