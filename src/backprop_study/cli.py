@@ -3,6 +3,9 @@
 Each sub-command lives in the module that does the work; this file only routes. A module named in
 COMMANDS provides `add_arguments(parser)` and `run(args) -> int`, and is imported only when its
 sub-command is used, so that `backprop-study train` does not pay for matplotlib or pandas.
+
+Every way a command ends early is one line on stderr: bad input (status 2; argparse's usage
+block would bury the message) and Ctrl-C (status 130, no traceback).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from backprop_study.engine.errors import UserError
 
@@ -23,6 +27,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose errors are one line, option first like RunConfig's (`--seed: ...`)."""
+
+    commands: dict[str, argparse.ArgumentParser]  # top level only: the sub-parsers by name
+
+    def error(self, message: str) -> NoReturn:
+        message = " ".join(message.removeprefix("argument ").split())
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _peek_command(argv: list[str]) -> str | None:
     for arg in argv:
         if not arg.startswith("-"):
@@ -30,15 +47,18 @@ def _peek_command(argv: list[str]) -> str | None:
     return None
 
 
-def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(argv: list[str]) -> OneLineParser:
+    """The top-level parser, with the options of the sub-command named in argv only."""
+    parser = OneLineParser(
         prog="backprop-study",
         description="Backpropagation on the N-M-N sigmoid encoder: train runs, aggregate, report.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = _peek_command(argv)
+    parser.commands = {}
     for name, (module_name, help_text) in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
+        parser.commands[name] = sp
         # Only the chosen sub-command's module is imported (help for others stays cheap).
         if name == wanted:
             importlib.import_module(module_name).add_arguments(sp)
@@ -47,14 +67,20 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command][0])
+    prog = " ".join(filter(None, ["backprop-study", _peek_command(argv)]))
     try:
+        parser = build_parser(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # blamed on the sub-command, whose --help lists what it takes
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        module = importlib.import_module(COMMANDS[args.command][0])
         return int(module.run(args) or 0)
     except UserError as exc:
-        print(f"backprop-study {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,13 +1,22 @@
-"""`backprop-study train`: one run from the command line into a directory of Parquet files."""
+"""`backprop-study train`: one run from the command line into a directory of Parquet files.
+
+Everything the user can get wrong (a setting, the destination) is checked before training, so a
+mistake costs a second rather than a run, and ends with one line naming the option as typed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.errors import ConfigError, UserError
 from backprop_study.engine.runconfig import ENCODINGS, RunConfig
+
+INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -19,11 +28,21 @@ def _int_list(text: str) -> tuple[int, ...]:
         ) from None
 
 
-def _number(text: str) -> float:
+def _number(text: str) -> float | str:
+    """A real option as typed; text that is no number goes on to RunConfig, whose message names
+    the allowed values (argparse would only say "invalid value")."""
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        return text
+
+
+def _integer(text: str) -> int | float | str:
+    """An integer option as typed; `1.5` stays a float so RunConfig says it is not an integer."""
+    try:
+        return int(text)
+    except ValueError:
+        return _number(text)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,12 +55,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     model.add_argument(
         "--classes",
-        type=int,
+        type=_integer,
         default=d["classes"].default,
         help="number of classes k (default %(default)s)",
     )
     model.add_argument(
-        "--hidden", type=int, default=d["hidden"].default, help="hidden units (default %(default)s)"
+        "--hidden",
+        type=_integer,
+        default=d["hidden"].default,
+        help="hidden units (default %(default)s)",
     )
     model.add_argument(
         "--init-std",
@@ -64,19 +86,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     opt.add_argument(
         "--batch-size",
-        type=int,
+        type=_integer,
         default=d["batch_size"].default,
         help="patterns per update; must divide --classes (default %(default)s)",
     )
     opt.add_argument(
         "--epochs",
-        type=int,
+        type=_integer,
         default=d["epochs"].default,
         help="passes over all patterns (default %(default)s)",
     )
     opt.add_argument(
         "--seed",
-        type=int,
+        type=_integer,
         default=d["seed"].default,
         help="seed >= 0 of the initial weights and the batch order (default %(default)s)",
     )
@@ -89,25 +111,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     log = p.add_argument_group("logging and snapshots")
     log.add_argument(
         "--log-every",
-        type=int,
+        type=_integer,
         default=None,
         help="log every N epochs (default: geometric schedule below)",
     )
     log.add_argument(
         "--log-dense-until",
-        type=int,
+        type=_integer,
         default=d["log_dense_until"].default,
         help="geometric schedule: log every epoch up to this one (default %(default)s)",
     )
     log.add_argument(
         "--log-per-decade",
-        type=int,
+        type=_integer,
         default=d["log_per_decade"].default,
         help="geometric schedule: logged epochs per decade after that (default %(default)s)",
     )
     log.add_argument(
         "--snapshots",
-        type=int,
+        type=_integer,
         default=d["snapshots"].default,
         help="log-spaced weight snapshots, plus epoch 0 and the last (default %(default)s)",
     )
@@ -121,8 +143,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--out",
         required=True,
-        type=Path,
-        help="directory for curve.parquet, weights.parquet, hidden.parquet",
+        help="directory for curve.parquet, weights.parquet, hidden.parquet (created if missing)",
     )
     out.add_argument("--force", action="store_true", help="overwrite results already in --out")
     out.add_argument(
@@ -133,55 +154,138 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def option_name(setting: str) -> str:
+    """The option that sets a RunConfig setting, as the user types it (`batch_size` ->
+    `--batch-size`)."""
+    return "--" + setting.replace("_", "-")
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(
-        encoding=args.encoding,
-        classes=args.classes,
-        hidden=args.hidden,
-        lam=args.lam,
-        alpha=args.alpha,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        seed=args.seed,
-        init_std=args.init_std,
-        log_every=args.log_every,
-        log_dense_until=args.log_dense_until,
-        log_per_decade=args.log_per_decade,
-        snapshots=args.snapshots,
-        snapshot_at=args.snapshot_at,
-    )
+    """The run's settings; a ConfigError names the option, not the RunConfig field."""
+    try:
+        return RunConfig(
+            encoding=args.encoding,
+            classes=args.classes,
+            hidden=args.hidden,
+            lam=args.lam,
+            alpha=args.alpha,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            seed=args.seed,
+            init_std=args.init_std,
+            log_every=args.log_every,
+            log_dense_until=args.log_dense_until,
+            log_per_decade=args.log_per_decade,
+            snapshots=args.snapshots,
+            snapshot_at=args.snapshot_at,
+        )
+    except ConfigError as exc:
+        setting, sep, rest = str(exc).partition(": ")
+        if sep and setting in RunConfig.__dataclass_fields__:
+            raise ConfigError(f"{option_name(setting)}: {rest}") from None
+        raise
+
+
+def _one_line(exc: OSError) -> str:
+    return exc.strerror or " ".join(str(exc).split())
+
+
+def prepare_out(text: str, force: bool) -> list[Path]:
+    """Make `--out` ready before training, so a bad destination fails in a second, not after a
+    long run: refuse an empty path, a file on the way and results already there (unless `force`),
+    create what is missing, and write and remove a probe file (permission bits alone do not tell,
+    e.g. for root or on a read-only mount). Returns the directories it created, for `discard`."""
+    if not text:
+        raise ConfigError("--out: empty; allowed: a directory path")
+    out = Path(text)
+    made: list[Path] = []
+    try:
+        chain = [out, *out.parents]
+        found = next((i for i, p in enumerate(chain) if p.exists()), len(chain))
+        if found < len(chain) and not chain[found].is_dir():
+            where = "" if found == 0 else f" (on the way to {out})"
+            raise ConfigError(
+                f"--out: {chain[found]} is not a directory{where}; allowed: a directory path"
+            )
+        from backprop_study.engine import runfiles
+
+        present = runfiles.existing_results(out) if found == 0 else []
+        if present and not force:
+            raise ConfigError(
+                f"--out: {out} already holds results ({', '.join(present)}); "
+                "allowed: a directory without run files, or pass --force"
+            )
+        for directory in reversed(chain[:found]):
+            directory.mkdir()
+            made.append(directory)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        discard(out, made, files=False)
+        raise ConfigError(
+            f"--out: cannot write to {out} ({_one_line(exc)}); allowed: a writable directory"
+        ) from None
+    return made
+
+
+def discard(out: Path, made: list[Path], files: bool) -> None:
+    """Leave `out` as if the run had not written: its run files (if `files`: a half-written set
+    is worse than none, and with --force the old set is already mixed with the new) and the
+    directories `prepare_out` made."""
+    from backprop_study.engine import runfiles
+
+    if files:
+        for name in runfiles.FILES:
+            (out / name).unlink(missing_ok=True)
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):  # not empty or gone: someone else's now
+            directory.rmdir()
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    made = prepare_out(args.out, args.force)
+    out = Path(args.out)
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    try:
+        from backprop_study.engine.training import train
+
+        if show:
+            from tqdm import tqdm
+
+            with tqdm(total=config.epochs, unit="epoch", unit_scale=True, desc="train") as bar:
+                result = train(config, engine=args.engine, progress=bar.update)
+        else:
+            result = train(config, engine=args.engine)
+    except KeyboardInterrupt:
+        discard(out, made, files=False)
+        print(f"backprop-study train: interrupted; nothing written to {out}", file=sys.stderr)
+        return INTERRUPTED
     from importlib.metadata import version
 
     from backprop_study.engine import runfiles
     from backprop_study.engine.fingerprint import engine_fingerprint
 
-    present = runfiles.existing_results(args.out)
-    if present and not args.force:
-        raise ConfigError(
-            f"--out: {args.out} already holds results ({', '.join(present)}); "
-            "allowed: a directory without run files, or pass --force"
+    try:
+        runfiles.write_run(result, out, version("backprop-study"), engine_fingerprint())
+    except KeyboardInterrupt:
+        discard(out, made, files=True)
+        print(
+            f"backprop-study train: interrupted while writing; no run files left in {out}",
+            file=sys.stderr,
         )
-    if args.out.exists() and not args.out.is_dir():
-        raise ConfigError(f"--out: {args.out} is a file; allowed: a directory")
-    from backprop_study.engine.training import train
-
-    show = sys.stderr.isatty() if args.progress is None else args.progress
-    if show:
-        from tqdm import tqdm
-
-        with tqdm(total=config.epochs, unit="epoch", unit_scale=True, desc="train") as bar:
-            result = train(config, engine=args.engine, progress=bar.update)
-    else:
-        result = train(config, engine=args.engine)
-    runfiles.write_run(result, args.out, version("backprop-study"), engine_fingerprint())
+        return INTERRUPTED
+    except OSError as exc:
+        discard(out, made, files=True)
+        raise UserError(
+            f"--out: writing the results to {out} failed ({_one_line(exc)}); "
+            "no run files left there"
+        ) from None
     if result.diverged:
         print(
             f"backprop-study train: diverged at epoch {result.diverged_epoch}; "
-            f"kept {result.epochs_run} epochs in {args.out}",
+            f"kept {result.epochs_run} epochs in {out}",
             file=sys.stderr,
         )
     return 0
