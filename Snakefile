@@ -21,6 +21,7 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
+        SETTINGS_STAMP,
         RUNS_TABLE,
         expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
         expand(FIGURE_PATH, figure=FIGURES),

@@ -89,6 +89,7 @@ def ten_thousand_runs() -> dict:
     lam = [0, 0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
     alpha = [round(0.01 * 1.3**i, 6) for i in range(25)]
     return {
+        "results": "results",
         "epochs": 400_000,
         "seeds": list(range(5)),
         "experiments": {

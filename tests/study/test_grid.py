@@ -167,7 +167,7 @@ def test_settings_become_engine_options():
 
 
 def test_schema_fills_defaults():
-    cfg = {"experiments": {"x": {"lam": [0], "alpha": [1], "batch_size": [8], "encoding": ["k"]}}}
+    cfg = {"results": "r", "experiments": {"x": {"lam": [0], "alpha": [1]}}}
     study = check_config(cfg, SCHEMA)
     assert cfg["epochs"] == 400_000 and cfg["logging"]["per_decade"] == 1000
     assert study.experiments["x"].seeds == tuple(range(10))
@@ -176,9 +176,10 @@ def test_schema_fills_defaults():
 def test_quick_config_is_small_and_valid():
     cfg = default_config()
     quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
-    # Snakemake merges --configfile over config.yaml: quick must override every experiment.
     assert set(quick["experiments"]) == set(cfg["experiments"])
     study = check_config(quick, SCHEMA)
+    # Each config writes to its own folder: the quick study never touches the full one's runs.
+    assert (cfg["results"], study.results) == ("results", "results/quick")
     assert study.settings.epochs <= 5000
     assert all(len(e.seeds) == 2 for e in study.experiments.values())
 
@@ -186,6 +187,7 @@ def test_quick_config_is_small_and_valid():
 # --- bad configs: one line naming the key ------------------------------------------------------
 
 BASE_YAML = """
+results: results/test
 epochs: 100
 seeds: [0, 1]
 experiments:
@@ -290,6 +292,7 @@ def test_load_study_checks_without_the_schema_too():
 # --- any run setting as an axis ----------------------------------------------------------------
 
 AXES_YAML = """
+results: results/test
 epochs: 100
 seeds: [0, 1]
 experiments:
@@ -373,3 +376,33 @@ def test_a_grid_larger_than_max_runs_stops_with_the_count():
     assert len(check_config(cfg | {"max_runs": 12_000}, SCHEMA).run_ids()) == 12_000
     with pytest.raises(ConfigError, match="the grid has 12,000 runs, more than max_runs = 11,999"):
         check_config(cfg | {"max_runs": 11_999}, SCHEMA)
+
+
+# --- results folders ---------------------------------------------------------------------------
+
+
+def test_a_results_folder_refuses_a_study_with_other_study_wide_values(tmp_path):
+    from backprop_study.study.config import check_results_folder
+
+    stamp = tmp_path / "study-settings.json"
+    study = check_config(yaml.safe_load(AXES_YAML), SCHEMA)
+    check_results_folder(stamp, study)  # no stamp yet: a new folder
+    stamp.write_text(study.settings_json())
+    check_results_folder(stamp, study)  # the same study
+    other = check_config(yaml.safe_load(AXES_YAML) | {"epochs": 200}, SCHEMA)
+    with pytest.raises(ConfigError) as info:
+        check_results_folder(stamp, other)
+    assert str(info.value).startswith(
+        "results: results/test/ holds runs of a study with epochs=100, not 200; allowed: give "
+        "this config its own results folder"
+    )
+    stamp.write_text("{")
+    with pytest.raises(ConfigError, match="is unreadable"):
+        check_results_folder(stamp, study)
+
+
+@pytest.mark.parametrize("bad", ["", "/abs/path", "../outside", 3])
+def test_results_must_be_a_relative_folder(bad):
+    cfg = yaml.safe_load(BASE_YAML) | {"results": bad}
+    with pytest.raises(ConfigError, match=r"^results: "):
+        check_config(cfg, SCHEMA)

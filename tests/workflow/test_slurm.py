@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 QUICK = ["--configfile", "config/quick.yaml"]
+RESULTS = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["results"]
 # Two equal training batches on the 2-CPU test node (the profile's 20 would give 20 + 8).
 TRAINING_BATCH = 14
 SLURM_ARGS = [
@@ -120,7 +121,7 @@ def job_ids(output: str) -> list[str]:
 def run_files(cwd: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(cwd)): p.read_bytes()
-        for p in sorted(cwd.glob("results/runs/**/*.parquet"))
+        for p in sorted(cwd.glob(f"{RESULTS}/runs/**/*.parquet"))
     }
 
 
@@ -131,8 +132,8 @@ def assert_same_run_data(slurm_dir: Path, local_dir: Path, run_ids: list[str]) -
 
     for rid in run_ids:
         for name in RUN_FILES:
-            a = pq.read_table(slurm_dir / "results" / "runs" / rid / name)
-            b = pq.read_table(local_dir / "results" / "runs" / rid / name)
+            a = pq.read_table(slurm_dir / RESULTS / "runs" / rid / name)
+            b = pq.read_table(local_dir / RESULTS / "runs" / rid / name)
             assert a.equals(b), f"{rid}/{name} differs from the local run"
             meta_a, meta_b = (json.loads(t.schema.metadata[b"backprop_study"]) for t in (a, b))
             for meta in (meta_a, meta_b):
@@ -217,11 +218,11 @@ def test_every_output_of_the_study_exists(slurm_study, study):
     assert code == 0
     for rid in study.run_ids():
         for name in RUN_FILES:
-            assert (cwd / "results" / "runs" / rid / name).stat().st_size > 0
+            assert (cwd / RESULTS / "runs" / rid / name).stat().st_size > 0
     for name in study.experiments:
-        assert (cwd / "results" / "tables" / name / "comparison.parquet").exists()
-    assert list((cwd / "results" / "figures").glob("*.png"))
-    assert (cwd / "results" / "study_report.html").stat().st_size > 0
+        assert (cwd / RESULTS / "tables" / name / "comparison.parquet").exists()
+    assert list((cwd / RESULTS / "figures").glob("*.png"))
+    assert (cwd / RESULTS / "study_report.html").stat().st_size > 0
     dry_code, dry = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK, "--dry-run", timeout=120)
     assert dry_code == 0 and "Nothing to be done" in dry, dry
 
@@ -245,9 +246,9 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     lost = sorted({r.run_id for r in study.experiments["encoding"].runs()} - shared)
     assert lost  # runs only the `encoding` experiment has
     # Snakemake recreates lost intermediate files only for an output that needs redoing.
-    shutil.rmtree(cwd / "results" / "tables" / "encoding")
+    shutil.rmtree(cwd / RESULTS / "tables" / "encoding")
     for rid in lost:
-        shutil.rmtree(cwd / "results" / "runs" / rid)
+        shutil.rmtree(cwd / RESULTS / "runs" / rid)
     kept = run_files(cwd)
 
     log = cwd / "cancelled.out"
@@ -279,12 +280,12 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
 
     missing = {
         rid for rid in study.run_ids()
-        if not all((cwd / "results" / "runs" / rid / name).exists() for name in RUN_FILES)
+        if not all((cwd / RESULTS / "runs" / rid / name).exists() for name in RUN_FILES)
     }  # fmt: skip
     assert missing  # the cancelled job's runs
     code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
     assert code == 0, output
     trained = {path.split("/curve.parquet")[0] for path in jobs_in(output)["train"]}
-    assert trained == {f"results/runs/{rid}" for rid in missing}
+    assert trained == {f"{RESULTS}/runs/{rid}" for rid in missing}
     assert {k: v for k, v in run_files(cwd).items() if k in kept} == kept
     assert_same_run_data(cwd, local_runs, study.run_ids())

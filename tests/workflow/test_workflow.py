@@ -33,7 +33,9 @@ def make_copy(dest: Path) -> dict[str, str]:
     """Copy the workflow and the package to `dest`, with the quick config as the study; return
     the environment that makes `snakemake` and `backprop-study` use the copied package."""
     copy_workflow(dest)
-    shutil.copy2(ROOT / "config" / "quick.yaml", dest / "config" / "config.yaml")
+    # The quick study as the study, writing to results/ like the default config.
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    (dest / "config" / "config.yaml").write_text(yaml.safe_dump(quick | {"results": "results"}))
     # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
     shutil.copytree(ROOT / "src" / "backprop_study", dest / "src" / "backprop_study")
     env = os.environ.copy()
@@ -238,6 +240,34 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
     }
     assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
                          "study_report", "all"}  # fmt: skip
+
+
+@pytest.mark.workflow
+def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    # A minimal one-experiment config: nothing of config/config.yaml leaks into it.
+    (cwd / "mini.yaml").write_text(
+        "results: results/mini\nepochs: 100\nseeds: [0]\nexperiments:\n  one:\n    lam: [0, 0.1]\n"
+    )
+    jobs = dry_run_jobs(cwd, env, "--configfile", "mini.yaml")
+    assert jobs["train"] == {
+        f"results/mini/runs/enc~k/lam~{lam}/alpha~0.01/batch~8/seed~0/curve.parquet"
+        for lam in ("0", "0.1")
+    }
+    assert jobs["aggregate_experiment"] == {"results/mini/tables/one/runs.parquet"}
+    # The finished study's folder with other study-wide values: refused in one line, and the
+    # finished runs are left alone.
+    (cwd / "clash.yaml").write_text(
+        (cwd / "mini.yaml").read_text().replace("results/mini", "results")
+    )
+    before = sorted(p.stat().st_mtime_ns for p in (cwd / "results" / "runs").rglob("*.parquet"))
+    proc = snakemake(cwd, env, "--configfile", "clash.yaml", check=False)
+    output = proc.stdout + proc.stderr
+    errors = [line for line in output.splitlines() if "holds runs of a study with" in line]
+    assert proc.returncode != 0 and len(errors) == 1, output
+    assert "results: results/ holds runs of a study with epochs=2000, not 100" in errors[0]
+    after = sorted(p.stat().st_mtime_ns for p in (cwd / "results" / "runs").rglob("*.parquet"))
+    assert after == before
 
 
 @pytest.mark.workflow

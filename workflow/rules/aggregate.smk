@@ -14,7 +14,7 @@ rule aggregate_experiment:
         quantiles=EXPERIMENT_TABLES.replace("{table}", "curve_quantiles.parquet"),
         final_weights=EXPERIMENT_TABLES.replace("{table}", "final_weights.parquet"),
     log:
-        "logs/aggregate/{experiment}.log",
+        f"{LOGS}/aggregate/{{experiment}}.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1
@@ -39,7 +39,7 @@ rule runs_table:
     output:
         RUNS_TABLE,
     log:
-        "logs/aggregate/runs_table.log",
+        f"{LOGS}/aggregate/runs_table.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1
@@ -50,3 +50,21 @@ rule runs_table:
         code=ANALYSIS_CODE,
     shell:
         "backprop-study aggregate runs-table {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+# The study-wide settings the results folder's run paths are named against (see common.smk).
+rule study_settings:
+    output:
+        SETTINGS_STAMP,
+    log:
+        f"{LOGS}/aggregate/study_settings.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        settings=STUDY.settings_json(),
+    shell:
+        "backprop-study aggregate settings {params.settings:q} --out {output:q} > {log:q} 2>&1"

@@ -6,7 +6,7 @@ import json
 from backprop_study.reporting import figures as figure_specs
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
-from backprop_study.study.config import check_config
+from backprop_study.study.config import check_config, check_results_folder
 
 # Schema (with defaults) + the checks jsonschema cannot express; one ConfigError line naming the
 # key, raised before any job is scheduled.
@@ -17,9 +17,14 @@ FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 # Output paths. A run's directory names its parameters: {run} is
 # enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}[/<other settings>]/seed~{seed}
 # with canonical numbers (study.grid); one wildcard keeps a 10,000-run DAG quick to build.
-RUNS_ROOT = "results/runs"
+# Every output and log lives under the config's own results folder, so two configs (the study
+# and the quick study) never touch each other's runs.
+RESULTS = STUDY.results
+LOGS = f"{RESULTS}/logs"
+SETTINGS_STAMP = f"{RESULTS}/study-settings.json"
+RUNS_ROOT = f"{RESULTS}/runs"
 RUN_FILES = ("curve", "weights", "hidden")
-RUNS_TABLE = "results/tables/runs.parquet"
+RUNS_TABLE = f"{RESULTS}/tables/runs.parquet"
 TABLE_NAMES = (
     "runs.parquet",
     "comparison.parquet",
@@ -27,9 +32,12 @@ TABLE_NAMES = (
     "curve_quantiles.parquet",
     "final_weights.parquet",
 )
-EXPERIMENT_TABLES = "results/tables/{experiment}/{table}"
-FIGURE_PATH = "results/figures/{figure}.png"
-STUDY_REPORT = "results/study_report.html"
+EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
+FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
+STUDY_REPORT = f"{RESULTS}/study_report.html"
+# A results folder's run paths name settings against its study-wide values: a config with other
+# study-wide values must not reuse it (one line, before any job).
+check_results_folder(SETTINGS_STAMP, STUDY)
 
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under

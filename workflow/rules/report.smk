@@ -15,7 +15,7 @@ rule figure:
             labels=lambda wildcards: {"figure": figure_spec(wildcards).title},
         ),
     log:
-        "logs/figures/{figure}.log",
+        f"{LOGS}/figures/{{figure}}.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1
@@ -50,7 +50,7 @@ rule study_report:
             category="Study report",
         ),
     log:
-        "logs/report/study_report.log",
+        f"{LOGS}/report/study_report.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1

@@ -6,11 +6,11 @@
 
 rule train:
     output:
-        curve="results/runs/{run}/curve.parquet",
-        weights="results/runs/{run}/weights.parquet",
-        hidden="results/runs/{run}/hidden.parquet",
+        curve=f"{RUNS_ROOT}/{{run}}/curve.parquet",
+        weights=f"{RUNS_ROOT}/{{run}}/weights.parquet",
+        hidden=f"{RUNS_ROOT}/{{run}}/hidden.parquet",
     log:
-        "logs/train/{run}.log",
+        f"{LOGS}/train/{{run}}.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1

@@ -405,6 +405,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     union = sub.add_parser("runs-table", help="union of experiments' runs tables")
     union.add_argument("tables", nargs="+", help="experiments' runs.parquet files")
     union.add_argument("--out", required=True, help="Parquet: the study's runs table")
+    stamp = sub.add_parser("settings", help="the study-wide settings of a results folder")
+    stamp.add_argument("settings", help="the settings as JSON (study.Study.settings_json)")
+    stamp.add_argument("--out", required=True, help="JSON file to write")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -420,6 +423,10 @@ def run(args: argparse.Namespace) -> int:
         _write_parquet(tables.quantiles, args.quantiles_out)
         _write_parquet(tables.final_weights, args.final_weights_out)
         print(f"{experiment.name}: {len(tables.runs)} runs, {len(comparison)} configurations")
+        return 0
+    if args.what == "settings":
+        _write_text(args.settings + "\n", args.out)
+        print(f"wrote {args.out}")
         return 0
     tables = []
     for path in args.tables:

@@ -177,7 +177,46 @@ def load_study(config: Mapping[str, Any]) -> Study:
         for name, exp in experiments_cfg.items()
     }
     _count_runs(experiments, max_runs)
-    return Study(Settings(defaults, snapshot_at, str(engine)), experiments)
+    results = _results_folder(config.get("results", "results"))
+    return Study(Settings(defaults, snapshot_at, str(engine)), experiments, results)
+
+
+def _results_folder(value: Any) -> str:
+    """A relative folder inside the repository (no `..`), without a trailing slash."""
+    path = Path(str(value)) if isinstance(value, str) else None
+    if path is None or not value.strip() or path.is_absolute() or ".." in path.parts:
+        raise ConfigError(
+            f"results: {value!r} is not allowed; allowed: a relative folder such as results or "
+            "results/quick"
+        )
+    return path.as_posix()
+
+
+def check_results_folder(stamp: str | Path, study: Study) -> None:
+    """Refuse a results folder whose runs were named against other study-wide values (their
+    paths would mean other runs): one line saying which value differs and what to do."""
+    import json
+
+    stamp = Path(stamp)
+    if not stamp.exists():
+        return
+    try:
+        found = json.loads(stamp.read_text())
+        theirs = found["defaults"] | {"engine": found["engine"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"results: {stamp} is unreadable; delete it if {study.results}/ holds this study's runs"
+        ) from None
+    mine = json.loads(study.settings_json())
+    mine = mine["defaults"] | {"engine": mine["engine"]}
+    differ = [k for k in sorted(mine) if theirs.get(k) != mine[k]]
+    if differ:
+        k = differ[0]
+        raise ConfigError(
+            f"results: {study.results}/ holds runs of a study with {k}={theirs.get(k)!r}, not "
+            f"{mine[k]!r}; allowed: give this config its own results folder (results: "
+            f"{study.results}/other), or delete {stamp} to retrain those runs under this config"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

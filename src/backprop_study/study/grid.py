@@ -245,6 +245,7 @@ class Study:
 
     settings: Settings
     experiments: dict[str, Experiment]
+    results: str = "results"
     _runs: dict[str, tuple[Run, tuple[int, ...]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -261,6 +262,11 @@ class Study:
     @property
     def defaults(self) -> Mapping[str, Any]:
         return self.settings.defaults
+
+    def settings_json(self) -> str:
+        """The study-wide values that give the run paths their meaning, as stable JSON."""
+        stamp = {"defaults": dict(self.defaults), "engine": self.settings.engine}
+        return json.dumps(stamp, sort_keys=True, separators=(",", ":"))
 
     def run_ids(self) -> list[str]:
         """Every unique run of the study, sorted."""
