@@ -309,18 +309,23 @@ def test_a_phantom_run_cannot_be_requested(killed_then_finished):
             "experiments:\n  batch_size:\n    batch_size: [3]\n",
             "experiments.batch_size.batch_size[0]",
         ),
-        ("epochs: 0\n", "epochs"),
+        ("epochs: 0\nexperiments:\n  a:\n    lam: [0]\n", "epochs"),
+        ("seeds: [1.5]\nexperiments:\n  a:\n    lam: [0]\n", "seeds[0]"),
+        ("experiments:\n  a:\n    alpha: [.inf]\n", "experiments.a.alpha[0]"),
+        ("experiments:\n  a:\n    hidden_units: [2]\n", "experiments.a"),
     ],
 )
 def test_bad_config_stops_before_any_job_with_one_message(killed_then_finished, snippet, key):
     cwd, env, *_ = killed_then_finished
-    (cwd / "bad.yaml").write_text(snippet)
+    (cwd / "bad.yaml").write_text("results: results/bad\n" + snippet)
     proc = snakemake(cwd, env, "--configfile", "bad.yaml", check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
     errors = [line for line in output.splitlines() if key in line]
-    assert len(errors) == 1, output
+    assert len(errors) == 1 and errors[0].startswith(f"config error: {key}: "), output
+    assert "allowed" in errors[0] or "write 1.0e-4" in errors[0], errors[0]
     assert "rule train" not in output and "Traceback" not in output
+    assert not [line for line in output.splitlines() if line.lstrip().startswith("File ")]
 
 
 # --- static checks ------------------------------------------------------------------------------

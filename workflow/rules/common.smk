@@ -2,15 +2,31 @@
 # Grid expansion, number formatting and run paths live in backprop_study.study (unit-tested);
 # this file only binds them to Snakemake.
 import json
+import sys
 
 from backprop_study.reporting import figures as figure_specs
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
 from backprop_study.study.config import check_config, check_results_folder
 
-# Schema (with defaults) + the checks jsonschema cannot express; one ConfigError line naming the
-# key, raised before any job is scheduled.
-STUDY = check_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+# Schema (with defaults) + the checks jsonschema cannot express, before any job is scheduled.
+# A results folder's run paths name settings against its study-wide values, so a config with
+# other study-wide values must not reuse it. Either error ends Snakemake with one line naming the
+# key and the allowed values.
+def checked_study():
+    """The study of the config, or exit with one line naming the key."""
+    try:
+        study = check_config(
+            config, workflow.source_path("../schemas/config.schema.yaml")
+        )
+        check_results_folder(f"{study.results}/study-settings.json", study)
+    except ConfigError as exc:
+        sys.exit(f"config error: {exc}")
+    return study
+
+
+STUDY = checked_study()
 EXPERIMENTS = list(STUDY.experiments)
 FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 
@@ -21,7 +37,7 @@ FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 # and the quick study) never touch each other's runs.
 RESULTS = STUDY.results
 LOGS = f"{RESULTS}/logs"
-SETTINGS_STAMP = f"{RESULTS}/study-settings.json"
+SETTINGS_STAMP = f"{RESULTS}/study-settings.json"  # checked by checked_study()
 RUNS_ROOT = f"{RESULTS}/runs"
 RUN_FILES = ("curve", "weights", "hidden")
 RUNS_TABLE = f"{RESULTS}/tables/runs.parquet"
@@ -35,9 +51,6 @@ TABLE_NAMES = (
 EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
-# A results folder's run paths name settings against its study-wide values: a config with other
-# study-wide values must not reuse it (one line, before any job).
-check_results_folder(SETTINGS_STAMP, STUDY)
 
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under
