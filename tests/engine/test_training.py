@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from backprop_study import RunConfig, train
+from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.network import Params
 from backprop_study.engine.training import epoch_orders, random_streams
 
@@ -96,3 +97,42 @@ def test_other_sizes_work() -> None:
     assert r.final.W1.shape == (5, 10) and r.snapshots[-1].hidden.shape == (10, 5)
     r = train(RunConfig(classes=4, hidden=2, encoding="k-1", batch_size=4, epochs=200))
     assert r.final.W2.shape == (3, 2)
+
+
+def test_memory_does_not_grow_with_epochs_beyond_the_logged_rows():
+    """The per-epoch slot arrays cover one engine call, not the run (10^8 epochs used 1.7 GB)."""
+    import tracemalloc
+
+    from backprop_study.engine import training
+
+    def peak(epochs: int) -> int:
+        config = RunConfig(epochs=epochs, log_every=epochs // 4, snapshots=2, alpha=0.5)
+        tracemalloc.start()
+        train(config)
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    short, long = peak(2 * training.CHUNK_EPOCHS), peak(20 * training.CHUNK_EPOCHS)
+    assert long < short + 100_000, (short, long)  # 10x the epochs, the same memory
+
+
+def test_a_chunked_run_equals_one_long_call(monkeypatch):
+    """Slots are per engine call: rows and snapshots land the same for any chunk size."""
+    from backprop_study.engine import training
+
+    config = RunConfig(epochs=3000, alpha=0.5, batch_size=2, log_dense_until=50, snapshots=7)
+    whole = train(config)
+    monkeypatch.setattr(training, "CHUNK_EPOCHS", 97)
+    chunked = train(config)
+    for name in whole.curve:
+        np.testing.assert_array_equal(whole.curve[name], chunked.curve[name])
+    for a, b in zip(whole.snapshots, chunked.snapshots, strict=True):
+        assert a.epoch == b.epoch
+        for x, y in zip(a.params, b.params, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_a_logging_schedule_too_large_for_memory_is_refused():
+    with pytest.raises(ConfigError, match=r"^log_every: logs 100,000,002 rows over"):
+        RunConfig(epochs=100_000_000, log_every=1)

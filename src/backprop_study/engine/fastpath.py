@@ -182,12 +182,12 @@ def _run(  # noqa: PLR0913
             first_correct = e
         if first_solved == 0 and out[4] < SOLVED_TOLERANCE:
             first_solved = e
-        row = log_slot[e]
+        row = log_slot[e - e0]
         if row >= 0:
             curve[row, 0] = e
             for c in range(5):
                 curve[row, c + 1] = out[c]
-        k = snap_slot[e]
+        k = snap_slot[e - e0]
         if k >= 0:
             sW1[k] = W1
             sb1[k] = b1

@@ -95,23 +95,25 @@ def evaluate(p: Params, X: np.ndarray, Y: np.ndarray, lam: float, k_minus_1: boo
 class Record(NamedTuple):
     """Where an engine writes what a run keeps, preallocated by the caller.
 
-    `log_slot[e]` / `snap_slot[e]` is the row for epoch e in `curve` / the snapshot arrays, or -1.
+    `log_slot[e - e0]` / `snap_slot[e - e0]` is the row for epoch e in `curve` / the snapshot
+    arrays, or -1, where e0 is the first epoch of the current engine call: the slots cover one
+    call's epochs only, so memory does not grow with the run's length.
     `curve` rows are (epoch, data_loss, penalty, objective, correct, max_error).
     """
 
-    log_slot: np.ndarray  # (epochs + 1,) int64
+    log_slot: np.ndarray  # (epochs per engine call + 1,) int64
     curve: np.ndarray  # (n_logged, 6) float64
-    snap_slot: np.ndarray  # (epochs + 1,) int64
+    snap_slot: np.ndarray  # (epochs per engine call + 1,) int64
     W1: np.ndarray  # (n_snapshots, h, n)
     b1: np.ndarray  # (n_snapshots, h)
     W2: np.ndarray  # (n_snapshots, n, h)
     b2: np.ndarray  # (n_snapshots, n)
     hidden: np.ndarray  # (n_snapshots, m, h) hidden activations of every pattern
 
-    def keep(self, e: int, metrics: Metrics, p: Params, X: np.ndarray) -> None:
-        if self.log_slot[e] >= 0:
-            self.curve[self.log_slot[e]] = (e, *metrics)
-        k = self.snap_slot[e]
+    def keep(self, e: int, e0: int, metrics: Metrics, p: Params, X: np.ndarray) -> None:
+        if self.log_slot[e - e0] >= 0:
+            self.curve[self.log_slot[e - e0]] = (e, *metrics)
+        k = self.snap_slot[e - e0]
         if k >= 0:
             self.W1[k], self.b1[k], self.W2[k], self.b2[k] = p
             self.hidden[k] = forward(p, X)[0]
@@ -153,5 +155,5 @@ def run_epochs(
                 first_correct = e
             if first_solved == 0 and metrics.max_error < SOLVED_TOLERANCE:
                 first_solved = e
-            record.keep(e, metrics, p, X)
+            record.keep(e, e0, metrics, p, X)
     return e1, first_correct, first_solved, False

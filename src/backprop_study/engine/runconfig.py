@@ -76,6 +76,7 @@ class RunConfig:
                 raise ConfigError(
                     f"snapshot_at: {e} is outside the run; allowed: 0..{self.epochs} (epochs)"
                 )
+        check_logging(self.epochs, self.log_every, self.log_dense_until, self.log_per_decade)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -134,6 +135,25 @@ def _epoch_list(key: str, value: Any) -> None:
 
 
 MAX_EPOCHS = 1_000_000_000
+MAX_LOGGED_ROWS = 10_000_000
+"""A run's memory is its logged rows (48 bytes each) and snapshots, whatever its epochs."""
+
+
+def check_logging(
+    epochs: int, every: int | None, dense_until: int, per_decade: int, key: str = ""
+) -> None:
+    """Refuse a logging schedule of more than MAX_LOGGED_ROWS rows for this many epochs."""
+    from backprop_study.engine.schedules import logged_rows
+
+    rows = logged_rows(epochs, every, dense_until, per_decade)
+    if rows > MAX_LOGGED_ROWS:
+        name = "log_every" if every is not None else "log_per_decade"
+        raise ConfigError(
+            f"{key}{name}: logs {rows:,} rows over {epochs:,} epochs; allowed: at most "
+            f"{MAX_LOGGED_ROWS:,} logged rows (log less often)"
+        )
+
+
 SETTINGS: dict[str, Callable[[str, Any], None]] = {
     "encoding": _encoding,
     "classes": _integer(2, 1000),

@@ -27,6 +27,19 @@ def log_epochs(
     return np.unique(np.concatenate([grid, [0, epochs]]).clip(0, epochs))
 
 
+def logged_rows(
+    epochs: int, every: int | None = None, dense_until: int = 1000, per_decade: int = 1000
+) -> int:
+    """An upper bound on `len(log_epochs(...))`, without building it (for range checks)."""
+    if every is not None:
+        return epochs // every + 2
+    dense = min(dense_until, epochs) + 1
+    if epochs <= dense_until:
+        return dense + 1
+    decades = np.log10(epochs / max(dense_until, 1))
+    return dense + int(np.ceil(decades * per_decade)) + 2
+
+
 def snapshot_epochs(epochs: int, count: int = 40, extra: tuple[int, ...] = ()) -> np.ndarray:
     """About `count` log-spaced epochs plus 0, the last epoch and any `extra` ones."""
     grid = np.rint(np.logspace(0, np.log10(epochs), count)).astype(np.int64) if count else []

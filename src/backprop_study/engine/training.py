@@ -91,22 +91,27 @@ def coerce_init(init: Any, n: int, h: int) -> Params:
     return Params(*out)
 
 
-def _record(epochs: int, logged: np.ndarray, snaps: np.ndarray, m: int, n: int, h: int) -> Record:
-    log_slot = np.full(epochs + 1, -1, dtype=np.int64)
-    log_slot[logged] = np.arange(len(logged))
-    snap_slot = np.full(epochs + 1, -1, dtype=np.int64)
-    snap_slot[snaps] = np.arange(len(snaps))
+def _record(logged: np.ndarray, snaps: np.ndarray, m: int, n: int, h: int) -> Record:
+    """Preallocated outputs; the slot windows are filled per engine call (`_window`)."""
     k = len(snaps)
     return Record(
-        log_slot,
+        np.full(CHUNK_EPOCHS + 1, -1, dtype=np.int64),
         np.full((len(logged), len(CURVE_COLUMNS)), np.nan),
-        snap_slot,
+        np.full(CHUNK_EPOCHS + 1, -1, dtype=np.int64),
         np.empty((k, h, n)),
         np.empty((k, h)),
         np.empty((k, n, h)),
         np.empty((k, n)),
         np.empty((k, m, h)),
     )
+
+
+def _window(record: Record, logged: np.ndarray, snaps: np.ndarray, e0: int, e1: int) -> None:
+    """Point the record's slots at the rows of epochs e0..e1 (slot index = epoch - e0)."""
+    for slot, epochs in ((record.log_slot, logged), (record.snap_slot, snaps)):
+        slot[:] = -1
+        lo, hi = np.searchsorted(epochs, [e0, e1 + 1])
+        slot[epochs[lo:hi] - e0] = np.arange(lo, hi)
 
 
 def _engine(name: str) -> Callable[..., tuple[int, network.Metrics, int, int, bool]]:
@@ -148,12 +153,13 @@ def train(
         config.epochs, config.log_every, config.log_dense_until, config.log_per_decade
     )
     snaps = snapshot_epochs(config.epochs, config.snapshots, config.snapshot_at)
-    record = _record(config.epochs, logged, snaps, m, n, h)
+    record = _record(logged, snaps, m, n, h)
 
     metrics = network.evaluate(params, X, Y, config.lam, k_minus_1)
     first_correct = 0 if metrics.correct == m else None
     first_solved = 0 if metrics.max_error < SOLVED_TOLERANCE else None
-    record.keep(0, metrics, params, X)
+    _window(record, logged, snaps, 0, 0)
+    record.keep(0, 0, metrics, params, X)
 
     no_orders = np.zeros((0, m), dtype=np.int64)
     epoch = 0
@@ -161,6 +167,7 @@ def train(
     while epoch < config.epochs:
         stop = min(epoch + CHUNK_EPOCHS, config.epochs)
         orders = no_orders if config.batch_size == m else epoch_orders(shuffle_rng, stop - epoch, m)
+        _window(record, logged, snaps, epoch, stop)
         done, fc, fs, stopped = run_epochs(
             params,
             X,

@@ -8,6 +8,7 @@ formatting, a grid larger than `max_runs`) is checked here too.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from backprop_study.analysis.axes import AXIS_NAMES, DEFAULTS, axis
 from backprop_study.engine.errors import ConfigError
-from backprop_study.engine.runconfig import check_setting, divisors
+from backprop_study.engine.runconfig import check_logging, check_setting, divisors
 from backprop_study.study.grid import Experiment, Settings, Study
 
 MAX_RUNS = 20_000
@@ -122,6 +123,9 @@ def _experiment(
                 raise ConfigError(
                     f"{where}: {b} does not divide classes={classes}; allowed: {allowed}"
                 )
+    logging = ("epochs", "log_every", "log_dense_until", "log_per_decade")
+    for combo in itertools.product(*(values[n] for n in logging)):
+        check_logging(*combo, key=f"{key}.")
     snapshot_at = _epoch_list(exp.get("snapshot_at", []), f"{key}.snapshot_at")
     for snaps, snaps_key in ((snapshot_at, f"{key}.snapshot_at"), shared_snapshots):
         for i, e in enumerate(snaps):
