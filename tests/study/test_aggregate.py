@@ -69,6 +69,20 @@ def test_the_runs_table_carries_provenance_but_no_timings(runs_root, tmp_path):
     assert str(runs["fingerprint"].dtype) == "string"
 
 
+def test_retraining_gives_a_byte_identical_runs_table(runs_root, tmp_path):
+    """Rerun on the same setup: new sidecars (other wall times), the same table bytes."""
+    import hashlib
+
+    exp = tiny_study().experiments["batch_size"]
+    train_runs(tiny_study(), tmp_path / "again")
+    digests = []
+    for root in (runs_root, tmp_path / "again"):
+        out = tmp_path / f"{len(digests)}.parquet"
+        aggregate._write_parquet(aggregate.read_experiment(exp, root).runs, out)
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
 def test_curve_quantiles_span_the_seeds_on_the_shared_grid(runs_root):
     exp = tiny_study().experiments["learning_rate"]
     tables = aggregate.read_experiment(exp, runs_root)

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backprop_study.engine.errors import RunFileError
 from backprop_study.study.grid import Experiment, Run, format_number, run_dir
+from backprop_study.study.provenance import COLUMNS as PROVENANCE_COLUMNS
+from backprop_study.study.provenance import columns_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +45,6 @@ def run_row(run: Run, files: Any, record: dict[str, Any] | None = None) -> dict[
     files' metadata describe another run than the directory's name.
     """
     from backprop_study.analysis import summary  # the per-run analyses (plateau, codes, weights)
-    from backprop_study.study.provenance import columns_of
 
     meta = files.meta
     cfg = meta["config"]
@@ -84,9 +85,7 @@ def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         return df
     for col in ("first_all_correct", "first_solved"):
         df[col] = df[col].astype("Int64")
-    from backprop_study.study.provenance import COLUMNS
-
-    for col in ("encoding", "run_id", *COLUMNS):
+    for col in ("encoding", "run_id", *PROVENANCE_COLUMNS):
         df[col] = df[col].astype("string")
     return df.sort_values("run_id", ignore_index=True)
 
