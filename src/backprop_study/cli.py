@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
     "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
+    "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
 }
 
 

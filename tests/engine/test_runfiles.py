@@ -1,11 +1,16 @@
+import hashlib
+import importlib.metadata
 import json
+import platform
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from backprop_study import RunConfig, train
 from backprop_study.engine.errors import RunFileError
+from backprop_study.engine.provenance import FIELDS, SIDECAR, read_sidecar
 from backprop_study.engine.runfiles import FILES, read_run, write_run
 
 
@@ -38,7 +43,7 @@ def test_round_trip(tmp_path, result) -> None:
     h = run.hidden[(run.hidden.epoch == 250) & (run.hidden["class"] == 5)].sort_values("unit")
     snap = next(s for s in result.snapshots if s.epoch == 250)
     np.testing.assert_array_equal(h.activation.to_numpy(), snap.hidden[5])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # no temporary files
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, SIDECAR])  # no temp files
 
 
 def test_every_file_carries_the_metadata(tmp_path, result) -> None:
@@ -55,3 +60,64 @@ def test_corrupt_and_missing_files_are_named(tmp_path, result) -> None:
     (tmp_path / "weights.parquet").unlink()
     with pytest.raises(RunFileError, match="weights.parquet: missing"):
         read_run(tmp_path)
+
+
+def test_the_sidecar_holds_the_run_provenance(tmp_path, result, monkeypatch) -> None:
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    write_run(result, tmp_path, "9.9", "abc")
+    record = json.loads((tmp_path / SIDECAR).read_text())
+    assert set(record) == {*FIELDS, "slurm_job_id", "wall_time_s"}
+    assert record["python"] == platform.python_version()
+    assert record["numpy"] == np.__version__ and record["pyarrow"] == pa.__version__
+    assert record["numba"] == importlib.metadata.version("numba")
+    assert record["fingerprint"] == "abc" and record["backprop_study"] == "9.9"
+    assert record["cpu"] and record["os"] == platform.platform()
+    assert record["executor"] == "local" and record["slurm_job_id"] is None
+    assert record["wall_time_s"] == round(result.wall_time_s, 6) > 0
+    assert read_sidecar(tmp_path) == record
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, SIDECAR])
+
+
+def test_a_slurm_job_is_recorded_as_such(tmp_path, result, monkeypatch) -> None:
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    write_run(result, tmp_path, "9.9", "abc")
+    record = read_sidecar(tmp_path)
+    assert record["executor"] == "slurm" and record["slurm_job_id"] == "4242"
+
+
+def test_no_timing_or_machine_in_the_parquet_files(tmp_path, result) -> None:
+    write_run(result, tmp_path, "9.9", "abc")
+    meta = read_run(tmp_path).meta
+    assert "wall_time_s" not in meta
+    assert not set(meta) & {"cpu", "os", "executor", "slurm_job_id", "python"}
+
+
+def sha256s(run_dir) -> dict[str, str]:
+    return {name: hashlib.sha256((run_dir / name).read_bytes()).hexdigest() for name in FILES}
+
+
+def test_the_same_config_and_seed_give_byte_identical_files(tmp_path, monkeypatch) -> None:
+    """Two trainings of one config, one of them "on SLURM": the Parquet files are the same
+    bytes, only the sidecars differ."""
+    config = RunConfig(epochs=200, snapshots=3, lam=0.001, alpha=0.5, batch_size=4, seed=7)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    write_run(train(config), tmp_path / "a", "9.9", "abc")
+    monkeypatch.setenv("SLURM_JOB_ID", "17")
+    write_run(train(config), tmp_path / "b", "9.9", "abc")
+    assert sha256s(tmp_path / "a") == sha256s(tmp_path / "b")
+    assert read_sidecar(tmp_path / "a") != read_sidecar(tmp_path / "b")
+    other = RunConfig(epochs=200, snapshots=3, lam=0.001, alpha=0.5, batch_size=4, seed=8)
+    write_run(train(other), tmp_path / "c", "9.9", "abc")
+    assert sha256s(tmp_path / "c")["curve.parquet"] != sha256s(tmp_path / "a")["curve.parquet"]
+
+
+def test_a_run_without_sidecar_has_no_provenance_and_a_corrupt_one_is_named(
+    tmp_path, result
+) -> None:
+    write_run(result, tmp_path, "9.9", "abc")
+    (tmp_path / SIDECAR).unlink()
+    assert read_sidecar(tmp_path) is None
+    read_run(tmp_path)  # the Parquet files alone are a complete run
+    (tmp_path / SIDECAR).write_text("{not json")
+    with pytest.raises(RunFileError, match="provenance.json: not a readable provenance file"):
+        read_sidecar(tmp_path)

@@ -163,3 +163,35 @@ def test_sections_of_missing_experiments_are_left_out(tables):
 def test_claim_evidence_splits_only_at_top_level_semicolons():
     text = "a: 1 of 2 (median 3; drift 0); b: 2 of 2"
     assert report.evidence_items(text) == ["a: 1 of 2 (median 3; drift 0)", "b: 2 of 2"]
+
+
+def _provenance_rows(html: str) -> list[str]:
+    settings = html[html.index('<p id="provenance">') :]
+    body = settings[settings.index("<tbody>") : settings.index("</tbody>")]
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+def test_settings_list_one_provenance_record_for_one_setup(context, tables):
+    html = report.render_report(TEMPLATE, context)
+    runs = pd.read_parquet(tables / "runs.parquet")
+    (row,) = _provenance_rows(html)
+    assert f"<td>{len(runs)}</td>" in row and f"<td>{runs['numpy'].iloc[0]}</td>" in row
+    assert f"<td>{runs['fingerprint'].iloc[0]}</td>" in row and "<td>local</td>" in row
+    assert 'class="warning"' not in html
+    assert "minutes of training" not in html  # timings are not results: see provenance.json
+
+
+def test_mixed_provenance_gives_two_groups_and_a_warning(tables):
+    runs = pd.read_parquet(tables / "runs.parquet")
+    slurm = runs.index[:3]
+    runs.loc[slurm, "numba"] = "0.61.0"
+    runs.loc[slurm, "executor"] = "slurm"
+    runs.loc[slurm, "slurm_job_id"] = ["11", "11", "12"]
+    html = report.render_report(TEMPLATE, report.build_context(TINY_CONFIG, runs, {}, None))
+    rows = _provenance_rows(html)
+    assert len(rows) == 2
+    assert f"<td>{len(runs) - 3}</td>" in rows[0] and "<td>local</td>" in rows[0]
+    assert "<td>3</td>" in rows[1] and "<td>slurm (2 jobs)</td>" in rows[1]
+    assert "<td>0.61.0</td>" in rows[1]
+    (warning,) = re.findall(r'<p class="warning">(.*?)</p>', html, flags=re.S)
+    assert "different versions or engine fingerprints" in warning and "0.61.0" in warning

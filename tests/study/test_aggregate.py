@@ -20,7 +20,7 @@ DATA_MODEL_COLUMNS = [
     "run_id", "encoding", "lam", "alpha", "batch_size", "classes", "hidden", "init_std", "epochs",
     "log_every", "log_dense_until", "log_per_decade", "snapshots", "seed", "epochs_run",
     "diverged", "final_data_loss", "final_objective", "final_correct", "n_patterns",
-    "first_all_correct", "first_solved", "wall_time_s",
+    "first_all_correct", "first_solved",
 ]  # fmt: skip
 
 
@@ -46,6 +46,42 @@ def test_experiment_tables_follow_the_data_model(runs_root):
     curve = read_run(run_dir(runs_root, row["run_id"])).curve
     assert row["final_data_loss"] == curve["data_loss"].iloc[-1]
     assert row["final_correct"] == curve["correct"].iloc[-1]
+
+
+def test_the_runs_table_carries_provenance_but_no_timings(runs_root, tmp_path):
+    import shutil
+
+    from backprop_study.engine.provenance import FIELDS, SIDECAR, read_sidecar
+    from backprop_study.study.provenance import COLUMNS
+
+    exp = tiny_study().experiments["encoding"]
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root, root)
+    old = exp.runs()[0]
+    (Path(run_dir(root, old)) / SIDECAR).unlink()  # as if trained before sidecars
+    runs = aggregate.read_experiment(exp, root).runs.set_index("run_id")
+    assert not [c for c in runs.columns if "time" in c]
+    assert set(COLUMNS) <= set(runs.columns)
+    for run in exp.runs()[1:]:
+        record = read_sidecar(run_dir(root, run))
+        assert runs.loc[run.run_id, list(FIELDS)].tolist() == [record[f] for f in FIELDS]
+        assert runs.loc[run.run_id, "executor"] == "local"
+    assert (runs.loc[old.run_id, list(COLUMNS)] == "").all()
+    assert str(runs["fingerprint"].dtype) == "string"
+
+
+def test_retraining_gives_a_byte_identical_runs_table(runs_root, tmp_path):
+    """Rerun on the same setup: new sidecars (other wall times), the same table bytes."""
+    import hashlib
+
+    exp = tiny_study().experiments["batch_size"]
+    train_runs(tiny_study(), tmp_path / "again")
+    digests = []
+    for root in (runs_root, tmp_path / "again"):
+        out = tmp_path / f"{len(digests)}.parquet"
+        aggregate._write_parquet(aggregate.read_experiment(exp, root).runs, out)
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
 
 
 def test_curve_quantiles_span_the_seeds_on_the_shared_grid(runs_root):

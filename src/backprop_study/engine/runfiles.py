@@ -2,12 +2,16 @@
 
 Layout and columns are documented in docs/data-model.md. A file is first written beside its
 final name and renamed into place, so a killed run never leaves a file that looks complete.
+The Parquet files hold only what the config and seed determine, so they are byte-identical on
+any machine; the run's provenance (versions, machine, executor, wall time) goes to a JSON
+sidecar beside them (`engine/provenance.py`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -15,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backprop_study.engine import provenance
 from backprop_study.engine.errors import RunFileError
 
 if TYPE_CHECKING:
@@ -23,6 +28,8 @@ if TYPE_CHECKING:
     from backprop_study.engine.training import TrainResult
 
 FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
+WRITTEN = (provenance.SIDECAR, *FILES)
+"""Every file `write_run` writes, in order."""
 META_KEY = b"backprop_study"
 
 
@@ -122,14 +129,11 @@ def hidden_table(result: TrainResult) -> pa.Table:
     )
 
 
-def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
-    """Write `table` with `meta` to `path` via a temporary file and a rename."""
-    schema_meta = dict(table.schema.metadata or {})
-    schema_meta[META_KEY] = json.dumps(meta, sort_keys=True).encode()
-    table = table.replace_schema_metadata(schema_meta)
+def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via `write(tmp)` to a temporary file beside `path`, fsync it, rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -137,10 +141,23 @@ def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
+    """Write `table` with `meta` to `path` via a temporary file and a rename."""
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[META_KEY] = json.dumps(meta, sort_keys=True).encode()
+    table = table.replace_schema_metadata(schema_meta)
+    _replace_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
 def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprint: str) -> None:
-    """Write curve, weights and hidden Parquet files (hidden last) into out_dir."""
+    """Write the provenance sidecar, then curve, weights and hidden Parquet files (hidden last),
+    into out_dir: a run whose hidden.parquet exists is complete."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    record = provenance.collect(fingerprint, version, result.wall_time_s)
+    _replace_atomic(
+        out / provenance.SIDECAR, lambda tmp: tmp.write_bytes(provenance.to_json(record))
+    )
     meta = run_metadata(result, version, fingerprint)
     write_atomic(curve_table(result), out / "curve.parquet", meta)
     write_atomic(weights_table(result), out / "weights.parquet", meta)

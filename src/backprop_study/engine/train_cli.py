@@ -236,7 +236,7 @@ def discard(out: Path, made: list[Path], files: bool) -> None:
     from backprop_study.engine import runfiles
 
     if files:
-        for name in runfiles.FILES:
+        for name in runfiles.WRITTEN:
             (out / name).unlink(missing_ok=True)
     for directory in reversed(made):
         with contextlib.suppress(OSError):  # not empty or gone: someone else's now

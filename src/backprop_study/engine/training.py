@@ -50,7 +50,11 @@ class TrainResult:
     wall_time_s: float
 
     def summary(self) -> dict[str, Any]:
-        """The run's outcome as plain JSON-able values (goes into the files' metadata)."""
+        """The run's outcome as plain JSON-able values (goes into the files' metadata).
+
+        No wall time: it differs from rerun to rerun, so it goes to the provenance sidecar and
+        the files stay byte-identical for the same config and seed.
+        """
         return {
             "engine": self.engine,
             "epochs_run": self.epochs_run,
@@ -58,7 +62,6 @@ class TrainResult:
             "diverged_epoch": self.diverged_epoch,
             "first_all_correct": self.first_all_correct,
             "first_solved": self.first_solved,
-            "wall_time_s": round(self.wall_time_s, 6),
         }
 
 

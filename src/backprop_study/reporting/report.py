@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis.axes import config_columns, format_number, symbol, value_text
 from backprop_study.engine.errors import ConfigError
+from backprop_study.study import provenance
 from backprop_study.study.config import load_study
 from backprop_study.study.grid import Experiment, Study
 
@@ -700,14 +701,16 @@ def build_context(
         final_weights=final_weights,
     )
     settings = {k: v for k, v in study_config.items() if k != "experiments"}
+    origin = provenance.summarise(runs)
     return {
         "title": "Backpropagation on the 8-3-8 encoder: study report",
         "n_runs": len(runs),
         "n_seeds": len(set(runs["seed"])) if len(runs) else 0,
         "epochs": data.budget,
         "n_diverged": int(runs["diverged"].sum()) if len(runs) else 0,
-        "train_minutes": float(runs["wall_time_s"].sum()) / 60 if len(runs) else 0.0,
         "sections": build_sections(data),
+        "provenance_table": _html_table(provenance.display(origin.groups)),
+        "provenance_warnings": origin.warnings,
         "settings_yaml": yaml.safe_dump(
             settings, sort_keys=False, allow_unicode=True, default_flow_style=None
         ),

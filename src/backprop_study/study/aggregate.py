@@ -1,13 +1,13 @@
 """From runs to tables: the runs table, per-configuration comparisons and curve quantiles.
 
 One experiment's aggregation reads each of its runs once and derives everything later steps
-need, so that plotting never has to load every run: its rows of the runs table (engine metadata
-plus `summary.summarise_run`), a comparison of its configurations across seeds (median and IQR of
-the final loss and of the epochs to solve, success rate), the quartiles across seeds of each
-configuration's curve on the shared logged-epoch grid, and every run's last weight snapshot (for
-the claims). The study's runs table is the union of the experiments' tables (a run that two
-experiments share appears once). Aggregating per experiment means adding a value to one
-experiment re-aggregates that experiment only.
+need, so that plotting never has to load every run: its rows of the runs table (engine metadata,
+`summary.summarise_run` and the provenance record of the run's sidecar), a comparison of its
+configurations across seeds (median and IQR of the final loss and of the epochs to solve, success
+rate), the quartiles across seeds of each configuration's curve on the shared logged-epoch grid,
+and every run's last weight snapshot (for the claims). The study's runs table is the union of the
+experiments' tables (a run that two experiments share appears once). Aggregating per experiment
+means adding a value to one experiment re-aggregates that experiment only.
 
 Sub-commands: `backprop-study aggregate experiment ...` and `backprop-study aggregate runs-table`.
 """
@@ -31,6 +31,8 @@ from backprop_study.analysis.axes import (
 )
 from backprop_study.engine.errors import RunFileError
 from backprop_study.study.grid import Experiment, Run, run_dir
+from backprop_study.study.provenance import COLUMNS as PROVENANCE_COLUMNS
+from backprop_study.study.provenance import columns_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,8 +41,10 @@ CURVE_METRICS = ["data_loss", "objective", "correct"]
 QUANTILES = {"q25": 0.25, "median": 0.5, "q75": 0.75}
 
 
-def run_row(run: Run, files: Any) -> dict[str, Any]:
-    """One row of the runs table: the run's parameters, engine metadata and its summary.
+def run_row(run: Run, files: Any, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One row of the runs table: the run's parameters, engine metadata, its summary and its
+    provenance record (`record`, the sidecar; None gives empty provenance columns). No timings:
+    the table stays byte-identical across reruns on one setup.
 
     `files` is a `runfiles.RunFiles` (curve, weights, hidden, meta). Raises RunFileError when the
     files' metadata describe another run than the directory's name.
@@ -68,14 +72,13 @@ def run_row(run: Run, files: Any) -> dict[str, Any]:
         "n_patterns": int(cfg["classes"]),
         "first_all_correct": meta["first_all_correct"],
         "first_solved": meta["first_solved"],
-        "wall_time_s": float(meta["wall_time_s"]),
     }
     extra = summary.summarise_run(files)
-    clash = sorted(set(extra) & set(row))
+    provenance = columns_of(record)
+    clash = sorted(set(extra) & (set(row) | set(provenance)))
     if clash:
         raise RunFileError(f"summary.summarise_run returned engine columns {clash}")
-    row.update(extra)
-    return row
+    return row | extra | provenance
 
 
 def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -90,6 +93,8 @@ def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
         kind = axis(col).kind
         df[col] = df[col].astype({str: "string", int: "Int64", float: "float64"}[kind])
     df["run_id"] = df["run_id"].astype("string")
+    for col in PROVENANCE_COLUMNS:
+        df[col] = df[col].astype("string")
     return df.sort_values("run_id", ignore_index=True)
 
 
@@ -106,13 +111,15 @@ def read_experiment(
     import pandas as pd
 
     from backprop_study.analysis.weightstats import final_weights
+    from backprop_study.engine.provenance import read_sidecar
 
     if read_run is None:
         from backprop_study.engine.runfiles import read_run
     rows, curves, finals = [], [], []
     for run in experiment.runs():
-        files = read_run(run_dir(runs_root, run))
-        rows.append(run_row(run, files))
+        directory = run_dir(runs_root, run)
+        files = read_run(directory)
+        rows.append(run_row(run, files, read_sidecar(directory)))
         finals.append(final_weights(files.weights, run.run_id))
         curve = files.curve[["epoch", *CURVE_METRICS]].copy()
         for col in CONFIG_COLUMNS:
