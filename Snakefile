@@ -26,3 +26,4 @@ rule all:
         expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
         expand(FIGURE_PATH, figure=FIGURES),
         STUDY_REPORT,
+        [f"{RUNS_ROOT}/{run}/curve.parquet" for run in DAMAGED_RUNS],

@@ -11,7 +11,7 @@ import pytest
 from backprop_study import RunConfig, train
 from backprop_study.engine.errors import RunFileError
 from backprop_study.engine.provenance import FIELDS, SIDECAR, read_sidecar
-from backprop_study.engine.runfiles import FILES, read_run, write_run
+from backprop_study.engine.runfiles import FILES, WRITTEN, read_run, write_run
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_round_trip(tmp_path, result) -> None:
     h = run.hidden[(run.hidden.epoch == 250) & (run.hidden["class"] == 5)].sort_values("unit")
     snap = next(s for s in result.snapshots if s.epoch == 250)
     np.testing.assert_array_equal(h.activation.to_numpy(), snap.hidden[5])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, SIDECAR])  # no temp files
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(WRITTEN)  # no temp files
 
 
 def test_every_file_carries_the_metadata(tmp_path, result) -> None:
@@ -54,6 +54,7 @@ def test_every_file_carries_the_metadata(tmp_path, result) -> None:
 
 def test_corrupt_and_missing_files_are_named(tmp_path, result) -> None:
     write_run(result, tmp_path, "9.9", "abc")
+    (tmp_path / "checksums.sha256").unlink()  # as a run from before checksums
     (tmp_path / "weights.parquet").write_bytes(b"not parquet")
     with pytest.raises(RunFileError, match="weights.parquet: not a readable Parquet file"):
         read_run(tmp_path)
@@ -75,7 +76,7 @@ def test_the_sidecar_holds_the_run_provenance(tmp_path, result, monkeypatch) -> 
     assert record["executor"] == "local" and record["slurm_job_id"] is None
     assert record["wall_time_s"] == round(result.wall_time_s, 6) > 0
     assert read_sidecar(tmp_path) == record
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, SIDECAR])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(WRITTEN)
 
 
 def test_a_slurm_job_is_recorded_as_such(tmp_path, result, monkeypatch) -> None:
@@ -121,3 +122,26 @@ def test_a_run_without_sidecar_has_no_provenance_and_a_corrupt_one_is_named(
     (tmp_path / SIDECAR).write_text("{not json")
     with pytest.raises(RunFileError, match="provenance.json: not a readable provenance file"):
         read_sidecar(tmp_path)
+
+
+def test_checksums_tell_a_damaged_run(tmp_path):
+    from backprop_study.engine.runfiles import CHECKSUMS, check_run
+
+    out = tmp_path / "run"
+    write_run(train(RunConfig(epochs=50)), out, "0.1.0", "abc")
+    assert check_run(out) is None
+    lines = (out / CHECKSUMS).read_text().splitlines()
+    assert [line.split("  ")[1] for line in lines] == list(FILES)  # sha256sum -c format
+    curve = (out / "curve.parquet").read_bytes()
+    (out / "curve.parquet").write_bytes(curve[: len(curve) // 2])  # truncated
+    assert check_run(out) == "curve.parquet differs from its checksum"
+    with pytest.raises(RunFileError, match=r"damaged run \(curve.parquet differs"):
+        read_run(out)
+    flipped = bytearray(curve)
+    flipped[len(curve) // 2] ^= 1  # one bit, same size
+    (out / "curve.parquet").write_bytes(bytes(flipped))
+    assert check_run(out) == "curve.parquet differs from its checksum"
+    (out / "curve.parquet").unlink()
+    assert check_run(out) == "curve.parquet is missing"
+    (out / CHECKSUMS).unlink()
+    assert check_run(out) is None  # runs from before checksums are not checked

@@ -271,6 +271,36 @@ def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(kille
 
 
 @pytest.mark.workflow
+def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    rid = "enc~k/lam~0.1/alpha~0.01/batch~8/seed~0"  # in the weight_decay and weights experiments
+    run = cwd / "results" / "runs" / rid
+    curve = run / "curve.parquet"
+    curve.write_bytes(curve.read_bytes()[:1000])  # truncated, as by a full disk or a bad copy
+    checksums = (run / "checksums.sha256").read_text()
+    tables = {p: p.read_bytes() for p in (cwd / "results" / "tables").rglob("*") if p.is_file()}
+    # A dry run names the damaged run in one line and changes nothing.
+    proc = snakemake(cwd, env, "--dry-run")
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "damaged" in line]
+    assert lines == [
+        f"results/runs/{rid}: damaged (curve.parquet differs from its checksum); a real run "
+        "retrains it"
+    ]
+    assert len(curve.read_bytes()) == 1000
+    # The next real call sets it aside, retrains it and re-aggregates its two experiments.
+    proc = snakemake(cwd, env)
+    jobs = jobs_in(proc.stdout + proc.stderr)
+    assert jobs["train"] == {f"results/runs/{rid}/curve.parquet"}
+    assert jobs["aggregate_experiment"] == {
+        f"results/tables/{name}/runs.parquet" for name in ("weight_decay", "weights")
+    }
+    assert (run / "checksums.sha256").read_text() == checksums  # the same bytes as before
+    assert len((run / "curve.parquet.damaged").read_bytes()) == 1000  # kept for a look
+    for path, data in tables.items():  # every table is there, byte for byte as it was
+        assert path.read_bytes() == data, path
+
+
+@pytest.mark.workflow
 def test_editing_plotting_code_retrains_nothing(killed_then_finished):
     cwd, env, *_ = killed_then_finished
     jobs = dry_run_with_edit(cwd, env, "reporting/figures", "an edit to the plotting code")

@@ -8,6 +8,7 @@ from backprop_study.reporting import figures as figure_specs
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
 from backprop_study.study.config import check_config, check_results_folder
+from backprop_study.study.integrity import executes_jobs, set_aside_damaged
 
 
 # Schema (with defaults) + the checks jsonschema cannot express, before any job is scheduled.
@@ -51,6 +52,15 @@ TABLE_NAMES = (
 EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
+# A finished run whose files no longer match their checksums is set aside (renamed *.damaged)
+# before the DAG is built and named as a target, so this call retrains it and re-aggregates its
+# experiments (Snakemake does not rebuild a missing intermediate file by itself); a dry run only
+# names it. Once per call: not in the job processes that Snakemake (or a SLURM group job) starts.
+DAMAGED_RUNS = []
+if workflow.is_main_process:
+    DAMAGED_RUNS = set_aside_damaged(
+        RUNS_ROOT, STUDY.run_ids(), dry_run=not executes_jobs(sys.argv[1:])
+    )
 
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under

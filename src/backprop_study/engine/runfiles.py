@@ -9,6 +9,7 @@ sidecar beside them (`engine/provenance.py`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     from backprop_study.engine.training import TrainResult
 
 FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
-WRITTEN = (provenance.SIDECAR, *FILES)
+CHECKSUMS = "checksums.sha256"
+"""The Parquet files' sha256 in `sha256sum` format (`sha256sum -c checksums.sha256` checks it),
+written last: what `check_run` compares a run's files against."""
+WRITTEN = (provenance.SIDECAR, *FILES, CHECKSUMS)
 """Every file `write_run` writes, in order."""
 META_KEY = b"backprop_study"
 
@@ -150,8 +154,8 @@ def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
 
 
 def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprint: str) -> None:
-    """Write the provenance sidecar, then curve, weights and hidden Parquet files (hidden last),
-    into out_dir: a run whose hidden.parquet exists is complete."""
+    """Write the provenance sidecar, the curve, weights and hidden Parquet files, then their
+    checksums (last: a run with checksums is complete, and they tell a damaged file later)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = provenance.collect(fingerprint, version, result.wall_time_s)
@@ -162,6 +166,37 @@ def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprin
     write_atomic(curve_table(result), out / "curve.parquet", meta)
     write_atomic(weights_table(result), out / "weights.parquet", meta)
     write_atomic(hidden_table(result), out / "hidden.parquet", meta)
+    sums = "".join(f"{_sha256(out / name)}  {name}\n" for name in FILES)
+    _replace_atomic(out / CHECKSUMS, lambda tmp: tmp.write_text(sums, encoding="utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def check_run(run_dir: str | Path) -> str | None:
+    """Why a finished run's files are damaged (one phrase), or None if they match their
+    checksums. A run without checksums (trained before they were written) is not checked."""
+    run = Path(run_dir)
+    try:
+        lines = (run / CHECKSUMS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{CHECKSUMS} is unreadable ({exc})"
+    expected = dict(reversed(line.split("  ", 1)) for line in lines if "  " in line)
+    if sorted(expected) != sorted(FILES):
+        return f"{CHECKSUMS} does not list {', '.join(FILES)}"
+    for name in FILES:
+        try:
+            if _sha256(run / name) != expected[name]:
+                return f"{name} differs from its checksum"
+        except FileNotFoundError:
+            return f"{name} is missing"
+        except OSError as exc:
+            return f"{name} is unreadable ({exc})"
+    return None
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -177,8 +212,14 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 
 
 def read_run(run_dir: str | Path) -> RunFiles:
-    """Read a run directory back as DataFrames plus the metadata dict."""
+    """Read a run directory back as DataFrames plus the metadata dict, after checking its files
+    against their checksums."""
     run = Path(run_dir)
+    damage = check_run(run)
+    if damage is not None:
+        raise RunFileError(
+            f"{run}: damaged run ({damage}); the next `snakemake` sets it aside and retrains it"
+        )
     frames = []
     for name in FILES:
         path = run / name
