@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "report", "profiles")
@@ -18,3 +23,17 @@ def copy_workflow(dest: Path) -> None:
             shutil.copytree(src, dest / part)
         else:
             shutil.copy2(src, dest / part)
+
+
+def make_copy(dest: Path, config: dict[str, Any] | None = None) -> dict[str, str]:
+    """`copy_workflow` plus the package, with `config` (if given) as config/config.yaml; returns
+    the environment that makes `snakemake` and `backprop-study` use the copied package."""
+    copy_workflow(dest)
+    if config is not None:
+        (dest / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
+    shutil.copytree(ROOT / "src" / "backprop_study", dest / "src" / "backprop_study")
+    env = os.environ.copy()
+    env["PYTHONPATH"] = str(dest / "src")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return env

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import copy_workflow
+from workflow_copy import make_copy as copy_with_config
 
 from backprop_study.reporting.figures import FIGURES
 from backprop_study.study.config import load_study
@@ -30,18 +29,9 @@ RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 
 
 def make_copy(dest: Path) -> dict[str, str]:
-    """Copy the workflow and the package to `dest`, with the quick config as the study; return
-    the environment that makes `snakemake` and `backprop-study` use the copied package."""
-    copy_workflow(dest)
-    # The quick study as the study, writing to results/ like the default config.
+    """The workflow and package in `dest`, with the quick study writing to results/."""
     quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
-    (dest / "config" / "config.yaml").write_text(yaml.safe_dump(quick | {"results": "results"}))
-    # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
-    shutil.copytree(ROOT / "src" / "backprop_study", dest / "src" / "backprop_study")
-    env = os.environ.copy()
-    env["PYTHONPATH"] = str(dest / "src")
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-    return env
+    return copy_with_config(dest, quick | {"results": "results"})
 
 
 def snakemake(cwd: Path, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
