@@ -231,8 +231,8 @@ def test_runs_equal_a_local_run_bit_for_bit(slurm_study, local_runs, study):
     assert_same_run_files(cwd, local_runs, study.run_ids())
     # The sidecars say where each run was made: a SLURM job of this study, or locally.
     for rid in study.run_ids():
-        there = json.loads((cwd / "results" / "runs" / rid / "provenance.json").read_text())
-        here = json.loads((local_runs / "results" / "runs" / rid / "provenance.json").read_text())
+        there = json.loads((cwd / RESULTS / "runs" / rid / "provenance.json").read_text())
+        here = json.loads((local_runs / RESULTS / "runs" / rid / "provenance.json").read_text())
         assert there["executor"] == "slurm" and there["slurm_job_id"] in job_ids(output), rid
         assert here["executor"] == "local" and here["slurm_job_id"] is None, rid
 

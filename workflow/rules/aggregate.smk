@@ -35,7 +35,10 @@ rule aggregate_experiment:
 
 rule runs_table:
     input:
-        expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="runs.parquet"),
+        # The stamp first: a results folder says what its runs were named against (and, on
+        # SLURM, this ties the stamp's job into the summaries group).
+        settings=SETTINGS_STAMP,
+        tables=expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="runs.parquet"),
     output:
         RUNS_TABLE,
     log:
@@ -49,7 +52,7 @@ rule runs_table:
     params:
         code=ANALYSIS_CODE,
     shell:
-        "backprop-study aggregate runs-table {input:q} --out {output:q} > {log:q} 2>&1"
+        "backprop-study aggregate runs-table {input.tables:q} --out {output:q} > {log:q} 2>&1"
 
 
 # The study-wide settings the results folder's run paths are named against (see common.smk).
