@@ -7,7 +7,11 @@ import sys
 from backprop_study.reporting import figures as figure_specs
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
-from backprop_study.study.config import check_config, check_results_folder
+from backprop_study.study.config import (
+    SETTINGS_FILE,
+    check_config,
+    check_results_folder,
+)
 from backprop_study.study.integrity import executes_jobs, set_aside_damaged
 
 
@@ -21,7 +25,7 @@ def checked_study():
         study = check_config(
             config, workflow.source_path("../schemas/config.schema.yaml")
         )
-        check_results_folder(f"{study.results}/study-settings.json", study)
+        check_results_folder(f"{study.results}/{SETTINGS_FILE}", study)
     except ConfigError as exc:
         sys.exit(f"config error: {exc}")
     return study
@@ -38,7 +42,7 @@ FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 # and the quick study) never touch each other's runs.
 RESULTS = STUDY.results
 LOGS = f"{RESULTS}/logs"
-SETTINGS_STAMP = f"{RESULTS}/study-settings.json"  # checked by checked_study()
+SETTINGS_STAMP = f"{RESULTS}/{SETTINGS_FILE}"  # checked by checked_study()
 RUNS_ROOT = f"{RESULTS}/runs"
 RUN_FILES = ("curve", "weights", "hidden")
 RUNS_TABLE = f"{RESULTS}/tables/runs.parquet"

@@ -25,6 +25,8 @@ minutes building a DAG."""
 LOGGING = {"log_every": "every", "log_dense_until": "dense_until", "log_per_decade": "per_decade"}
 """Axes that the config's top level sets under `logging:` (an experiment names them directly)."""
 EXPERIMENT_KEYS = (*AXIS_NAMES, "seeds", "snapshot_at", "description")
+SETTINGS_FILE = "study-settings.json"
+"""In a results folder: the study-wide values its run paths are named against."""
 
 
 def _path(keys: Iterable[Any]) -> str:
