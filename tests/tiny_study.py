@@ -25,7 +25,7 @@ TINY_CONFIG = {
         "learning_rate": {"lam": [0], "alpha": [0.5, 2], "batch_size": [8], "encoding": ["k"]},
         "batch_size": {"lam": [0], "alpha": [0.5], "batch_size": [4, 8], "encoding": ["k"]},
         "weights": {
-            "lam": [0.1],
+            "lam": [0, 0.1],
             "alpha": [0.5],
             "batch_size": [8],
             "encoding": ["k"],

@@ -1,27 +1,31 @@
+"""claims.py and testers.py: one row per claim and setting, on runs tables with known answers."""
+
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from backprop_study.analysis import claims
-from backprop_study.analysis.claims import (
+from backprop_study.analysis.claims import evaluate_claims, select, tie_stability
+from backprop_study.analysis.measures import MEASURES, flow_per_epoch, loss_per_output
+from backprop_study.analysis.stats import (
+    COLLAPSED,
     CONTRADICTED,
     INSUFFICIENT,
-    MIXED,
+    NO_EFFECT,
     SUPPORTED,
-    combine,
-    evaluate_claims,
-    judge,
-    min_pairs,
-    order,
-    select,
-    sign_test_p,
+    VERDICTS,
 )
 from backprop_study.engine.network import Params
 
-SEEDS = list(range(1, 9))
+SEEDS = list(range(1, 11))
+RNG = np.random.default_rng(0)
+SEED_FACTOR = dict(zip(SEEDS, RNG.lognormal(0, 0.3, len(SEEDS)), strict=True))
 
 
 def run_row(encoding="k", lam=0.0, alpha=0.01, batch_size=8, seed=1, **over):
+    f = SEED_FACTOR.get(seed, 1.0)  # seeds differ; a pair shares its seed's factor
     row = {
         "run_id": f"enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}/seed~{seed}",
         "encoding": encoding,
@@ -29,25 +33,29 @@ def run_row(encoding="k", lam=0.0, alpha=0.01, batch_size=8, seed=1, **over):
         "alpha": float(alpha),
         "batch_size": batch_size,
         "seed": seed,
-        "epochs": 100_000,
+        "epochs": 1_000_000,
         "n_patterns": 8,
-        "first_solved": 50_000,
-        "first_all_correct": 40_000,
-        "final_objective": 0.05,
+        "init_std": 0.1,
+        "log_per_decade": 1000,
+        "first_solved": int(450_000 * f),
+        "first_all_correct": int(200_000 * f),
+        "final_objective": 0.01,
+        "final_data_loss": 0.01 * f,
+        "final_correct": 8,
         "plateau_found": True,
         "plateau_left": True,
-        "plateau_start": 1_000.0,
-        "plateau_end": 20_000.0,
-        "plateau_decades": np.log10(20.0),
-        "drop_epoch": 500.0,
-        "bias_ratio_plateau": 2.0,
-        "bias_ratio_plateau_hidden": 3.0,
-        "bias_ratio_plateau_output": 1.5,
+        "plateau_start": 3_000.0,
+        "plateau_end": 40_000.0 * f,
+        "drop_epoch": 1_000.0 * f,
+        "bias_ratio_plateau": 2.7 * f**0.1,
+        "bias_ratio_plateau_hidden": 4.4,
+        "bias_ratio_plateau_output": 1.9,
         "bias_ratio_end": 0.8,
-        "bias_ratio_end_hidden": 0.1,
-        "bias_ratio_end_output": 0.9,
+        "weight_abs_plateau_hidden": 0.1,
         "code_canonical": f"code{seed}",
-        "weight_end_drift": 0.05,
+        "collapsed": False,
+        "weight_max_end": 10.0,
+        "trivial_loss": 0.4375 if encoding == "k" else 0.3828125,
     }
     row.update(over)
     row["plateau_epochs"] = row["plateau_end"] - row["plateau_start"]
@@ -66,44 +74,29 @@ def experiments(**axes):
     return {name: {**base, **ax} for name, ax in axes.items()}
 
 
-def verdict_of(result, claim):
-    return result.set_index("claim").loc[claim, "verdict"]
+def rows_of(result, claim):
+    return result[result["claim"] == claim].set_index("setting")
 
 
-# --- statistics ----------------------------------------------------------------------------
+def collapsed(lam, seed):
+    return run_row(
+        lam=lam, seed=seed, first_solved=None, first_all_correct=None, plateau_left=False,
+        plateau_end=1_000_000.0, collapsed=True, weight_max_end=3e-14, final_data_loss=0.4375,
+        final_correct=1, bias_ratio_plateau=2e6,
+    )  # fmt: skip
 
 
-def test_sign_test():
-    assert sign_test_p(6, 6) == pytest.approx(2 / 64)
-    assert sign_test_p(0, 6) == pytest.approx(2 / 64)
-    assert sign_test_p(3, 6) == 1.0
-    assert sign_test_p(7, 10) == pytest.approx(2 * (1 + 10 + 45 + 120) / 1024)
-    assert sign_test_p(0, 0) == 1.0
-    assert min_pairs() == 6 and min_pairs(0.01) == 8
+# --- measures -------------------------------------------------------------------------------
 
 
-def test_order_with_censoring_and_ties():
-    assert order(1.0, False, 2.0, False) == -1
-    assert order(2.0, False, 1.0, False) == 1
-    assert order(100.0, False, 100.5, False) == 0  # within 1 %
-    assert order(1000.0, True, 500.0, False) == 1  # never solved vs solved
-    assert order(1000.0, True, 2000.0, False) is None  # censored below an observed value
-    assert order(1000.0, True, 1000.0, True) is None  # both never: no evidence
-    assert order(500.0, False, 1000.0, True) == -1
-
-
-def test_judge_and_combine():
-    assert judge(6, 0, 0) == SUPPORTED
-    assert judge(0, 6, 2) == CONTRADICTED
-    assert judge(4, 4, 0) == MIXED
-    assert judge(5, 0, 0) == INSUFFICIENT
-    assert judge(0, 0, 8) == MIXED  # enough pairs, no difference
-    assert combine([SUPPORTED, SUPPORTED, INSUFFICIENT]) == SUPPORTED
-    assert combine([CONTRADICTED]) == CONTRADICTED
-    assert combine([SUPPORTED, CONTRADICTED]) == MIXED
-    assert combine([SUPPORTED, MIXED]) == MIXED
-    assert combine([INSUFFICIENT]) == INSUFFICIENT
-    assert combine([]) == INSUFFICIENT
+def test_flow_time_and_loss_per_output():
+    df = table([run_row(alpha=0.5, batch_size=2), run_row(encoding="k-1", final_data_loss=0.07)])
+    assert flow_per_epoch(df).tolist() == [0.5 * 4, 0.01 * 1]
+    t, c = MEASURES["solve_t"].values(df)
+    assert t[0] == pytest.approx(df["first_solved"].iloc[0] * 2.0) and not c.any()
+    assert loss_per_output(df)[0][1] == pytest.approx(0.07 / 7)  # k-1: 7 outputs
+    assert MEASURES["plateau"].resolution(df) == pytest.approx(math.log(10) / 100)
+    assert MEASURES["solve"].resolution(df) == 0.0
 
 
 def test_select_matches_axes_including_float_values():
@@ -114,184 +107,138 @@ def test_select_matches_axes_including_float_values():
     assert select(df, {"encoding": ["k-1"]}).empty
 
 
-# --- claims 1 and 2: weight decay -----------------------------------------------------------
+# --- weight decay: one row per setting, collapse named ----------------------------------------
 
 
-def lambda_runs(effect, seeds=SEEDS):
-    """effect(lam_index, seed) -> multiplier on drop, plateau length and solve time."""
+def lambda_table(slow=1.15):
     rows = []
-    for i, lam in enumerate((0.0, 1e-4, 1e-3)):
-        for s in seeds:
-            f = effect(i, s)
-            rows.append(
-                run_row(
-                    lam=lam,
-                    seed=s,
-                    drop_epoch=500.0 * f,
-                    plateau_end=1_000 + 10_000 * f,
-                    first_solved=int(20_000 * f),
-                    first_all_correct=int(15_000 * f),
-                )
-            )
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        rows.append(run_row(lam=0.0, seed=s))
+        rows.append(
+            run_row(lam=1e-4, seed=s, first_solved=int(450_000 * f * slow),
+                    plateau_end=40_000.0 * f * 1.02, drop_epoch=1_000.0 * f)
+        )  # fmt: skip
+        rows.append(collapsed(0.1, s))
     return table(rows)
 
 
-def test_weight_decay_claims_supported():
-    df = lambda_runs(lambda i, s: 1 + i * 0.5 + 0.01 * s)
-    out = evaluate_claims(df, experiments(weight_decay={"lam": [0.0, 1e-4, 1e-3]}))
-    assert verdict_of(out, "lambda_plateau") == SUPPORTED
-    assert verdict_of(out, "lambda_slows") == SUPPORTED
-    evidence = out.set_index("claim").loc["lambda_plateau", "evidence"]
-    assert "8 of 8 pairs as claimed" in evidence and "λ=0 vs 0.0001" in evidence
+def test_weight_decay_rows_per_setting_and_collapse():
+    out = evaluate_claims(lambda_table(), experiments(weight_decay={"lam": [0, 1e-4, 0.1]}))
+    assert set(out["verdict"]) <= set(VERDICTS)
+    slows = rows_of(out, "lambda_slows")
+    assert list(slows.index) == ["λ = 0.0001 vs 0", "λ = 0.1 vs 0"]
+    assert slows.loc["λ = 0.0001 vs 0", "verdict"] == SUPPORTED
+    row = slows.loc["λ = 0.0001 vs 0"]
+    assert row["low"] < 1.15 < row["high"] and row["p"] < 0.01
+    assert slows.loc["λ = 0.1 vs 0", "verdict"] == COLLAPSED
+    assert "10/10 runs collapsed to the trivial network" in slows.loc["λ = 0.1 vs 0", "evidence"]
+    plateau = rows_of(out, "lambda_plateau")
+    assert plateau.loc["λ = 0 vs 0.0001", "verdict"] == NO_EFFECT  # 2% apart: inside ±10%
+    assert plateau.loc["λ = 0.0001 vs 0.1", "verdict"] == COLLAPSED
+    drop = rows_of(out, "lambda_drop")
+    assert drop.loc["λ = 0 vs 0.0001", "verdict"] == NO_EFFECT  # identical: a tie, not "mixed"
+    bias = rows_of(out, "bias_dominates")
+    assert bias.loc["λ = 0", "verdict"] == SUPPORTED
+    assert bias.loc["λ = 0.1", "verdict"] == COLLAPSED  # never pooled with the learning runs
 
 
-def test_weight_decay_claims_contradicted():
-    df = lambda_runs(lambda i, s: 3 - i * 0.5 + 0.01 * s)
-    out = evaluate_claims(df, experiments(weight_decay={"lam": [0.0, 1e-4, 1e-3]}))
-    assert verdict_of(out, "lambda_plateau") == CONTRADICTED
-    assert verdict_of(out, "lambda_slows") == CONTRADICTED
+def test_a_setting_that_never_solves_without_collapse_is_a_bound():
+    rows = [run_row(lam=0.0, seed=s) for s in SEEDS] + [
+        run_row(lam=1e-3, seed=s, first_solved=None, final_data_loss=0.146) for s in SEEDS
+    ]
+    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [0, 1e-3]}))
+    row = rows_of(out, "lambda_slows").loc["λ = 0.001 vs 0"]
+    assert row["verdict"] == SUPPORTED and row["bound"] == "≥"
+    assert "stopped short" in row["instead"] and "0.146" in row["instead"]
 
 
-def test_weight_decay_claims_mixed_when_seeds_disagree():
-    df = lambda_runs(lambda i, s: 1 + i * 0.5 * (1 if s % 2 else -0.5))
-    out = evaluate_claims(df, experiments(weight_decay={"lam": [0.0, 1e-4, 1e-3]}))
-    assert verdict_of(out, "lambda_plateau") == MIXED
+def test_verdict_does_not_flip_within_the_detectors_resolution():
+    """Plateau exits 1-2 grid steps apart (2.5-5 %): the verdict is the same with the tie
+    tolerance at 0, 1 and 2 times the detector's resolution."""
+    step = 10 ** (1 / 100)
+    rows = []
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        rows.append(run_row(lam=0.0, seed=s))
+        rows.append(run_row(lam=1e-4, seed=s, plateau_end=40_000.0 * f * step ** (1 + s % 2)))
+    df = table(rows)
+    ex = experiments(weight_decay={"lam": [0, 1e-4]})
+    verdicts = {
+        scale: rows_of(evaluate_claims(df, ex, tie_scale=scale), "lambda_plateau")["verdict"].iloc[
+            0
+        ]
+        for scale in (0.0, 0.5, 1.0, 1.5, 2.0)
+    }
+    assert set(verdicts.values()) == {NO_EFFECT}
+    assert (tie_stability(df, ex) == "").all()
 
 
-def test_weight_decay_claims_insufficient_with_few_seeds():
-    df = lambda_runs(lambda i, s: 1 + i, seeds=[1, 2, 3])
-    out = evaluate_claims(df, experiments(weight_decay={"lam": [0.0, 1e-4, 1e-3]}))
-    assert verdict_of(out, "lambda_plateau") == INSUFFICIENT
-    assert verdict_of(out, "lambda_slows") == INSUFFICIENT
+# --- learning rate and batch size: rescaling ------------------------------------------------
 
 
-def test_never_solving_with_weight_decay_counts_as_slower():
-    rows = [run_row(lam=0.0, seed=s) for s in SEEDS]
-    rows += [run_row(lam=0.1, seed=s, first_solved=None, first_all_correct=None) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [0.0, 0.1]}))
-    assert verdict_of(out, "lambda_slows") == SUPPORTED
-    assert "λ=0.1: 0%" in out.set_index("claim").loc["lambda_slows", "evidence"]
+def test_alpha_and_batch_are_tested_as_rescalings():
+    rows = []
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        for alpha in (0.01, 0.1, 1.0):
+            k = 0.01 / alpha  # exact rescaling: epochs scale with 1/α
+            rows.append(
+                run_row(alpha=alpha, seed=s, plateau_start=3_000.0 * k,
+                        plateau_end=40_000.0 * f * k, first_solved=int(450_000 * f * k))
+            )  # fmt: skip
+    out = evaluate_claims(table(rows), experiments(learning_rate={"alpha": [0.01, 0.1, 1.0]}))
+    alpha = rows_of(out, "alpha_plateau")
+    assert list(alpha.index) == ["α = 0.1 vs 0.01", "α = 1 vs 0.01"]
+    assert (alpha["verdict"] == NO_EFFECT).all()
+    assert "exact rescaling predicts ×0.01" in alpha.loc["α = 1 vs 0.01", "instead"]
+    assert rows_of(out, "alpha_succeeds")["verdict"].iloc[0] == SUPPORTED
 
-
-def test_budget_too_short_to_tell_is_insufficient():
     rows = [
-        run_row(lam=lam, seed=s, first_solved=None, first_all_correct=None)
-        for lam in (0.0, 0.1)
+        run_row(batch_size=b, seed=s, first_solved=int(450_000 * SEED_FACTOR[s] * b / 8))
         for s in SEEDS
+        for b in (1, 8)
     ]
-    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [0.0, 0.1]}))
-    assert verdict_of(out, "lambda_slows") == INSUFFICIENT
-    assert "8 undetermined (censored)" in out.set_index("claim").loc["lambda_slows", "evidence"]
+    out = evaluate_claims(table(rows), experiments(batch_size={"batch_size": [1, 8]}))
+    batch = rows_of(out, "batch_one").loc["batch size = 1 vs 8"]
+    assert batch["verdict"] == NO_EFFECT and batch["estimate"] == pytest.approx(1.0, rel=1e-4)
+    assert "exact rescaling predicts ×0.125" in batch["instead"]
 
 
-def test_lambda_slows_needs_lambda_zero():
-    rows = [run_row(lam=lam, seed=s) for lam in (1e-4, 1e-3) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [1e-4, 1e-3]}))
-    assert verdict_of(out, "lambda_slows") == INSUFFICIENT
-
-
-# --- claim 3: encodings ---------------------------------------------------------------------
-
-
-def test_k_minus_1_supported_and_mixed():
+def test_a_real_speed_up_beyond_rescaling_is_supported():
     rows = [
-        run_row(encoding="k", seed=s, plateau_end=50_000.0, final_objective=0.05) for s in SEEDS
+        run_row(alpha=a, seed=s, plateau_end=3_000 + 37_000.0 * SEED_FACTOR[s] * 0.01 / a * w)
+        for s in SEEDS
+        for a, w in ((0.01, 1.0), (1.0, 0.5))
     ]
-    rows += [
-        run_row(encoding="k-1", seed=s, plateau_end=10_000.0, final_objective=0.02) for s in SEEDS
-    ]
-    ex = experiments(encoding={"encoding": ["k", "k-1"]})
-    assert verdict_of(evaluate_claims(table(rows), ex), "k_minus_1") == SUPPORTED
-    for r in rows:
-        if r["encoding"] == "k-1":
-            r["final_objective"] = 0.09  # leaves sooner but ends higher
-    assert verdict_of(evaluate_claims(table(rows), ex), "k_minus_1") == MIXED
+    out = evaluate_claims(table(rows), experiments(learning_rate={"alpha": [0.01, 1.0]}))
+    assert rows_of(out, "alpha_plateau")["verdict"].iloc[0] == SUPPORTED
 
 
-def test_k_minus_1_never_leaving_the_plateau_is_slower():
-    rows = [run_row(encoding="k-1", seed=s, final_objective=0.02) for s in SEEDS]
-    rows += [
-        run_row(encoding="k", seed=s, plateau_left=False, plateau_end=100_000.0) for s in SEEDS
-    ]
-    out = evaluate_claims(table(rows), experiments(encoding={"encoding": ["k", "k-1"]}))
-    assert verdict_of(out, "k_minus_1") == SUPPORTED
+# --- k against k-1: unpaired, per output ----------------------------------------------------
 
 
-# --- claim 4: learning rate -----------------------------------------------------------------
-
-
-def alpha_runs(solved_at_5=True):
+def test_k_minus_1_is_unpaired_and_per_output():
     rows = []
-    for a in (0.01, 0.1, 1.0, 5.0):
-        for s in SEEDS:
-            rows.append(
-                run_row(
-                    alpha=a,
-                    seed=s,
-                    plateau_start=10.0 / a,
-                    plateau_end=(10_000.0 + s) / a,
-                    first_solved=int(2_000 / a) if (a < 5 or solved_at_5) else None,
-                )
-            )
-    return table(rows)
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        rows.append(run_row(encoding="k", seed=s, final_data_loss=0.008 * f))
+        # k-1: 7 outputs summing to a smaller total but the same loss per output; later
+        rows.append(
+            run_row(encoding="k-1", seed=s, final_data_loss=0.007 * SEED_FACTOR[11 - s],
+                    first_all_correct=int(350_000 * SEED_FACTOR[11 - s]))
+        )  # fmt: skip
+    out = evaluate_claims(table(rows), experiments(encoding={"encoding": ["k", "k-1"]}))
+    k1 = rows_of(out, "k_minus_1").reset_index()
+    assert len(k1) == 3 and (k1["test"].iloc[:2] == "log-rank").all()
+    assert k1["test"].iloc[2] == "Mann–Whitney U"
+    assert k1["verdict"].iloc[0] == CONTRADICTED  # all patterns correct later
+    assert k1["estimate"].iloc[2] == pytest.approx(1.0)  # per output: the same loss
+    assert k1["verdict"].iloc[2] != SUPPORTED
+    assert "class 0 is all zeros" in k1["instead"].iloc[0]
 
 
-def test_alpha_claim_supported():
-    ex = experiments(learning_rate={"alpha": [0.01, 0.1, 1, 5]})
-    out = evaluate_claims(alpha_runs(), ex)
-    assert verdict_of(out, "alpha_plateau") == SUPPORTED
-    assert "8 of 8 runs solved" in out.set_index("claim").loc["alpha_plateau", "evidence"]
-
-
-def test_alpha_claim_mixed_when_alpha_5_fails():
-    ex = experiments(learning_rate={"alpha": [0.01, 0.1, 1, 5]})
-    out = evaluate_claims(alpha_runs(solved_at_5=False), ex)
-    assert verdict_of(out, "alpha_plateau") == MIXED
-    assert (
-        "0 of 8 runs solved → contradicted"
-        in out.set_index("claim").loc["alpha_plateau", "evidence"]
-    )
-
-
-# --- claim 5: batch size --------------------------------------------------------------------
-
-
-def test_batch_claim_per_epoch_supported_per_update_reported():
-    rows = [run_row(batch_size=8, seed=s, first_solved=40_000 + s) for s in SEEDS]
-    rows += [run_row(batch_size=1, seed=s, first_solved=10_000 + s) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(batch_size={"batch_size": [1, 8]}))
-    assert verdict_of(out, "batch_one") == SUPPORTED
-    evidence = out.set_index("claim").loc["batch_one", "evidence"]
-    # 8 updates per epoch: batch 1 needs 80,000 updates vs 40,000: more per update
-    assert "fewer updates to solve: 0 of 8 pairs as claimed, 8 opposite" in evidence
-
-
-def test_batch_claim_contradicted():
-    rows = [run_row(batch_size=8, seed=s, first_solved=10_000 + s) for s in SEEDS]
-    rows += [run_row(batch_size=1, seed=s, first_solved=None) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(batch_size={"batch_size": [1, 8]}))
-    assert verdict_of(out, "batch_one") == CONTRADICTED
-
-
-# --- claim 6: biases ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("ratio", "verdict"), [(3.0, SUPPORTED), (0.4, CONTRADICTED), (np.nan, INSUFFICIENT)]
-)
-def test_bias_claim(ratio, verdict):
-    rows = [run_row(seed=s, bias_ratio_plateau=ratio * (1 + 0.01 * s)) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(weight_decay={}))
-    assert verdict_of(out, "bias_dominates") == verdict
-
-
-def test_bias_claim_mixed():
-    rows = [run_row(seed=s, bias_ratio_plateau=3.0 if s % 2 else 0.3) for s in SEEDS]
-    out = evaluate_claims(table(rows), experiments(weight_decay={}))
-    assert verdict_of(out, "bias_dominates") == MIXED
-
-
-# --- claim 7: different solutions -----------------------------------------------------------
+# --- different solutions --------------------------------------------------------------------
 
 
 def long_form(run_id, p):
@@ -305,10 +252,10 @@ def long_form(run_id, p):
     return pd.DataFrame(rows, columns=cols)
 
 
-def weights_runs(same):
+def weights_runs(lam, same, collapse=False):
     rng = np.random.default_rng(0)
     base = Params(*(rng.normal(0, 3, s) for s in ((3, 8), (3,), (8, 3), (8,))))
-    df = table([run_row(lam=0.1, seed=s) for s in SEEDS])
+    df = table([collapsed(lam, s) if collapse else run_row(lam=lam, seed=s) for s in SEEDS])
     final = []
     for rid in df["run_id"]:
         p = base if same else Params(*(rng.normal(0, 3, a.shape) for a in base))
@@ -316,22 +263,23 @@ def weights_runs(same):
     return df, pd.concat(final)
 
 
-def test_different_solutions_supported_and_contradicted():
-    ex = experiments(weights={"lam": [0.1]})
-    df, fw = weights_runs(same=False)
-    assert verdict_of(evaluate_claims(df, ex, fw), "different_solutions") == SUPPORTED
-    df, fw = weights_runs(same=True)
-    out = evaluate_claims(df, ex, fw)
-    assert verdict_of(out, "different_solutions") == CONTRADICTED
-    assert "0 of 28 seed pairs" in out.set_index("claim").loc["different_solutions", "evidence"]
-
-
-def test_different_solutions_from_codes_only():
-    ex = experiments(weights={"lam": [0.1]})
-    df, _ = weights_runs(same=False)
-    assert verdict_of(evaluate_claims(df, ex), "different_solutions") == SUPPORTED
-    df["code_canonical"] = "same"
-    assert verdict_of(evaluate_claims(df, ex), "different_solutions") == MIXED
+def test_different_solutions_per_setting():
+    ex = experiments(weights={"lam": [0.0, 0.1]})
+    learn, fw_learn = weights_runs(0.0, same=False)
+    gone, fw_gone = weights_runs(0.1, same=True, collapse=True)
+    out = evaluate_claims(pd.concat([learn, gone]), ex, pd.concat([fw_learn, fw_gone]))
+    rows = rows_of(out, "different_solutions")
+    assert rows.loc["λ = 0", "verdict"] == SUPPORTED and rows.loc["λ = 0", "n"] == 45
+    assert rows.loc["λ = 0.1", "verdict"] == COLLAPSED
+    assert "trivial network" in rows.loc["λ = 0.1", "instead"]
+    same, fw_same = weights_runs(0.0, same=True)
+    assert (
+        rows_of(evaluate_claims(same, ex, fw_same), "different_solutions")["verdict"].iloc[0]
+        == CONTRADICTED
+    )
+    assert rows_of(evaluate_claims(same, ex), "different_solutions")["verdict"].iloc[0] == (
+        INSUFFICIENT
+    )
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -340,10 +288,24 @@ def test_different_solutions_from_codes_only():
 def test_table_shape_and_missing_experiments():
     df = table([run_row(seed=s) for s in SEEDS])
     out = evaluate_claims(df, experiments(weight_decay={}))
-    assert list(out.columns[:5]) == ["claim", "statement", "verdict", "evidence", "experiment"]
-    assert out["claim"].tolist() == [c.claim for c in claims.CLAIMS]
-    assert set(out["verdict"]) <= {SUPPORTED, CONTRADICTED, MIXED, INSUFFICIENT}
-    by = out.set_index("claim")
-    assert by.loc["k_minus_1", "verdict"] == INSUFFICIENT
-    assert "not in the study" in by.loc["k_minus_1", "evidence"]
-    assert by.loc["lambda_plateau", "verdict"] == INSUFFICIENT  # one λ value only
+    assert list(out.columns) == claims.COLUMNS
+    assert out["claim"].unique().tolist() == [c.id for c in claims.CLAIMS]
+    by = out.groupby("claim")["verdict"].first()
+    assert by["k_minus_1"] == INSUFFICIENT
+    assert "not in the study" in out.set_index("claim").loc["k_minus_1", "evidence"]
+    assert by["lambda_plateau"] == INSUFFICIENT  # one λ value only
+    assert by["bias_dominates"] == SUPPORTED  # per λ: the one setting there is
+
+
+def test_median_distance_over_seed_pairs_has_a_bootstrap_interval():
+    from backprop_study.analysis.testers import median_distance
+
+    d = np.ones((10, 10))
+    e = median_distance(d)
+    assert (e.estimate, e.low, e.high, e.n) == (1.0, 1.0, 1.0, 45)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.5, 1.5, (10, 10))
+    d = np.triu(x, 1) + np.triu(x, 1).T
+    e = median_distance(d)
+    assert e.low <= e.estimate <= e.high and e.low > 0.5 and e.high < 1.5
+    assert e.estimate == pytest.approx(np.median(d[np.triu_indices(10, 1)]))

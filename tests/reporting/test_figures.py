@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from tiny_study import tiny_study, train_runs
@@ -52,8 +53,8 @@ def test_only_figures_of_configured_experiments_apply():
 def test_weight_figures_ask_for_few_runs():
     study = tiny_study()
     late = figures.by_name("late_weights").select_runs(study.experiments["weights"])
-    assert [r.seed for r in late] == [0, 1, 2]
-    assert len({r.configuration for r in late}) == 1
+    # Three seeds of the first setting (λ = 0, which learns) and one of every other (λ = 0.1).
+    assert [(r.lam, r.seed) for r in late] == [(0, 0), (0, 1), (0, 2), (0.1, 0)]
     assert figures.by_name("loss_by_alpha").select_runs(study.experiments["learning_rate"]) == []
     codes = figures.by_name("hidden_codes").select_runs(study.experiments["learning_rate"])
     assert [r.seed for r in codes] == [0, 1, 2]
@@ -90,8 +91,12 @@ def test_curve_figures_have_one_legend_entry_per_configuration(study_tables):
         pd.read_parquet(tables / exp.name / "runs.parquet"),
     )
     fig = figures.by_name("loss_by_alpha").draw(data)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["α = 0.5", "α = 2"]
+    # One panel per configuration, titled by it: no curve can hide under another's.
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles == ["α = 0.5", "α = 2"]
+    for ax in fig.axes[:2]:  # its own median in colour, the other's in grey behind it
+        colours = {str(line.get_color()) for line in ax.get_lines()}
+        assert "0.78" in colours and len(colours) >= 2
 
 
 def test_weight_matrices_put_the_bias_last(study_tables):
@@ -163,18 +168,26 @@ def test_outcome_figure_draws_every_seed_and_censored_runs_hollow(study_tables):
     assert ax_solve.get_yscale() == "log" and ax_solve.get_xscale() == "log"
     assert len(_markers(ax_solve, "D")) == runs["alpha"].nunique()
     assert len(_markers(ax_plateau, "o")) + len(_markers(ax_plateau, "x")) >= len(runs)
-    labels = [t.get_text() for t in ax_rate.texts]
-    solved = runs.groupby("alpha")["first_solved"].count().tolist()
-    n_seeds = runs.groupby("alpha").size().tolist()
-    assert labels == [f"{s}/{n}" for s, n in zip(solved, n_seeds, strict=True)]
+    # Kaplan–Meier panel: a step curve per learning rate that solved, the others named.
+    solved = runs.groupby("alpha")["first_solved"].count()
+    n_seeds = runs.groupby("alpha").size()
+    text = " ".join(t.get_text() for t in ax_rate.texts)
+    legend = [t.get_text() for t in ax_rate.get_legend().get_texts()]
+    for alpha, s in solved.items():
+        name = f"α = {alpha:g}"
+        if s == 0:
+            assert f"{name} (0/{n_seeds[alpha]})" in text
+        else:
+            assert f"{name} ({s}/{n_seeds[alpha]} solved)" in legend
+    assert any("400,000" in t for t in legend) or runs["epochs"].max() <= 400_000
 
 
 def test_lambda_with_zero_is_categorical_and_alpha_is_log():
-    lam = figures._positions([0.0, 0.001, 0.1], "lam")
+    lam = figures.positions([0.0, 0.001, 0.1], "lam")
     assert lam.scale == "category" and lam.x == {0.0: 0.0, 0.001: 1.0, 0.1: 2.0}
-    assert figures._positions([0.01, 0.5, 5.0], "alpha").scale == "log"
-    assert figures._positions([1, 2, 4, 8], "batch_size").scale == "log2"
-    assert figures._positions(["k", "k-1"], "encoding").scale == "category"
+    assert figures.positions([0.01, 0.5, 5.0], "alpha").scale == "log"
+    assert figures.positions([1, 2, 4, 8], "batch_size").scale == "log2"
+    assert figures.positions(["k", "k-1"], "encoding").scale == "category"
 
 
 def test_hinton_weights_share_one_scale_and_mark_the_bias(study_tables):
@@ -209,3 +222,86 @@ def test_one_style_for_every_figure(study_tables):
     fig = figures.draw(figures.by_name("loss_by_alpha"), _data(tables, "learning_rate"))
     assert fig.axes[0].spines["top"].get_visible() is figures.STYLE["axes.spines.top"]
     assert matplotlib.rcParams["axes.spines.top"] == before  # the style does not leak
+
+
+def test_flow_time_figure_reads_two_experiments_and_draws_every_seed(study_tables, tmp_path):
+    runs_root, tables = study_tables
+    study = tiny_study()
+    spec = figures.by_name("flow_time")
+    assert spec.experiments == ("learning_rate", "batch_size")
+    out = tmp_path / "flow.png"
+    args = ["figure", "flow_time", "--grid", study.experiments["learning_rate"].grid_json()]
+    args += [
+        "--quantiles",
+        *[str(tables / e / "curve_quantiles.parquet") for e in spec.experiments],
+    ]
+    args += ["--runs-table", *[str(tables / e / "runs.parquet") for e in spec.experiments]]
+    runs = {r.run_id for e in spec.experiments for r in spec.select_runs(study.experiments[e])}
+    for run_id in sorted(runs):
+        args += ["--run", run_dir(runs_root, run_id)]
+    assert main([*args, "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    # Drawn directly: one thin line per seed on the α panel (2 α × 3 seeds) and the batch panel
+    # (2 batch sizes × 3 seeds), against t.
+    lr = pd.read_parquet(tables / "learning_rate" / "runs.parquet")
+    bs = pd.read_parquet(tables / "batch_size" / "runs.parquet")
+    both = pd.concat([lr, bs]).drop_duplicates("run_id")
+    data = figures.FigureData(
+        study.experiments["learning_rate"], pd.DataFrame(), both,
+        {rid: read_run(run_dir(runs_root, rid)) for rid in runs},
+    )  # fmt: skip
+    fig = figures.draw(spec, data)
+    ax_alpha, ax_batch = fig.axes[:2]
+    thin = [line for line in ax_alpha.get_lines() if line.get_linewidth() < 1]
+    assert len(thin) == len(lr)
+    thin = [line for line in ax_batch.get_lines() if line.get_linewidth() < 1]
+    assert len(thin) == len(bs)
+    assert "gradient-flow time" in ax_alpha.get_xlabel()
+
+
+def test_collapsed_settings_are_named_and_budget_lines_drawn(study_tables):
+    _, tables = study_tables
+    data = _data(tables, "weight_decay")
+    fig = figures.draw(figures.by_name("loss_by_lambda"), data)
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    n = int(data.runs[data.runs["lam"] == 0.1]["collapsed"].sum())
+    assert titles[0] == "λ = 0"
+    assert titles[1] == ("λ = 0.1" + (f" — collapsed {n}/3" if n else ""))
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legend = [t.get_text() for lg in legends for t in lg.get_texts()]
+    assert any(t.startswith("trivial network") for t in legend)
+    assert any(t.startswith("budget (300 epochs)") for t in legend)
+
+
+def test_early_figure_shows_the_differences(study_tables):
+    _, tables = study_tables
+    data = _data(tables, "weight_decay")
+    fig = figures.draw(figures.by_name("loss_by_lambda_early"), data)
+    ax_diff = fig.axes[1]
+    assert ax_diff.get_yscale() == "symlog"
+    diffs = [line for line in ax_diff.get_lines() if line.get_label() == "λ = 0.1" or
+             line.get_label().startswith("λ = 0.1 —")]  # fmt: skip
+    assert len(diffs) == 1 and np.nanmax(np.abs(diffs[0].get_ydata())) > 0
+
+
+def test_curves_can_be_drawn_against_gradient_flow_time(study_tables):
+    from backprop_study.reporting.curves import curves_figure, panels_figure
+
+    _, tables = study_tables
+    data = _data(tables, "learning_rate")
+
+    def median_line(fig):
+        return next(line for line in fig.axes[0].get_lines() if line.get_label() == "α = 0.5")
+
+    for make in (panels_figure, curves_figure):
+        by_epoch = figures.draw(spec_of(make("x")), data)
+        by_time = figures.draw(spec_of(make("x", time=True)), data)
+        assert "epoch" in by_epoch.axes[0].get_xlabel()
+        assert "gradient-flow time" in by_time.axes[0].get_xlabel()
+        # The same curve, its x multiplied by α·m/b (α = 0.5, full batch: 0.5 per epoch).
+        e, t = median_line(by_epoch).get_xdata(), median_line(by_time).get_xdata()
+        assert np.allclose(t, 0.5 * e)
+
+
+def spec_of(draw):
+    return figures.FigureSpec("x", "learning_rate", "x", "x", draw)

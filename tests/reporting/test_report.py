@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from tiny_study import TINY_CONFIG, tiny_study, train_runs
 
+from backprop_study.analysis.stats import VERDICTS
 from backprop_study.cli import main
 from backprop_study.reporting import figures, report
 from backprop_study.study import aggregate
@@ -195,3 +196,32 @@ def test_mixed_provenance_gives_two_groups_and_a_warning(tables):
     assert "<td>0.61.0</td>" in rows[1]
     (warning,) = re.findall(r'<p class="warning">(.*?)</p>', html, flags=re.S)
     assert "different versions or engine fingerprints" in warning and "0.61.0" in warning
+
+
+def test_claims_table_has_a_row_per_claim_and_setting(context, tables):
+    html = report.render_report(TEMPLATE, context)
+    section = next(s for s in context["sections"] if s["key"] == "claims")
+    claims = {c["claim"]: c for c in section["claims_table"]}
+    # Never pooled: bias_dominates and different_solutions have one row per λ of their
+    # experiment (tiny study: λ = 0 and 0.1).
+    assert [r["setting"] for r in claims["bias_dominates"]["rows"]] == ["λ = 0", "λ = 0.1"]
+    assert [r["setting"] for r in claims["different_solutions"]["rows"]] == ["λ = 0", "λ = 0.1"]
+    for c in section["claims_table"]:
+        for r in c["rows"]:
+            assert r["verdict"] in VERDICTS
+            if r["verdict"] in ("supported", "contradicted", "no effect"):
+                assert "[" in r["effect"]  # an effect size with its interval
+    body = html[html.index('<section id="claims">') : html.index('<section id="settings">')]
+    assert "what the runs show instead" in body and "effect [95% CI]" in body
+    assert body.count("<tr>") == sum(len(c["rows"]) for c in section["claims_table"]) + 1
+    assert "tie tolerance" in section["finding"]
+
+
+def test_collapse_is_named_in_the_weight_decay_section(context, tables):
+    runs = pd.read_parquet(tables / "runs.parquet")
+    n = int(runs[(runs["lam"] == 0.1) & (runs["alpha"] == 0.5)]["collapsed"].sum())
+    section = next(s for s in context["sections"] if s["key"] == "weight_decay")
+    assert "<th>collapsed</th>" in section["table"]
+    if n:
+        assert "collapsed to the trivial network" in section["finding"]
+        assert f"{n}/3 at λ = 0.1" in section["finding"]

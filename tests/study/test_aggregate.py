@@ -259,5 +259,24 @@ def test_outcome_display_marks_censored_values_and_adds_updates_for_batch_sizes(
     assert row["solved"] == "2/4"
     assert row["epochs to solve, median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
     assert row["updates to solve, median [IQR]"] == "≥ 1,300 [500, ≥ 2,000]"  # × 8/4 per epoch
-    assert "plateau length × α, median [IQR]" not in shown.columns
+    # Gradient-flow time t = α·updates: 1,300 updates × α = 0.5 = 650.
+    assert row["t to solve (α·updates), median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
+    assert "plateau length in t (α·updates), median [IQR]" in shown.columns
     assert aggregate.format_epochs(float("nan")) == "—"
+
+
+def test_outcome_table_has_kaplan_meier_medians_and_collapsed_runs():
+    runs = _outcome_runs().assign(
+        collapsed=[False, False, True, False], weight_max_end=[5.0, 6.0, 1e-13, np.nan]
+    )
+    row = aggregate.outcome_table(runs).iloc[0]
+    # Events at 100 and 300, two censored at 1000: S = 3/4, 2/4 → the KM median is 300.
+    assert row["solve_km_median"] == 300.0 and row["solve_km_low"] == 100.0
+    assert row["solve_km_high"] == float("inf")
+    assert row["n_collapsed"] == 1 and row["weight_max_end_median"] == pytest.approx(5.0)
+    shown = aggregate.outcome_display(aggregate.outcome_table(runs, ["lam"]), ["lam"]).iloc[0]
+    assert shown["collapsed"] == "1/4"
+    assert shown["epochs to solve, Kaplan–Meier median [95% CI]"] == "300 [100, ∞]"
+    fewer = runs.assign(first_solved=pd.array([100, None, None, None], dtype="Int64"))
+    shown = aggregate.outcome_display(aggregate.outcome_table(fewer, ["lam"]), ["lam"]).iloc[0]
+    assert shown["epochs to solve, Kaplan–Meier median [95% CI]"] == "> 1,000"

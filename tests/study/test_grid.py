@@ -97,19 +97,20 @@ def test_default_study_matches_the_issue():
         "encoding": 20,
         "learning_rate": 60,
         "batch_size": 40,
-        "weights": 10,
+        "weights": 20,
     }
     # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in four experiments; the
-    # weights runs are the weight-decay runs with lam 0.1.
+    # weights runs are the weight-decay runs with lam 0 and 0.1.
     assert len(study.run_ids()) == 50 + 10 + 50 + 30 == 140
-    assert study.settings.epochs == 400_000
+    assert study.settings.epochs == 800_000
 
 
 def test_a_shared_run_gets_every_experiments_snapshots():
     study = check_config(default_config(), SCHEMA)
     shared = "enc~k/lam~0.1/alpha~0.01/batch~8/seed~3"
     assert study.snapshot_at(shared) == (350000,)
-    assert study.snapshot_at("enc~k/lam~0/alpha~0.01/batch~8/seed~3") == ()
+    assert study.snapshot_at("enc~k/lam~0/alpha~0.01/batch~8/seed~3") == (350000,)
+    assert study.snapshot_at("enc~k/lam~0/alpha~0.5/batch~8/seed~3") == ()
     with pytest.raises(ConfigError, match="in no experiment"):
         study.snapshot_at("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
 
@@ -146,7 +147,7 @@ def test_train_args_name_the_run_and_its_snapshots():
     # The same options, in the same order, as before any setting could be an axis.
     assert args == [
         "--encoding", "k", "--lam", "0.1", "--alpha", "0.01", "--batch-size", "8", "--seed", "3",
-        "--classes", "8", "--hidden", "3", "--epochs", "400000", "--init-std", "0.1",
+        "--classes", "8", "--hidden", "3", "--epochs", "800000", "--init-std", "0.1",
         "--log-dense-until", "1000", "--log-per-decade", "1000", "--snapshots", "40",
         "--engine", "fast", "--snapshot-at=350000",
     ]  # fmt: skip
@@ -158,7 +159,7 @@ def test_train_args_name_the_run_and_its_snapshots():
 def test_settings_become_engine_options():
     run_id = "enc~k/lam~0/alpha~0.01/batch~8/seed~0"
     args = check_config(default_config(), SCHEMA).train_args(run_id)
-    assert args[args.index("--epochs") + 1] == "400000"
+    assert args[args.index("--epochs") + 1] == "800000"
     assert args[args.index("--init-std") + 1] == "0.1"
     assert "--log-every" not in args and args[args.index("--log-per-decade") + 1] == "1000"
     cfg = default_config() | {"logging": {"every": 100}}

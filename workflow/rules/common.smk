@@ -111,29 +111,38 @@ def figure_spec(wildcards):
     return figure_specs.by_name(wildcards.figure, STUDY.experiments)
 
 
+def figure_runs(spec):
+    """The runs whose files a figure reads, over its experiments, each once."""
+    runs = {}
+    for name in spec.experiments:
+        for r in spec.select_runs(STUDY.experiments[name]):
+            runs.setdefault(r.run_id, r)
+    return list(runs.values())
+
+
 def figure_inputs(wildcards):
-    """A figure reads its experiment's tables, plus the few runs it draws weights of."""
+    """A figure reads its experiments' tables, plus the runs it draws from."""
     spec = figure_spec(wildcards)
-    exp = STUDY.experiments[spec.experiment]
-    inputs = {
-        "runs": EXPERIMENT_TABLES.format(experiment=exp.name, table="runs.parquet"),
-        "quantiles": EXPERIMENT_TABLES.format(
-            experiment=exp.name, table="curve_quantiles.parquet"
-        ),
+    return {
+        "runs": [
+            EXPERIMENT_TABLES.format(experiment=name, table="runs.parquet")
+            for name in spec.experiments
+        ],
+        "quantiles": [
+            EXPERIMENT_TABLES.format(experiment=name, table="curve_quantiles.parquet")
+            for name in spec.experiments
+        ],
+        "run_files": [
+            f"{RUNS_ROOT}/{r.run_id}/{f}.parquet"
+            for r in figure_runs(spec)
+            for f in RUN_FILES
+        ],
     }
-    inputs["run_files"] = [
-        f"{RUNS_ROOT}/{r.run_id}/{f}.parquet"
-        for r in spec.select_runs(exp)
-        for f in RUN_FILES
-    ]
-    return inputs
 
 
 def figure_run_args(wildcards):
-    spec = figure_spec(wildcards)
-    exp = STUDY.experiments[spec.experiment]
     return [
         arg
-        for r in spec.select_runs(exp)
+        for r in figure_runs(figure_spec(wildcards))
         for arg in ("--run", f"{RUNS_ROOT}/{r.run_id}")
     ]

@@ -20,9 +20,12 @@ Weights (`weightstats`), bias ratio = mean |bias| / mean |non-bias weight| over 
   nearest the plateau's log-middle if one lies inside the plateau (its epoch:
   bias_ratio_plateau_epoch), else NaN; bias_ratio_end, bias_ratio_end_hidden,
   bias_ratio_end_output at the last snapshot; weight_end_drift (relative parameter change
-  between the last two snapshots, `weightstats.end_drift`).
+  between the last two snapshots, `weightstats.end_drift`); weight_abs_plateau_hidden and
+  weight_abs_plateau_output (mean |non-bias weight| of each layer at the plateau snapshot).
 Updates (`convergence`): updates_per_epoch (int, m / b), first_all_correct_updates and
   first_solved_updates (event epoch * updates per epoch; NaN = never).
+Collapse (`collapse`): weight_max_end, output_spread_end, trivial_loss, collapsed (bool: the run
+  ends at, or heads to, the trivial network whose outputs are the class mean).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from backprop_study.analysis import codes, convergence, plateau, weightstats
+from backprop_study.analysis import codes, collapse, convergence, plateau, weightstats
 
 
 class RunLike(Protocol):
@@ -96,6 +99,11 @@ def weight_columns(weights: pd.DataFrame, start: float, end: float) -> dict[str,
             math.nan if math.isnan(mid) else float(ratios.at[mid, col])
         )
     out["bias_ratio_plateau_epoch"] = mid
+    for layer in ("hidden", "output"):
+        at = weights[(weights["epoch"] == mid) & (weights["layer"] == layer) & ~weights["is_bias"]]
+        out[f"weight_abs_plateau_{layer}"] = (
+            float(at["value"].abs().mean()) if len(at) else math.nan
+        )
     for col, suffix in names.items():
         out[f"bias_ratio_end{suffix}"] = (
             math.nan if math.isnan(last) else float(ratios.at[last, col])
@@ -121,4 +129,7 @@ def summarise_run(run: RunLike) -> dict[str, Any]:
     row.update(code_columns(run.hidden))
     row.update(weight_columns(run.weights, row["plateau_start"], row["plateau_end"]))
     row.update(update_columns(run.meta))
+    cfg = run.meta["config"]
+    final_loss = float(run.curve["data_loss"].iloc[-1]) if len(run.curve) else math.nan
+    row.update(collapse.collapse_columns(run.weights, final_loss, cfg["encoding"], cfg["classes"]))
     return row

@@ -68,11 +68,14 @@ def claims_table(
     experiments: Mapping[str, Experiment],
     final_weights: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The seed's claims tested on the runs table (`claims.evaluate_claims`)."""
+    """The seed's claims tested on the runs table, one row per claim and setting
+    (`claims.evaluate_claims`), with `tie_stability`: '' when the verdict does not move as the tie
+    tolerance goes from 0 to 2 times each measure's resolution."""
     from backprop_study.analysis import claims
 
     axes = {name: exp.to_grid() for name, exp in experiments.items()}
-    return claims.evaluate_claims(runs, axes, final_weights)
+    table = claims.evaluate_claims(runs, axes, final_weights)
+    return table.assign(tie_stability=claims.tie_stability(runs, axes, final_weights).to_numpy())
 
 
 def union_final_weights(tables: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
@@ -179,13 +182,33 @@ def _section(
         "table_note": note,
         "finding": finding,
         "claims_table": [],
-        "claims": []
-        if claim_rows is None
-        else [
-            {"claim": r.claim, "statement": r.statement, "verdict": r.verdict}
-            for r in claim_rows.itertuples()
-        ],
+        "claims": [] if claim_rows is None else grouped_claims(claim_rows),
     }
+
+
+def grouped_claims(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Claim rows grouped by claim, in order: statement and rule once, then one row per
+    setting."""
+    out: list[dict[str, Any]] = []
+    for r in rows.itertuples():
+        if not out or out[-1]["claim"] != r.claim:
+            out.append({"claim": r.claim, "statement": r.statement, "rule": r.rule, "rows": []})
+        stable = getattr(r, "tie_stability", "")
+        out[-1]["rows"].append(
+            {
+                "setting": r.setting,
+                "verdict": r.verdict,
+                "effect": r.effect,
+                "measure": r.measure,
+                "p": "—" if r.p != r.p else f"{r.p:.2g}",
+                "test": r.test,
+                "n": int(r.n),
+                "instead": r.instead,
+                "evidence": evidence_items(str(r.evidence)),
+                "stable": stable,
+            }
+        )
+    return out
 
 
 def model_section(data: ReportData) -> dict[str, Any]:
@@ -215,9 +238,39 @@ def model_section(data: ReportData) -> dict[str, Any]:
         f"and class i ≥ 1 is the one-hot vector of length {s.classes - 1}. Every weight and bias "
         f"starts ~ N(0, {format_number(s.init_std)}²), drawn from the run's seed alone, so one "
         f"seed gives the same initial network for every λ, α and batch size. Each run trains "
-        f"{s.epochs:,} epochs of plain gradient descent."
+        f"{s.epochs:,} epochs of plain gradient descent. {budget_sentence(data)}"
     )
     return _section("model", "The model", intro, data, table=pd.DataFrame(rows))
+
+
+def budget_sentence(data: ReportData) -> str:
+    """How the base setting (k, λ = 0, the smallest α, the full batch) fares at this budget and
+    at the seed's 400,000 epochs."""
+    import numpy as np
+
+    from backprop_study.analysis.convergence import as_times
+    from backprop_study.reporting.figbase import SEED_BUDGET
+
+    runs = data.runs
+    if runs.empty or not {"lam", "alpha", "batch_size"} <= set(runs.columns):
+        return ""
+    base = runs[
+        (runs["encoding"] == "k")
+        & (runs["lam"] == 0)
+        & (runs["alpha"] == runs["alpha"].min())
+        & (runs["batch_size"] == runs["batch_size"].max())
+    ]
+    if base.empty:
+        return ""
+    t = as_times(base["first_solved"])
+    setting = f"α = {format_number(float(base['alpha'].iloc[0]))}"
+    return (
+        f"The budget is chosen so that the base setting (k, λ = 0, {setting}, batch size "
+        f"{int(base['batch_size'].iloc[0])}) solves: {int(np.isfinite(t).sum())} of {len(t)} "
+        f"seeds do within it, against {int((t <= SEED_BUDGET).sum())} of {len(t)} within the "
+        f"seed's {SEED_BUDGET:,} epochs (marked in the figures). A run that has not solved at "
+        "the budget is reported as censored, never as a property of its setting."
+    )
 
 
 def loss_section(data: ReportData) -> dict[str, Any]:
@@ -266,23 +319,29 @@ def experiment_finding(
             f"{plateau[-1]} at {_at(axis, levels[-1])}"
             + (" (≥: never left within the budget)." if "≥" in plateau[-1] else ".")
         )
-    extra = [c for c in display.columns if c.startswith(("plateau length ×", "updates to solve"))]
-    if extra and len(levels) > 1:
-        values = display[extra[0]].str.split(" \\[").str[0].tolist()
-        key = "plateau_median" if extra[0].startswith("plateau") else "solve_median"
-        scale = outcomes["alpha"] if key == "plateau_median" else 1.0 / outcomes["batch_size"]
+    flow = {
+        "alpha": ("plateau length in t (α·updates), median [IQR]", "plateau_median", "plateau"),
+        "batch_size": ("t to solve (α·updates), median [IQR]", "solve_median", "time to solve"),
+    }.get(axis)
+    if flow and flow[0] in display.columns and len(levels) > 1:
+        column, key, what = flow
+        values = display[column].str.split(" \\[").str[0].tolist()
+        scale = outcomes["flow_per_epoch"]
         scaled = (outcomes[key] * scale).to_numpy()
         word = trend_word(scaled[0], scaled[-1])
-        what = (
-            "the median plateau measured in α·epochs (length × α)"
-            if key == "plateau_median"
-            else "the median number of parameter updates to solve (epochs × m/b)"
-        )
         raw_key = outcomes[key].to_numpy()
         link = "Also" if trend_word(raw_key[0], raw_key[-1]) == word else "But"
         sentences.append(
-            f"{link} {what} {word}: {values[0]} at {_at(axis, levels[0])}, {values[-1]} at "
-            f"{_at(axis, levels[-1])}."
+            f"{link} in gradient-flow time t = α·updates the median {what} {word}: {values[0]} "
+            f"at {_at(axis, levels[0])}, {values[-1]} at {_at(axis, levels[-1])}."
+        )
+    if "collapsed" in display.columns and outcomes["n_collapsed"].sum() > 0:
+        hit = [(v, c) for v, c in zip(levels, display["collapsed"], strict=True) if c[0] != "0"]
+        sentences.append(
+            "Runs that collapsed to the trivial network (every weight near zero, every output "
+            "the class mean, never solving): "
+            + _join([f"{c} at {_at(axis, v)}" for v, c in hit])
+            + "."
         )
     return " ".join(sentences)
 
@@ -293,7 +352,7 @@ EXPERIMENT_SECTIONS = {
         "The seed (§6, Figs 4-6): the smaller λ, the faster the "
         "loss drops and the sooner the plateau is overcome; weight decay works "
         "against the model on this problem.",
-        ("lambda_plateau", "lambda_slows"),
+        ("lambda_drop", "lambda_plateau", "lambda_slows"),
     ),
     "encoding": (
         "Classes: k against k-1",
@@ -306,7 +365,7 @@ EXPERIMENT_SECTIONS = {
         "Learning rate α",
         "The seed (§9, Fig 9): a larger α shortens or removes "
         "the plateau; α as high as 5 still finds a solution.",
-        ("alpha_plateau",),
+        ("alpha_plateau", "alpha_succeeds"),
     ),
     "batch_size": (
         "Batch size",
@@ -355,17 +414,19 @@ def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, A
     groups = [
         (dict(zip(axes, k if isinstance(k, tuple) else (k,), strict=True)), g)
         for k, g in runs.groupby(axes, sort=True)
-    ] + [({a: "all" for a in axes}, runs)]
+    ]
     rows = []
     for config, g in groups:
 
         def med(col: str, g=g) -> str:
-            return format_value(float(g[col].median()))
+            return format_value(float(g[col].median())) if col in g else "—"
 
+        collapsed = int(g["collapsed"].sum()) if "collapsed" in g else 0
         rows.append(
             {
-                **{symbol(a): v if v == "all" else _value(a, v) for a, v in config.items()},
+                **{symbol(a): _value(a, v) for a, v in config.items()},
                 "runs": len(g),
+                "collapsed": f"{collapsed}/{len(g)}",
                 "plateau found / left": f"{int(g['plateau_found'].sum())} / "
                 f"{int(g['plateau_left'].sum())}",
                 "plateau level (objective), median": med("plateau_level"),
@@ -374,6 +435,7 @@ def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, A
                 "bias ratio in plateau, median": med("bias_ratio_plateau"),
                 "… hidden layer": med("bias_ratio_plateau_hidden"),
                 "… output layer": med("bias_ratio_plateau_output"),
+                "mean |weight| input → hidden in plateau, median": med("weight_abs_plateau_hidden"),
                 "bias ratio at the end, median": med("bias_ratio_end"),
             }
         )
@@ -384,36 +446,59 @@ def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, A
         "larger than the others, and a small learning rate keeps the other weights from moving. "
         f"A network that outputs the mean target 1/k for every pattern has data loss "
         f"½(k − 1)/k = {format_value(mean_target_loss(k))} for k = {k}. Bias ratio = mean |bias| "
-        "/ mean |non-bias weight|, at the snapshot nearest the plateau's log-middle."
+        "/ mean |non-bias weight|, at the snapshot nearest the plateau's log-middle. One row per "
+        f"setting: nothing is pooled across {_join([symbol(a) for a in axes])}. Initial weights "
+        f"~ N(0, {format_number(data.study.settings.init_std)}²)."
     )
     if runs.empty:
         return _section("plateau", "The plateau", intro, data, table, finding="No runs.")
-    last = table.iloc[-1]
-    n = len(runs)
-    found = last["plateau found / left"].split(" / ")
-    ratio = float(runs["bias_ratio_plateau"].median())
-    level = float(runs["plateau_level"].median())
-    target = mean_target_loss(k)
-    near = abs(level - target) <= 0.05 * target
-    level_text = (
-        "the loss of outputting the mean target"
-        if near
-        else f"{'above' if level > target else 'below'} the loss of outputting the mean target"
-    )
-    word = "larger" if ratio > 1 else "smaller"
-    finding = (
-        f"Of the {n} runs of the {name} experiment, {found[0]} have a plateau and {found[1]} "
-        f"left it within the budget; its median level is "
-        f"{last['plateau level (objective), median']}, {level_text}. "
-        f"Inside the plateau the biases are {word} than "
-        f"the other weights in {last['in plateau: runs with bias ratio > 1']} runs (median ratio "
-        f"{last['bias ratio in plateau, median']}: hidden layer {last['… hidden layer']}, output "
-        f"layer {last['… output layer']}); at the last snapshot the median ratio is "
-        f"{last['bias ratio at the end, median']}."
-    )
-    note = "The last row pools every run of the experiment."
+    learn = [i for i, r in table.iterrows() if r["collapsed"].startswith("0/")]
+    gone = [i for i in table.index if i not in learn]
+
+    def where(i: int) -> str:
+        return ", ".join(f"{symbol(a)} = {table.loc[i, symbol(a)]}" for a in axes)
+
+    sentences = []
+    if learn:
+        first = learn[0]
+        sentences.append(
+            "Where the networks learn, the biases are larger than the other weights inside the "
+            "plateau: "
+            + _join(
+                [
+                    f"{table.loc[i, 'in plateau: runs with bias ratio > 1']} runs at {where(i)} "
+                    f"(median ratio {table.loc[i, 'bias ratio in plateau, median']})"
+                    for i in learn
+                ]
+            )
+            + "."
+        )
+        row = table.loc[first]
+        sentences.append(
+            f"At {where(first)} the plateau sits at {row['plateau level (objective), median']} "
+            "while the input → hidden weights are still at their initial size (mean |weight| "
+            f"{row['mean |weight| input → hidden in plateau, median']}): the ratio is large "
+            "because those weights have not grown yet."
+        )
+    if gone:
+        sentences.append(
+            "At "
+            + _join([where(i) for i in gone])
+            + " the runs collapse ("
+            + _join([table.loc[i, "collapsed"] for i in gone])
+            + "): the plateau is the trivial network itself and the ratio (median "
+            + _join([table.loc[i, "bias ratio at the end, median"] for i in gone])
+            + " at the end) divides by weights on their way to zero."
+        )
     return _section(
-        "plateau", "The plateau", intro, data, table, note, finding, ("bias_dominates",)
+        "plateau",
+        "The plateau",
+        intro,
+        data,
+        table,
+        "Collapsed: runs that end at (or head to) the trivial network.",
+        " ".join(sentences),
+        ("bias_dominates",),
     )
 
 
@@ -438,85 +523,104 @@ def weights_section(data: ReportData, name: str = "weights") -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from backprop_study.analysis.claims import DIFFERENT_DISTANCE
+    from backprop_study.analysis.testers import DIFFERENT_DISTANCE
     from backprop_study.study.aggregate import format_value
 
-    runs = data.experiment_runs(name).sort_values("run_id")
-    one_setting = len(runs.groupby(config_columns(runs.columns), dropna=False)) == 1
+    exp = data.study.experiments[name]
+    axes = exp.varying_axes()
+    runs = data.experiment_runs(name).sort_values([*axes, "seed"])
     fw = data.final_weights
-    distances = pairwise_distances(fw, runs["run_id"].tolist()) if fw is not None else {}
-    rows = []
-    for r in runs.itertuples():
-        w = fw[fw["run_id"] == r.run_id] if fw is not None else None
+    rows, summaries = [], []
+    for key, g in runs.groupby(axes or ["encoding"], sort=True, dropna=False):
+        config = dict(zip(axes, key if isinstance(key, tuple) else (key,), strict=False))
+        named = {symbol(a): _value(a, v) for a, v in config.items()}
+        distances = pairwise_distances(fw, g["run_id"].tolist()) if fw is not None else {}
+        part = []
+        for r in g.itertuples():
+            w = fw[fw["run_id"] == r.run_id] if fw is not None else None
 
-        def mag(bias: bool, w: pd.DataFrame | None = w) -> str:
-            if w is None or not len(w):
-                return "—"
-            return format_value(float(w[w["is_bias"] == bias]["value"].abs().mean()))
+            def mag(bias: bool, w: pd.DataFrame | None = w) -> str:
+                if w is None or not len(w):
+                    return "—"
+                return format_value(float(w[w["is_bias"] == bias]["value"].abs().mean()))
 
-        rows.append(
-            {
-                "run": f"seed {r.seed}" if one_setting else r.run_id,
-                "solved at": "never" if pd.isna(r.first_solved) else f"{int(r.first_solved):,}",
-                "final data loss": format_value(r.final_data_loss),
-                "mean |weight|": mag(False),
-                "mean |bias|": mag(True),
-                "codebook": r.code_codebook,
-                "distance to nearest other seed": format_value(distances.get(r.run_id, math.nan)),
-            }
-        )
+            part.append(
+                {
+                    **named,
+                    "run": f"seed {r.seed}",
+                    "collapsed": "yes" if bool(getattr(r, "collapsed", False)) else "no",
+                    "solved at": "never" if pd.isna(r.first_solved) else f"{int(r.first_solved):,}",
+                    "final data loss": format_value(r.final_data_loss),
+                    "mean |weight|": mag(False),
+                    "mean |bias|": mag(True),
+                    "codebook": r.code_codebook,
+                    "distance to nearest other seed": format_value(
+                        distances.get(r.run_id, math.nan)
+                    ),
+                }
+            )
+        d = np.array([distances.get(rid, np.nan) for rid in g["run_id"]], dtype=float)
+
+        def median(col: str, part=part) -> str:
+            values = [float(x[col]) for x in part if x[col] != "—"]
+            return format_value(float(np.median(values))) if values else "—"
+
+        summary = {c: "" for c in part[0]} | named
+        summary |= {
+            "run": "median",
+            "collapsed": f"{sum(x['collapsed'] == 'yes' for x in part)}/{len(part)}",
+            "final data loss": median("final data loss"),
+            "mean |weight|": median("mean |weight|"),
+            "mean |bias|": median("mean |bias|"),
+            "distance to nearest other seed": format_value(float(np.nanmedian(d)))
+            if np.isfinite(d).any()
+            else "—",
+        }
+        rows += [*part, summary]
+        summaries.append((named, summary, g, d))
     table = pd.DataFrame(rows)
     intro = (
-        "The seed (§11, Figs 11-13): biases end small and negative, and different random "
-        "initialisations end at completely different weights with no recognisable pattern. "
-        "Distance = relative distance between two runs' final parameters after matching hidden "
-        "units (permutation and sign flip) as well as possible (weightstats.aligned_distance); "
-        f"the claims call two runs different above {format_value(DIFFERENT_DISTANCE)}."
+        "The seed (§11, Figs 11-13, at λ = 0.1): biases end small and negative, and different "
+        "random initialisations end at completely different weights with no recognisable "
+        "pattern. Here the networks are compared where they learn (λ = 0) and at the seed's "
+        "λ = 0.1, per setting. Distance = relative distance between two runs' final parameters "
+        "after matching hidden units (permutation and sign flip) as well as possible "
+        "(weightstats.aligned_distance); the claims call two runs different above "
+        f"{format_value(DIFFERENT_DISTANCE)}."
     )
     if runs.empty:
         return _section("weights", "The weights", intro, data, table, finding="No runs.")
-    d = np.array([distances.get(rid, np.nan) for rid in runs["run_id"]], dtype=float)
-    summary = {c: "" for c in table.columns}
-    summary |= {
-        "run": "median",
-        "final data loss": format_value(float(runs["final_data_loss"].median())),
-        "mean |weight|": format_value(
-            float(pd.Series([float(x) for x in table["mean |weight|"] if x != "—"]).median())
-        ),
-        "mean |bias|": format_value(
-            float(pd.Series([float(x) for x in table["mean |bias|"] if x != "—"]).median())
-        ),
-        "distance to nearest other seed": format_value(float(np.nanmedian(d)))
-        if np.isfinite(d).any()
-        else "—",
-    }
-    table = pd.concat([table, pd.DataFrame([summary])], ignore_index=True)
-    med = table.iloc[-1]
-    books = runs["code_canonical"].nunique()
-    finding = (
-        f"The median run ends with data loss {med['final data loss']}, mean |weight| "
-        f"{med['mean |weight|']} and mean |bias| {med['mean |bias|']}."
-    )
-    if np.isfinite(d).any():
-        same = float(np.nanmax(d)) <= DIFFERENT_DISTANCE
-        finding += (
-            f" Each run is a median {med['distance to nearest other seed']} from its nearest "
-            "other seed once hidden units are matched: "
-            + (
-                "the seeds end at one solution up to hidden-unit symmetry"
-                if same
-                else "the seeds end at different solutions"
-            )
-            + f" ({books} distinct hidden codebook{'s' if books != 1 else ''} up to symmetry)."
+    sentences = []
+    for named, med, g, d in summaries:
+        at = ", ".join(f"{k} = {v}" for k, v in named.items()) or "this setting"
+        books = g["code_canonical"].nunique()
+        text = (
+            f"At {at} the median run ends with data loss {med['final data loss']}, mean |weight| "
+            f"{med['mean |weight|']} and mean |bias| {med['mean |bias|']}."
         )
+        if not med["collapsed"].startswith("0/"):
+            text += (
+                f" There {med['collapsed']} runs collapsed to the trivial network, so the seeds "
+                f"end at one network (median distance {med['distance to nearest other seed']})."
+            )
+        elif np.isfinite(d).any():
+            same = float(np.nanmax(d)) <= DIFFERENT_DISTANCE
+            text += (
+                f" There each run is a median {med['distance to nearest other seed']} from its "
+                "nearest other seed once hidden units are matched: "
+                + ("one solution up to symmetry" if same else "different solutions")
+                + f" ({books} distinct hidden codebook{'s' if books != 1 else ''} up to "
+                "symmetry)."
+            )
+        sentences.append(text)
     return _section(
         "weights",
         "The weights",
         intro,
         data,
         table,
-        "Last row: medians over the runs.",
-        finding,
+        "A median row closes each setting (medians over its seeds; never pooled across settings).",
+        " ".join(sentences),
         ("different_solutions",),
     )
 
@@ -537,16 +641,12 @@ def codes_section(data: ReportData) -> dict[str, Any]:
     by = [c for c in config_columns(runs.columns) if runs[c].nunique(dropna=False) > 1]
     by = by or ["encoding"]
     groups = [(cfg, g) for cfg, g in runs.groupby(by, sort=True, dropna=False)]
-    groups.append((("all",) * len(by), runs))
     rows = []
     for cfg, g in groups:
         distinct = g["code_all_distinct"].astype(bool)
         rows.append(
             {
-                **{
-                    symbol(c): v if isinstance(v, str) and v == "all" else _value(c, v)
-                    for c, v in zip(by, cfg, strict=True)
-                },
+                **{symbol(c): _value(c, v) for c, v in zip(by, cfg, strict=True)},
                 "runs": len(g),
                 f"{k} distinct codes": f"{int(distinct.sum())}/{len(g)}",
                 "… among solved runs": f"{int((distinct & g['_solved']).sum())}/"
@@ -566,29 +666,30 @@ def codes_section(data: ReportData) -> dict[str, Any]:
     )
     if runs.empty:
         return _section("codes", "Hidden codes", intro, data, table, finding="No runs.")
-    last = table.iloc[-1]
-    among = last["… among solved runs"]
-    n_distinct, n_solved = (int(x) for x in among.split("/"))
-    by_gap = table.iloc[:-1].assign(_gap=runs.groupby(by, dropna=False)["code_gap"].mean().values)
+    by_gap = table.assign(_gap=runs.groupby(by, dropna=False)["code_gap"].mean().values)
     binary, graded = by_gap.loc[by_gap["_gap"].idxmin()], by_gap.loc[by_gap["_gap"].idxmax()]
 
     def label(row: pd.Series) -> str:
-        varying = [c for c in by if table.iloc[:-1][symbol(c)].nunique() > 1]
+        varying = [c for c in by if table[symbol(c)].nunique() > 1]
         return ", ".join(f"{symbol(c)} = {row[symbol(c)]}" for c in varying) or "the study"
 
-    if n_solved == 0:
+    counts = table["… among solved runs"].str.split("/", expand=True).astype(int)
+    solved = table[counts[1] > 0]
+    shared = table[(counts[1] > 0) & (counts[0] < counts[1])]
+    if solved.empty:
         verdict = "No run solved, so no solved network's code can be read."
-    elif n_distinct == n_solved:
-        verdict = f"Every solved run ({among}) gives each class its own binary code."
+    elif shared.empty:
+        verdict = "In every setting, every solved run gives each class its own binary code."
     else:
+        fewest = shared.loc[(counts[0] / counts[1])[shared.index].idxmin()]
         verdict = (
-            f"Only {among} solved runs give all {k} classes distinct binary codes: a network "
+            f"Solved runs need not give all {k} classes distinct binary codes: at "
+            f"{label(fewest)} only {fewest['… among solved runs']} solved runs do, so a network "
             "can solve the task with two classes sharing a code, the outputs reading the graded "
             "activations."
         )
     finding = (
-        f"{verdict} Over all {last['runs']} runs {last[f'{k} distinct codes']} have {k} "
-        f"distinct codes. Codes are most binary at {label(binary)} (gap {binary['gap, mean']}) "
+        f"{verdict} Codes are most binary at {label(binary)} (gap {binary['gap, mean']}) "
         f"and least at {label(graded)} (gap {graded['gap, mean']}), where "
         f"{graded[f'{k} distinct codes']} runs have distinct codes."
     )
@@ -598,7 +699,7 @@ def codes_section(data: ReportData) -> dict[str, Any]:
         intro,
         data,
         table,
-        "Last row: every run of the study.",
+        "One row per setting (never pooled across settings).",
         finding,
     )
 
@@ -616,27 +717,37 @@ def evidence_items(evidence: str) -> list[str]:
 
 
 def claims_section(data: ReportData) -> dict[str, Any]:
-    counts = data.claims["verdict"].value_counts()
+    from backprop_study.analysis.stats import MARGIN, SIGNIFICANCE
+
+    claims = data.claims
+    counts = claims["verdict"].value_counts()
+    moved = claims[claims["tie_stability"] != ""] if "tie_stability" in claims else claims[:0]
     finding = (
-        f"Of {len(data.claims)} claims: "
+        f"{claims['claim'].nunique()} claims tested in {len(claims)} settings: "
         + ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
-        + "."
+        + ". "
+        + (
+            "No verdict moves when the tie tolerance goes from 0 to 2 times each measure's "
+            "resolution."
+            if moved.empty
+            else f"{len(moved)} verdicts move with the tie tolerance: "
+            + "; ".join(f"{r.claim} {r.setting} ({r.tie_stability})" for r in moved.itertuples())
+            + "."
+        )
     )
-    section = _section(
-        "claims",
-        "The report's claims, tested",
-        "Each statement of the 2020 report, judged on the runs table by the decision rule shown "
-        "(paired by seed, censored runs counted, two-sided sign test).",
-        data,
-        finding=finding,
+    intro = (
+        "Each statement of the 2020 report, tested per setting (never pooled across settings) "
+        "by the rule under it. Effects are ratios (claimed setting / other) with 95% bootstrap "
+        "intervals; paired by seed where the seed fixes the initial network (λ, α, batch size), "
+        "unpaired where it does not (k against k-1). Verdicts: supported or contradicted when "
+        f"the interval excludes 1 and p < {SIGNIFICANCE:g}; no effect when the interval lies "
+        f"within the ±{MARGIN:.0%} equivalence margin; inconclusive otherwise; collapsed when "
+        "the setting ends at the trivial network, so the claim does not apply. ≥ marks an "
+        "effect that is a bound because runs never solved within the budget. The last column "
+        "says what the runs show where the seed's explanation is not what happens."
     )
-    section["claims_table"] = [
-        {
-            **{k: getattr(r, k) for k in ("claim", "statement", "verdict", "rule")},
-            "evidence": evidence_items(str(r.evidence)),
-        }
-        for r in data.claims.itertuples()
-    ]
+    section = _section("claims", "The report's claims, tested", intro, data, finding=finding)
+    section["claims_table"] = grouped_claims(claims)
     return section
 
 

@@ -202,18 +202,22 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
 def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """Per configuration: epochs to solve and plateau length across seeds, censored runs counted.
 
-    The same per-run measures as the claims (`claims.solve_time`, `claims.plateau_length`): a run
-    that never solved (or diverged) counts at its budget, a plateau never left at its observed
+    The same per-run measures as the claims (`measures.solve_time`, `measures.plateau_length`):
+    a run that never solved (or diverged) counts at its budget, a plateau never left at its observed
     length, both flagged censored (the true value is at least the number); a run without a
     plateau has length 0. Quartiles follow `convergence.censored_summary`: a quartile that
     depends on a censored run is flagged (`*_censored`). Also: plateaus found and left, the
-    median final data loss (diverged runs left out) and the median bias ratio in the plateau.
+    median final data loss (diverged runs left out) and the median bias ratio in the plateau;
+    the runs that collapsed to the trivial network (`collapse`) and their median largest weight;
+    the Kaplan–Meier median epochs to solve with its 95% interval (`stats.kaplan_meier`).
+    Statistics are per configuration: nothing is pooled across settings.
     """
     import numpy as np
     import pandas as pd
 
-    from backprop_study.analysis.claims import plateau_length, solve_time
     from backprop_study.analysis.convergence import censored_summary
+    from backprop_study.analysis.measures import plateau_length, solve_time
+    from backprop_study.analysis.stats import kaplan_meier
 
     by = by or config_columns(runs.columns)
     rows = []
@@ -226,12 +230,22 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
             "n_runs": len(group),
             "n_diverged": int(diverged.sum()),
             "n_patterns": int(group["n_patterns"].max()),
+            "budget": int(group["epochs"].max()),
+            "flow_per_epoch": float(
+                (group["alpha"] * (group["n_patterns"] // group["batch_size"])).median()
+            ),
         }
         for name, metric in (("solve", solve_time), ("plateau", plateau_length)):
             values, censored = metric(group)
             s = censored_summary(np.where(censored, np.nan, values), values)
             if name == "solve":
                 row |= {"n_solved": s.n_events, "success_rate": s.success_rate}
+                km = kaplan_meier(values, censored)
+                row |= {
+                    "solve_km_median": km.median,
+                    "solve_km_low": km.median_low,
+                    "solve_km_high": km.median_high,
+                }
             for q in ("q1", "median", "q3"):
                 row[f"{name}_{q}"] = getattr(s, q)
                 row[f"{name}_{q}_censored"] = getattr(s, f"{q}_censored")
@@ -240,6 +254,13 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
             "n_plateau_left": int(group["plateau_left"].sum()),
             "final_data_loss_median": float(ok["final_data_loss"].median()) if len(ok) else np.nan,
             "bias_ratio_plateau_median": float(group["bias_ratio_plateau"].median()),
+        }
+        collapsed = group["collapsed"].to_numpy(dtype=bool) if "collapsed" in group else []
+        row |= {
+            "n_collapsed": int(np.sum(collapsed)),
+            "weight_max_end_median": float(group["weight_max_end"].median())
+            if "weight_max_end" in group
+            else np.nan,
         }
         rows.append(row)
     return pd.DataFrame(rows)
@@ -256,8 +277,11 @@ def format_epochs(value: float, censored: bool = False) -> str:
 def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """`outcome_table` for people: canonical parameters, epochs with censoring marked (≥).
 
-    Comparing learning rates adds the plateau length in α·epochs (gradient-flow time);
-    comparing batch sizes adds the parameter updates to solve (epochs × m / b).
+    Also the Kaplan–Meier median epochs to solve with its 95% interval, and the runs that
+    collapsed to the trivial network. Comparing learning rates or batch sizes adds the
+    gradient-flow time t = α·updates (epochs × α·m/b) of the plateau and of solving: equal
+    values in t mean the settings only rescale time; comparing batch sizes also adds the
+    parameter updates to solve (epochs × m / b).
     """
     import pandas as pd
 
@@ -274,21 +298,47 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
             out.append(f"{m} [{a}, {b}]")
         return out
 
+    def km() -> list[str]:
+        out = []
+        for r in outcomes.itertuples():
+            if r.solve_km_median != r.solve_km_median:
+                out.append(f"> {format_epochs(r.budget)}")
+                continue
+            high = "∞" if r.solve_km_high == float("inf") else format_epochs(r.solve_km_high)
+            out.append(
+                f"{format_epochs(r.solve_km_median)} [{format_epochs(r.solve_km_low)}, {high}]"
+            )
+        return out
+
     columns: dict[str, Any] = {symbol(c): outcomes[c].map(_fmt_param(c)) for c in by}
     columns["solved"] = [
         f"{s}/{n}" for s, n in zip(outcomes["n_solved"], outcomes["n_runs"], strict=True)
     ]
+    if "n_collapsed" in outcomes:
+        columns["collapsed"] = [
+            f"{c}/{n}" for c, n in zip(outcomes["n_collapsed"], outcomes["n_runs"], strict=True)
+        ]
     columns["epochs to solve, median [IQR]"] = quantiles("solve")
-    if "batch_size" in by and "n_patterns" in outcomes:
-        updates = outcomes["n_patterns"] // outcomes["batch_size"]
-        columns["updates to solve, median [IQR]"] = quantiles("solve", updates)
+    if "solve_km_median" in outcomes:
+        columns["epochs to solve, Kaplan–Meier median [95% CI]"] = km()
+    flow = ("alpha" in by or "batch_size" in by) and "flow_per_epoch" in outcomes
+    if flow:
+        per_epoch = outcomes["flow_per_epoch"]
+        if "batch_size" in by:
+            updates = outcomes["n_patterns"] // outcomes["batch_size"]
+            columns["updates to solve, median [IQR]"] = quantiles("solve", updates)
+        columns["t to solve (α·updates), median [IQR]"] = quantiles("solve", per_epoch)
     columns["plateau found / left"] = [
         f"{f} / {v}" for f, v in zip(outcomes["n_plateau"], outcomes["n_plateau_left"], strict=True)
     ]
     columns["plateau length (epochs), median [IQR]"] = quantiles("plateau")
-    if "alpha" in by:
-        columns["plateau length × α, median [IQR]"] = quantiles("plateau", outcomes["alpha"])
+    if flow:
+        columns["plateau length in t (α·updates), median [IQR]"] = quantiles("plateau", per_epoch)
     columns["final data loss, median"] = outcomes["final_data_loss_median"].map(format_value)
+    if "weight_max_end_median" in outcomes:
+        columns["largest weight at the end, median"] = outcomes["weight_max_end_median"].map(
+            format_value
+        )
     columns["diverged"] = outcomes["n_diverged"].astype(int)
     return pd.DataFrame(columns)
 
@@ -297,7 +347,12 @@ OUTCOME_NOTE = (
     "Epochs to solve: first epoch at which every output is within the 40-20-40 rule. Plateau "
     "length: epochs between the plateau's start and end (plateau.find_plateau); 0 when none was "
     "found. ≥ marks a censored value: runs that never solved count at the budget, plateaus never "
-    "left at their observed length, so the true value is at least the number shown."
+    "left at their observed length, so the true value is at least the number shown. "
+    "Kaplan–Meier median: first epoch by which half the seeds are estimated to have solved, "
+    "with the 95% interval from the log-log Greenwood band (> budget: fewer than half solved; "
+    "∞: the band never reaches one half). Collapsed: runs that end at (or head to) the trivial "
+    "network, every weight near zero and every output the class mean 1/k. t = α·updates is "
+    "gradient-flow time."
 )
 
 

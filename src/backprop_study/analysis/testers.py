@@ -1,0 +1,447 @@
+"""How each of the seed's claims is tested: one function per claim, one `Row` per setting.
+
+A tester gets a `ClaimData` (the claim's experiment's runs, the final weights, the tie scale)
+and returns one row per setting it compares: never pooled across λ, α, batch size or encoding.
+Each row holds its verdict (`stats.verdict`), its effect with a bootstrap CI and p-value, the
+measure it compared, the numbers behind it (`evidence`) and, where the seed's explanation is
+not what the runs show, what they show instead (`instead`).
+
+A comparison involving a setting where most runs collapsed to the trivial network
+(`collapse`) is not a slowdown or a speed-up but another outcome: for claims about the plateau,
+convergence, bias weights and solutions, its verdict is `collapsed`, and its evidence names it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from backprop_study.analysis import stats, weightstats
+from backprop_study.analysis.axes import config_columns, symbol, value_text
+from backprop_study.analysis.measures import MEASURES, Measure, flow_per_epoch, solved_share
+from backprop_study.analysis.stats import COLLAPSED, INSUFFICIENT, Effect
+
+DIFFERENT_DISTANCE = 0.5  # aligned relative distance above which two networks differ
+SAME_DISTANCE = 0.1  # ... and below which they are one solution
+SEED_ALPHA = 5.0  # the largest learning rate the seed reports as successful
+
+
+@dataclass(frozen=True)
+class Row:
+    """One setting of one claim."""
+
+    setting: str
+    verdict: str
+    effect: Effect
+    measure: str
+    evidence: str
+    instead: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimData:
+    runs: pd.DataFrame  # the claim's experiment's rows of the runs table
+    final_weights: pd.DataFrame | None = None
+    tie_scale: float = 1.0  # tie tolerance in units of each measure's resolution
+
+
+# --- selecting and pairing runs ------------------------------------------------------------
+
+
+def matches(column: pd.Series, values: Sequence) -> np.ndarray:
+    """Rows whose value is one of `values` (numbers to 1e-9 relative; None matches NA)."""
+    if len(values) == 0:
+        return np.zeros(len(column), dtype=bool)
+    unset = column.isna().to_numpy() & any(v is None for v in values)
+    values = [v for v in values if v is not None]
+    if pd.api.types.is_numeric_dtype(column):
+        col = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        vals = np.asarray(values, dtype=np.float64)
+        return unset | np.isclose(col[:, None], vals[None, :], rtol=1e-9, atol=0).any(axis=1)
+    return unset | column.isin(values).to_numpy()
+
+
+def levels(df: pd.DataFrame, col: str) -> list:
+    return sorted(df[col].unique().tolist())
+
+
+def at(df: pd.DataFrame, col: str, level) -> pd.DataFrame:
+    return df[matches(df[col], [level])]
+
+
+def fmt(x) -> str:
+    return x if isinstance(x, str) else f"{float(x):g}"
+
+
+def eq(col: str, level) -> str:
+    return f"{symbol(col)} = {value_text(col, level)}"
+
+
+def vs(col: str, a, b) -> str:
+    return f"{eq(col, a)} vs {value_text(col, b)}"
+
+
+def _tie(data: ClaimData, measure: Measure, df: pd.DataFrame) -> float:
+    return data.tie_scale * measure.resolution(df)
+
+
+def paired_effect(
+    data: ClaimData, factor: str, a, b, measure: Measure, df: pd.DataFrame | None = None
+) -> Effect:
+    """Ratio a / b of `measure`, runs paired by seed and every other setting."""
+    df = data.runs if df is None else df
+    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
+    left, right = at(df, factor, a), at(df, factor, b)
+    va, ca = measure.values(left)
+    vb, cb = measure.values(right)
+    pairs = left[keys].assign(va=va, ca=ca).merge(right[keys].assign(vb=vb, cb=cb), on=keys)
+    return stats.paired_ratio(
+        pairs["va"], pairs["vb"], pairs["ca"], pairs["cb"], tie=_tie(data, measure, df), floor=1.0
+    )
+
+
+def unpaired_effect(data: ClaimData, factor: str, a, b, measure: Measure) -> Effect:
+    left, right = at(data.runs, factor, a), at(data.runs, factor, b)
+    va, ca = measure.values(left)
+    vb, cb = measure.values(right)
+    return stats.unpaired_ratio(
+        va, vb, ca, cb, event_times=measure.event, tie=_tie(data, measure, data.runs)
+    )
+
+
+def collapsed_text(df: pd.DataFrame) -> str:
+    """`10/10 runs collapsed (largest weight 3e-14, data loss 0.4375 = trivial)`, or ''."""
+    n = int(df["collapsed"].sum()) if "collapsed" in df else 0
+    if n == 0:
+        return ""
+    sub = df[df["collapsed"].astype(bool)]
+    return (
+        f"{n}/{len(df)} runs collapsed to the trivial network (largest weight, median "
+        f"{sub['weight_max_end'].median():.2g}; data loss {sub['final_data_loss'].median():.4g}, "
+        f"the trivial {sub['trivial_loss'].iloc[0]:.4g}: every output 1/k for every class)"
+    )
+
+
+def is_collapsed(df: pd.DataFrame) -> bool:
+    """Most runs of the setting collapsed."""
+    return "collapsed" in df and len(df) > 0 and df["collapsed"].astype(bool).mean() >= 0.5
+
+
+def collapsed_row(setting: str, measure: str, *dfs: pd.DataFrame) -> Row | None:
+    texts = [t for t in (collapsed_text(d) for d in dfs if is_collapsed(d)) if t]
+    if not texts:
+        return None
+    return Row(
+        setting,
+        COLLAPSED,
+        stats.NO_DATA,
+        measure,
+        "; ".join(texts),
+        "weight decay this strong pulls every weight to zero: the network ends at the trivial "
+        "one, so there is no plateau to leave and nothing to converge to",
+    )
+
+
+def _measure_text(measure: Measure, ratio: str) -> str:
+    return f"{measure.name} ({measure.unit}), ratio {ratio}"
+
+
+def _medians(df: pd.DataFrame, factor: str, lv: Sequence, measure: Measure) -> str:
+    parts = []
+    for level in lv:
+        v, c = measure.values(at(df, factor, level))
+        if len(v):
+            tail = f", {int(c.sum())} censored" if c.any() else ""
+            parts.append(f"{eq(factor, level)}: {np.median(v):.4g}{tail}")
+    return f"median {measure.name} ({measure.unit}): " + "; ".join(parts)
+
+
+def compare_row(
+    data: ClaimData,
+    factor: str,
+    a,
+    b,
+    measure: Measure,
+    claimed: str,
+    paired: bool = True,
+    collapse_ends_it: bool = True,
+) -> Row:
+    """The row of one comparison: a (the claimed setting) against b."""
+    setting = vs(factor, a, b)
+    what = _measure_text(measure, f"{eq(factor, a)} / {eq(factor, b)}")
+    da, db = at(data.runs, factor, a), at(data.runs, factor, b)
+    if da.empty or db.empty:
+        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "no runs")
+    if collapse_ends_it and (row := collapsed_row(setting, what, da, db)):
+        return row
+    effect = (paired_effect if paired else unpaired_effect)(data, factor, a, b, measure)
+    evidence = (
+        f"{effect.test} p = {effect.p_text()} over {effect.n} "
+        f"{'pairs' if paired else 'runs'}; {_medians(data.runs, factor, (a, b), measure)}"
+    )
+    if effect.bound:
+        evidence += f"; {effect.bound}: censored runs enter at the budget, so the ratio is a bound"
+    return Row(setting, stats.verdict(effect, claimed), effect, what, evidence)
+
+
+# --- the claims -------------------------------------------------------------------------------
+
+
+def lambda_drop(data: ClaimData) -> list[Row]:
+    return [
+        compare_row(data, "lam", a, b, MEASURES["drop"], "lower", collapse_ends_it=False)
+        for a, b in itertools.pairwise(levels(data.runs, "lam"))
+    ]
+
+
+def lambda_plateau(data: ClaimData) -> list[Row]:
+    return [
+        compare_row(data, "lam", a, b, MEASURES["plateau_exit"], "lower")
+        for a, b in itertools.pairwise(levels(data.runs, "lam"))
+    ]
+
+
+def lambda_slows(data: ClaimData) -> list[Row]:
+    lams = levels(data.runs, "lam")
+    if 0 not in lams:
+        return []
+    rows = []
+    for lam in (v for v in lams if v > 0):
+        row = compare_row(data, "lam", lam, 0, MEASURES["solve"], "higher")
+        g = at(data.runs, "lam", lam)
+        share = solved_share(g)
+        if row.verdict != COLLAPSED and share < 0.5:
+            row = Row(
+                row.setting,
+                row.verdict,
+                row.effect,
+                row.measure,
+                row.evidence,
+                f"not slower but stopped short: {share:.0%} of runs solve; the others settle "
+                "where weight decay balances the data term (median data loss "
+                f"{g['final_data_loss'].median():.3g}; {g['final_correct'].median():.0f} of "
+                f"{int(g['n_patterns'].max())} patterns decoded correctly, but the outputs never "
+                "get within 0.4 of their targets)",
+            )
+        rows.append(row)
+    return rows
+
+
+def k_minus_1(data: ClaimData) -> list[Row]:
+    if not {"k", "k-1"} <= set(levels(data.runs, "encoding")):
+        return []
+    inputs = (
+        "k-1 also changes the inputs: class 0 is all zeros (no input active) and there are 7 "
+        "inputs and 7 outputs; networks of different shapes from different starts, compared "
+        "unpaired"
+    )
+    rows = []
+    for key in ("all_correct", "solve", "loss_per_output"):
+        row = compare_row(
+            data, "encoding", "k-1", "k", MEASURES[key], "lower", paired=False,
+            collapse_ends_it=False,
+        )  # fmt: skip
+        instead = inputs
+        if key == "loss_per_output":
+            k, k1 = at(data.runs, "encoding", "k"), at(data.runs, "encoding", "k-1")
+            instead = (
+                "compared per output unit: summed, k-1 adds up 7 errors and k 8 (the trivial "
+                f"network's loss is {k1['trivial_loss'].iloc[0]:.3g} against "
+                f"{k['trivial_loss'].iloc[0]:.4g}, the whole gap between the plateaus of the "
+                "seed's Fig 7); " + inputs
+            )
+        setting = f"{row.setting}: {MEASURES[key].name}"
+        rows.append(Row(setting, row.verdict, row.effect, row.measure, row.evidence, instead))
+    return rows
+
+
+def per_seed_ratios(data: ClaimData, factor: str, a, b, measure: Measure) -> np.ndarray:
+    """a / b of `measure` for each seed (runs paired as in `paired_effect`; censored included)."""
+    df = data.runs
+    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
+    left, right = at(df, factor, a), at(df, factor, b)
+    va, _ = measure.values(left)
+    vb, _ = measure.values(right)
+    pairs = left[keys].assign(va=va).merge(right[keys].assign(vb=vb), on=keys)
+    return (pairs["va"] / pairs["vb"]).to_numpy(dtype=np.float64)
+
+
+def _rescaling_text(data: ClaimData, factor: str, a, b, measure: Measure, flow: Effect) -> str:
+    """Epoch ratio against the exact-rescaling prediction, the deviation in t, and how far single
+    seeds' times to solve in t stray from exact rescaling."""
+    da, db = at(data.runs, factor, a), at(data.runs, factor, b)
+    predicted = float(np.median(flow_per_epoch(db)) / np.median(flow_per_epoch(da)))
+    epochs = paired_effect(data, factor, a, b, MEASURES[measure.key.removesuffix("_t")])
+    seeds = per_seed_ratios(data, factor, a, b, MEASURES["solve_t"])
+    worst = float(np.max(np.abs(seeds - 1))) if len(seeds) else math.nan
+    return (
+        f"rescaled time, not a different path: in epochs the {measure.name} is ×"
+        f"{epochs.estimate:.3g} (exact rescaling predicts ×{predicted:.3g}); in t = α·updates it "
+        f"is ×{flow.estimate:.3g} [{flow.low:.3g}, {flow.high:.3g}], "
+        f"{flow.estimate - 1:+.1%} from exact rescaling; single seeds' time to solve in t is "
+        f"×{np.min(seeds):.3g} to ×{np.max(seeds):.3g} of their own at {eq(factor, b)} "
+        f"(largest deviation {worst:.1%})"
+    )
+
+
+def _rescaling_rows(data: ClaimData, factor: str, base, others, key: str) -> list[Row]:
+    rows = []
+    measure = MEASURES[key]
+    for level in others:
+        row = compare_row(data, factor, level, base, measure, "lower")
+        if row.effect.n:
+            instead = _rescaling_text(data, factor, level, base, measure, row.effect)
+            row = Row(row.setting, row.verdict, row.effect, row.measure, row.evidence, instead)
+        rows.append(row)
+    return rows
+
+
+def alpha_plateau(data: ClaimData) -> list[Row]:
+    alphas = levels(data.runs, "alpha")
+    if len(alphas) < 2:
+        return []
+    return _rescaling_rows(data, "alpha", alphas[0], alphas[1:], "plateau_t")
+
+
+def alpha_succeeds(data: ClaimData) -> list[Row]:
+    alphas = levels(data.runs, "alpha")
+    alpha = SEED_ALPHA if any(math.isclose(a, SEED_ALPHA) for a in alphas) else max(alphas)
+    g = at(data.runs, "alpha", alpha)
+    solved = int((solved_share(g) * len(g)) if len(g) else 0)
+    effect = stats.share(solved, len(g))
+    return [
+        Row(
+            eq("alpha", alpha),
+            stats.share_verdict(effect),
+            effect,
+            "share of runs that solve within the budget",
+            f"{solved} of {len(g)} runs solved; exact binomial interval, p against 1/2",
+        )
+    ]
+
+
+def batch_one(data: ClaimData) -> list[Row]:
+    sizes = levels(data.runs, "batch_size")
+    if len(sizes) < 2:
+        return []
+    return _rescaling_rows(data, "batch_size", sizes[-1], sizes[:-1], "solve_t")
+
+
+def bias_dominates(data: ClaimData) -> list[Row]:
+    rows = []
+    what = "mean |bias| / mean |weight| at the plateau snapshot, against 1"
+    for lam in levels(data.runs, "lam"):
+        g = at(data.runs, "lam", lam)
+        setting = eq("lam", lam)
+        ratios = g["bias_ratio_plateau"].to_numpy(dtype=np.float64)
+        effect = stats.one_sample_ratio(ratios)
+        if row := collapsed_row(setting, what, g):
+            rows.append(
+                Row(
+                    setting,
+                    COLLAPSED,
+                    effect,
+                    what,
+                    f"{row.evidence}; the ratio, {effect.text()}, divides by weights that are "
+                    "on their way to zero",
+                    "the weights vanish, the biases keep every output at the class mean",
+                )
+            )
+            continue
+        evidence = (
+            f"{effect.test} p = {effect.p_text()} over {effect.n} runs with a snapshot inside "
+            f"a plateau; median ratio hidden layer {g['bias_ratio_plateau_hidden'].median():.3g},"
+            f" output layer {g['bias_ratio_plateau_output'].median():.3g}; at the end "
+            f"{g['bias_ratio_end'].median():.3g}"
+        )
+        verdict = stats.verdict(effect, "higher")
+        instead = ""
+        if verdict == stats.SUPPORTED and "weight_abs_plateau_hidden" in g:
+            instead = (
+                "in the plateau the input → hidden weights are still at their initial size "
+                f"(mean |weight| {g['weight_abs_plateau_hidden'].median():.2g}; initial std "
+                f"{g['init_std'].iloc[0]:g}) while the biases have moved so that every output "
+                "is near the class mean: the ratio is large because those weights have not grown "
+                "yet, not because a small α keeps them from moving (the plateau lasts the same "
+                "gradient-flow time at every α)"
+            )
+        rows.append(Row(setting, verdict, effect, what, evidence, instead))
+    return rows
+
+
+def _distance_matrix(runs: pd.DataFrame, final_weights: pd.DataFrame) -> np.ndarray:
+    params = [
+        weightstats.params_at(final_weights[final_weights["run_id"] == rid])
+        for rid in runs["run_id"]
+    ]
+    n = len(params)
+    d = np.full((n, n), np.nan)
+    for i, j in itertools.combinations(range(n), 2):
+        d[i, j] = d[j, i] = weightstats.aligned_distance(params[i], params[j])
+    return d
+
+
+def median_distance(d: np.ndarray) -> Effect:
+    """Median over seed pairs of an n × n distance matrix, bootstrap CI over seeds (a resample
+    of seeds keeps the pairs of distinct seeds drawn)."""
+    n = d.shape[0]
+    iu = np.triu_indices(n, 1)
+    values = d[iu]
+    if len(values) == 0:
+        return stats.NO_DATA
+    rng = np.random.default_rng(stats.RNG_SEED)
+    meds = []
+    for _ in range(stats.N_RESAMPLES):
+        idx = rng.integers(0, n, n)
+        sub = d[np.ix_(idx, idx)][np.triu_indices(n, 1)]
+        sub = sub[np.isfinite(sub)]
+        if len(sub):
+            meds.append(np.median(sub))
+    tail = (1 - stats.CONFIDENCE) / 2
+    low, high = np.quantile(meds, [tail, 1 - tail])
+    return Effect(float(np.median(values)), float(low), float(high), math.nan, len(values), "")
+
+
+def different_solutions(data: ClaimData) -> list[Row]:
+    rows = []
+    fw = data.final_weights
+    what = "aligned relative distance between seeds' final weights (median over seed pairs)"
+    for _cfg, g in data.runs.groupby(config_columns(data.runs.columns), dropna=False, sort=True):
+        setting = eq("lam", g["lam"].iloc[0])
+        if fw is None or not set(g["run_id"]) <= set(fw["run_id"]):
+            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "final weights not given"))
+            continue
+        d = _distance_matrix(g, fw)
+        effect = median_distance(d)
+        pairs = d[np.triu_indices(len(g), 1)]
+        evidence = (
+            f"{int(np.sum(pairs > DIFFERENT_DISTANCE))} of {len(pairs)} seed pairs further apart "
+            f"than {DIFFERENT_DISTANCE:g} (min {np.nanmin(pairs):.3g}) after matching hidden "
+            "units (permutation and sign flip); bootstrap over seeds, no test"
+        )
+        if is_collapsed(g):
+            rows.append(
+                Row(
+                    setting,
+                    COLLAPSED,
+                    effect,
+                    what,
+                    f"{collapsed_text(g)}; {evidence}",
+                    "every seed ends at the same trivial network: the seed's Figs 11-13 show "
+                    "weights on their way to zero, not different solutions",
+                )
+            )
+            continue
+        if effect.low > DIFFERENT_DISTANCE:
+            verdict = stats.SUPPORTED
+        elif effect.high < SAME_DISTANCE:
+            verdict = stats.CONTRADICTED
+        else:
+            verdict = stats.INCONCLUSIVE
+        rows.append(Row(setting, verdict, effect, what, evidence))
+    return rows
