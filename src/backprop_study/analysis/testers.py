@@ -416,6 +416,9 @@ def different_solutions(data: ClaimData) -> list[Row]:
         if fw is None or not set(g["run_id"]) <= set(fw["run_id"]):
             rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "final weights not given"))
             continue
+        if len(g) < 2:
+            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "one seed: no pairs"))
+            continue
         d = _distance_matrix(g, fw)
         effect = median_distance(d)
         pairs = d[np.triu_indices(len(g), 1)]
