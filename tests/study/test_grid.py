@@ -98,10 +98,15 @@ def test_default_study_matches_the_issue():
         "learning_rate": 60,
         "batch_size": 40,
         "weights": 10,
+        "remedies": 80,
+        "remedy_controls": 40,
+        "benchmark_rprop": 40,
+        "benchmark_mitchell": 20,
     }
-    # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in four experiments; the
-    # weights runs are the weight-decay runs with lam 0.1.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 == 140
+    # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in six experiments; the
+    # weights runs are the weight-decay runs with lam 0.1; the remedies' gd/mse runs and the
+    # controls' runs without the offset are runs of the learning-rate experiment.
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 20 == 290
     assert study.settings.epochs == 400_000
 
 
@@ -125,7 +130,8 @@ def test_run_wildcard_matches_exactly_the_config_values():
         "enc~k/lam~0.10/alpha~0.01/batch~8/seed~0",
         "enc~k/lam~0.2/alpha~0.01/batch~8/seed~0",
         "enc~k-2/lam~0/alpha~0.01/batch~8/seed~0",
-        "enc~k/lam~0/alpha~0.01/batch~8/seed~10",
+        "enc~k/lam~0/alpha~0.01/batch~8/seed~20",
+        "enc~k/lam~0/alpha~0.01/batch~8/opt~sgd/seed~0",
         "enc~k/lam~0/alpha~0.01/batch~3/seed~0",
         "enc~k/lam~0/alpha~0.01/batch~8/seed~0/x",
     ):
@@ -135,9 +141,14 @@ def test_run_wildcard_matches_exactly_the_config_values():
 
 
 def test_default_config_run_paths_are_those_of_the_original_study():
-    """The list was written by the study code before any setting could be an axis."""
+    """The list was written by the study code before any setting could be an axis (or the
+    optimizer experiments existed): the seed's five experiments name exactly those runs."""
     expected = (Path(__file__).parent / "default_run_ids.txt").read_text().split()
-    assert check_config(default_config(), SCHEMA).run_ids() == expected
+    study = check_config(default_config(), SCHEMA)
+    seeds_five = ("weight_decay", "encoding", "learning_rate", "batch_size", "weights")
+    runs = {r.run_id for name in seeds_five for r in study.experiments[name].runs()}
+    assert sorted(runs) == expected
+    assert set(expected) <= set(study.run_ids())
 
 
 def test_train_args_name_the_run_and_its_snapshots():

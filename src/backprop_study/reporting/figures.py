@@ -727,6 +727,10 @@ FIGURES: list[FigureSpec] = [
 ]  # fmt: skip
 
 
+# The remedies and benchmarks figures live in their own module, which adds them to FIGURES.
+import backprop_study.reporting.remedies  # noqa: E402, F401
+
+
 def generic_figures(experiment: Experiment) -> list[FigureSpec]:
     """The figures of an experiment that no entry of FIGURES draws: its loss curves, and its
     outcomes against the axis it sweeps (if it sweeps one), labelled from the axes' vocabulary."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis.axes import config_columns, format_number, symbol, value_text
 from backprop_study.engine.errors import ConfigError
+from backprop_study.reporting import remedies
 from backprop_study.study import provenance
 from backprop_study.study.config import load_study
 from backprop_study.study.grid import Experiment, Study
@@ -651,6 +652,8 @@ SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...
     ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
     ("weights", weights_section, ("weights",)),
     ("codes", codes_section, ()),
+    ("remedies", remedies.remedies_section, ("remedies",)),
+    ("benchmarks", remedies.benchmarks_section, ("benchmark_rprop",)),
 ]
 
 
@@ -661,7 +664,7 @@ def build_sections(data: ReportData) -> list[dict[str, Any]]:
         for key, build, needs in SECTIONS
         if all(n in data.study.experiments for n in needs)
     ]
-    known = {key for key, _, _ in SECTIONS}
+    known = {key for key, _, _ in SECTIONS} | set(remedies.EXPERIMENTS)
     for name in data.study.experiments:
         if name not in known:
             sections.append(experiment_section(data, name))
