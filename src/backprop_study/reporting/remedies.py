@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from backprop_study.analysis import axes as vocabulary
 from backprop_study.analysis.axes import format_number
 from backprop_study.analysis.convergence import censored_summary
 from backprop_study.reporting import figures as _figures
 from backprop_study.reporting.figures import (
-    CENSORED_NOTE,
     EPOCH_LABEL,
     LINESTYLES,
     MEDIAN_COLOUR,
@@ -604,10 +604,7 @@ def draw_correct_curves(data: FigureData) -> Figure:
         style = LINESTYLES[losses.index(str(first["loss"])) % len(LINESTYLES)]
         if "loss" not in axes:
             style = LINESTYLES[i % len(LINESTYLES)]
-        label = ", ".join(
-            f"{k.replace('_', ' ')} {format_number(v) if isinstance(v, float) else v}"
-            for k, v in values.items()
-        )
+        label = vocabulary.label(values, axes)
         ax.plot(group["epoch"], group["correct_median"], color=colour, ls=style, label=label)
     ax.set_xscale("log")
     ax.set_xlabel(EPOCH_LABEL)
@@ -646,10 +643,11 @@ def draw_remedy_outcomes(data: FigureData) -> Figure:
     ax_s.set_yscale("log")
     ax_s.axhline(budget, color="0.4", ls=":", lw=1.2)
     ax_s.set_ylabel("epochs to solve (40-20-40)")
-    ax_s.set_title(f"Epochs to solve ({CENSORED_NOTE}; dotted = budget)")
+    ax_s.set_title("Epochs to solve (hollow = never solved, drawn at the budget: dotted)")
     ax_p.set_ylabel("plateau length (decades of epochs; 0 = none)")
     ax_p.set_title("Plateau length in decades (a change of clock leaves it unchanged)")
-    fig.suptitle(f"Remedies seed by seed (bar = median)\n{_settings_note(data.experiment, [])}")
+    note = _settings_note(data.experiment, data.experiment.varying_axes())
+    fig.suptitle(f"Remedies seed by seed (bar = median)\n{note}")
     return fig
 
 
@@ -659,7 +657,7 @@ def draw_benchmark_epochs(data: FigureData) -> Figure:
     import numpy as np
 
     runs = data.runs
-    fig, grid = _new_figure(width=7.0, height=4.6)
+    fig, grid = _new_figure(width=8.6, height=4.6)
     ax = grid[0][0]
     published = {"gd": (121, 30), "rprop": (19, 3)}
     opts = [o for o in ("gd", "rprop") if (runs["optimizer"] == o).any()]
@@ -678,7 +676,8 @@ def draw_benchmark_epochs(data: FigureData) -> Figure:
     ax.set_yscale("log")
     ax.set_ylabel("epochs to the 40-20-40 criterion")
     ax.set_title("Ours (circles, one per seed; hollow = censored) and published (◆ mean ± SD)")
-    fig.suptitle(f"10-5-10 encoder, Riedmiller & Braun 1993\n{_settings_note(data.experiment, [])}")
+    note = _settings_note(data.experiment, data.experiment.varying_axes() + ["epochs"])
+    fig.suptitle(f"10-5-10 encoder, Riedmiller & Braun 1993\n{note}")
     return fig
 
 
