@@ -84,3 +84,32 @@ def test_optimizer_modes_reach_interesting_dynamics(optimizer: str) -> None:
         if mode.get("optimizer", "gd") == optimizer
     ]
     assert any(learned), learned
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        dict(alpha=0.5, batch_size=1),
+        dict(alpha=0.5, batch_size=8, loss="cross_entropy"),
+        dict(alpha=5.0, lam=0.5, batch_size=8),  # alpha * lam > 2: diverges
+        dict(alpha=30.0, lam=0.1, batch_size=2, loss="cross_entropy"),  # diverges
+        dict(optimizer="rprop", loss="cross_entropy", batch_size=8),
+    ],
+    ids=lambda m: "-".join(f"{v}" for v in m.values()),
+)
+def test_the_loss_summed_only_on_logged_epochs_changes_nothing(mode: dict) -> None:
+    """The fast path skips the data loss on epochs it does not log: every logged row, event,
+    divergence epoch and final weight is that of a run logging every epoch."""
+    sparse = train(RunConfig(epochs=3000, seed=5, log_dense_until=10, log_per_decade=20, **mode))
+    dense = train(RunConfig(epochs=3000, seed=5, log_every=1, **mode))
+    rows = np.isin(dense.curve["epoch"], sparse.curve["epoch"])
+    assert rows.sum() == len(sparse.curve["epoch"]) < len(dense.curve["epoch"])
+    for name in sparse.curve:
+        np.testing.assert_array_equal(sparse.curve[name], dense.curve[name][rows])
+    assert (sparse.first_solved, sparse.first_all_correct) == (
+        dense.first_solved,
+        dense.first_all_correct,
+    )
+    assert sparse.diverged_epoch == dense.diverged_epoch
+    for a, b in zip(sparse.final, dense.final, strict=True):
+        np.testing.assert_array_equal(a, b)

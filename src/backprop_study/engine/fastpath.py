@@ -115,48 +115,58 @@ def _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st):  # noqa: ANN001
         for i in range(theta.shape[0]):
             sa[i] = mu * sa[i] - alpha * g[i]
             theta[i] += sa[i]
-    elif optimizer == RPROP:  # with weight-backtracking
+    elif optimizer == RPROP:  # with weight-backtracking; selects, not branches (signs are noise)
+        eta_plus, eta_minus = hyper[ETA_PLUS], hyper[ETA_MINUS]
+        delta_max, delta_min = hyper[DELTA_MAX], hyper[DELTA_MIN]
         for i in range(theta.shape[0]):
             same = sb[i] * g[i]
-            if same < 0:
-                sa[i] = max(sa[i] * hyper[ETA_MINUS], hyper[DELTA_MIN])
-                change = -sc[i]  # undo the last change; the next step starts afresh
-                sb[i] = 0.0
-            else:
-                if same > 0:
-                    sa[i] = min(sa[i] * hyper[ETA_PLUS], hyper[DELTA_MAX])
-                change = -np.sign(g[i]) * sa[i]
-                sb[i] = g[i]
+            grown = min(sa[i] * eta_plus, delta_max)
+            shrunk = max(sa[i] * eta_minus, delta_min)
+            step = grown if same > 0 else (shrunk if same < 0 else sa[i])
+            sign = (1.0 if g[i] > 0 else 0.0) - (1.0 if g[i] < 0 else 0.0)
+            change = -sc[i] if same < 0 else -sign * step  # a flip undoes the last change
+            sb[i] = 0.0 if same < 0 else g[i]
+            sa[i] = step
             theta[i] += change
             sc[i] = change
     elif optimizer == ADAM:
         beta1, beta2, eps = hyper[BETA1], hyper[BETA2], hyper[EPS]
         st[0] += 1
         t = float(st[0])
-        c1 = 1.0 - beta1**t
-        c2 = 1.0 - beta2**t
+        step = alpha / (1.0 - beta1**t)  # alpha times the first moment's bias correction
+        unbias2 = 1.0 / (1.0 - beta2**t)
         for i in range(theta.shape[0]):
             sa[i] = beta1 * sa[i] + (1.0 - beta1) * g[i]
             sb[i] = beta2 * sb[i] + (1.0 - beta2) * (g[i] * g[i])
-            theta[i] -= alpha * (sa[i] / c1) / (math.sqrt(sb[i] / c2) + eps)
+            theta[i] -= step * sa[i] / (math.sqrt(sb[i] * unbias2) + eps)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, out):  # noqa: ANN001, N803
-    """Metrics of the full-pattern outputs A2 into out[0:5]; returns False if not finite."""
+def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, logged, out):  # noqa: ANN001, N803
+    """Metrics of the full-pattern outputs A2 into out[0:5]; returns False if not finite.
+
+    The data loss is summed only on a `logged` epoch (out[0] and out[2] are NaN otherwise): the
+    cross-entropy's logarithms cost a third of an epoch. Whether it would be finite is known
+    without it: the squared error is not finite exactly when an output is NaN (then so is the
+    largest error), the cross-entropy exactly when an output's net input is not finite.
+    """
     m, n = Y.shape
     sq = 0.0
     max_err = 0.0
     correct = 0
+    z_finite = True
     for p in range(m):
         best = 0
         all_low = True
         for o in range(n):
             e = A2[p, o] - Y[p, o]
-            if loss == MSE:
-                sq += _mse_term(A2[p, o], Z2[p, o], Y[p, o])
-            else:
-                sq += _ce_term(A2[p, o], Z2[p, o], Y[p, o])
+            if logged:
+                if loss == MSE:
+                    sq += _mse_term(A2[p, o], Z2[p, o], Y[p, o])
+                else:
+                    sq += _ce_term(A2[p, o], Z2[p, o], Y[p, o])
+            elif loss != MSE:
+                z_finite = z_finite and math.isfinite(Z2[p, o])
             if abs(e) > max_err or e != e:
                 max_err = abs(e)
             if A2[p, o] > A2[p, best]:
@@ -174,14 +184,17 @@ def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, out):  # 
     for o in range(W2.shape[0]):
         for j in range(W2.shape[1]):
             w2 += W2[o, j] * W2[o, j]
-    data_loss = factor * sq / m
+    data_loss = factor * sq / m if logged else math.nan
     penalty = 0.5 * lam * (w + w2)
     out[0] = data_loss
     out[1] = penalty
     out[2] = data_loss + penalty
     out[3] = correct
     out[4] = max_err
-    finite = math.isfinite(out[2])
+    if logged:
+        finite = math.isfinite(out[2])
+    else:
+        finite = math.isfinite(penalty) and max_err == max_err and z_finite
     for j in range(b1.shape[0]):
         finite = finite and math.isfinite(b1[j])
     for o in range(b2.shape[0]):
@@ -283,13 +296,13 @@ def _run(  # noqa: PLR0913
                 )
                 _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st)
         _forward_rows(W1, b1, W2, b2, X, natural, A1, Z2, A2)
-        if not _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, out):
+        row = log_slot[e - e0]
+        if not _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, row >= 0, out):
             return e, first_correct, first_solved, True
         if first_correct == 0 and out[3] == m:
             first_correct = e
         if first_solved == 0 and out[4] < SOLVED_TOLERANCE:
             first_solved = e
-        row = log_slot[e - e0]
         if row >= 0:
             curve[row, 0] = e
             for c in range(5):

@@ -95,9 +95,10 @@ def step(
         t = float(s.t[0])
         s.a[:] = beta1 * s.a + (1.0 - beta1) * g
         s.b[:] = beta2 * s.b + (1.0 - beta2) * (g * g)
-        m_hat = s.a / (1.0 - beta1**t)
-        v_hat = s.b / (1.0 - beta2**t)
-        theta -= alpha * m_hat / (np.sqrt(v_hat) + eps)
+        # α m̂ = (α / (1 − β1^t)) m and v̂ = v (1 / (1 − β2^t)): Algorithm 1, one division each
+        step = alpha / (1.0 - beta1**t)
+        unbias2 = 1.0 / (1.0 - beta2**t)
+        theta -= step * s.a / (np.sqrt(s.b * unbias2) + eps)
     else:
         raise ValueError(f"optimizer code {code}")
 
