@@ -129,3 +129,12 @@ def test_mean_sd_names_censored_runs() -> None:
     text = remedies._mean_sd(_runs([100, 120, None], [1.0] * 3))
     assert text.startswith("110 ± 14") and "2 solved; 1 censored" in text
     assert math.isnan(remedies.paired_ratio(_runs([None], [0.0]), _runs([None], [0.0])).median)
+
+
+def test_the_clock_reference_has_the_same_loss() -> None:
+    slow = _runs([1000] * 3, [1.0] * 3)
+    fast = _runs([100] * 3, [1.0] * 3, alpha=0.1)
+    mom_ce = _runs([20] * 3, [1.0] * 3, optimizer="momentum", loss="cross_entropy")
+    table = remedies.remedies_table(pd.concat([slow, fast, mom_ce]), slow)
+    row = table.set_index("remedy").loc["momentum μ = 0.9, cross-entropy"]
+    assert row["epochs to solve over gd at α/(1 − μ) (paired)"] == "—"  # no gd cross-entropy

@@ -266,7 +266,7 @@ def remedies_table(runs: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     shape = shape_reference(runs)
-    plain = _select(runs, optimizer="gd", loss="mse", prime_offset=0.0)
+    plain = _select(runs, optimizer="gd")
     rows = []
     for label, group in remedy_rows(runs):
         first = group.iloc[0]
@@ -305,12 +305,14 @@ def remedies_table(runs: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
 
 
 def _same_clock(group: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
-    """The plain gd runs at α/(1 − μ) of a momentum configuration (empty if none)."""
+    """The gd runs with the same loss and offset at α/(1 − μ) of a momentum configuration
+    (empty if none)."""
     first = group.iloc[0]
     if first.optimizer != "momentum":
         return plain.iloc[0:0]
     target = _effective_alpha(first)
-    return plain[(plain["alpha"] - target).abs() <= 1e-9 * target]
+    same = (plain["loss"] == first.loss) & (plain["prime_offset"] == first.prime_offset)
+    return plain[same & ((plain["alpha"] - target).abs() <= 1e-9 * target)]
 
 
 def _clock_cell(group: pd.DataFrame, plain: pd.DataFrame) -> str:
@@ -345,7 +347,7 @@ def momentum_clock(runs: pd.DataFrame, table: pd.DataFrame) -> str:
     α/(1 − μ) and at α, seed by seed."""
     import numpy as np
 
-    plain = _select(runs, optimizer="gd", loss="mse", prime_offset=0.0)
+    plain = _select(runs, optimizer="gd")
     mom = _select(runs, optimizer="momentum", loss="mse", prime_offset=0.0)
     if mom.empty or _same_clock(mom, plain).empty:
         return ""

@@ -216,7 +216,7 @@ def model_section(data: ReportData) -> dict[str, Any]:
         f"and class i ≥ 1 is the one-hot vector of length {s.classes - 1}. Every weight and bias "
         f"starts ~ N(0, {format_number(s.init_std)}²), drawn from the run's seed alone, so one "
         f"seed gives the same initial network for every λ, α and batch size. Each run trains "
-        f"{s.epochs:,} epochs of plain gradient descent."
+        f"{s.epochs:,} epochs of plain gradient descent unless its section says otherwise."
     )
     return _section("model", "The model", intro, data, table=pd.DataFrame(rows))
 
