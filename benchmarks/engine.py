@@ -1,7 +1,10 @@
-"""Engine speed: epochs/s of the fast path and the reference, their ratio, and cold start.
+"""Engine speed: epochs/s of the fast path and the reference, their ratio, and cold start;
+then the fast path's epochs/s for every optimizer and loss at full batch and batch size 1,
+as a share of plain gradient descent's (gd, mse) at the same batch size.
 
 Run: python benchmarks/engine.py [--epochs 400000]. One core, 8-3-8, float64, every epoch
-checked (events), the default geometric logging. Prints one line per batch size.
+checked (events), the default geometric logging. Prints one line per batch size, then one per
+optimizer, loss and batch size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import time
 import numpy as np
 
 from backprop_study import RunConfig, train
+from backprop_study.engine.losses import LOSS_NAMES
+from backprop_study.engine.optimizers import FULL_BATCH_ONLY, OPTIMIZERS
 
 
 def rate(config: RunConfig, engine: str, repeats: int) -> float:
@@ -52,6 +57,21 @@ def main() -> None:
         fast = rate(RunConfig(epochs=args.epochs, batch_size=batch), "fast", args.repeats)
         ref = rate(RunConfig(epochs=args.ref_epochs, batch_size=batch), "reference", 1)
         print(f"{batch:>5} {fast:>14,.0f} {ref:>19,.0f} {fast / ref:>6.0f}x")
+    print()
+    print(f"{'optimizer':>9} {'loss':>13} {'batch':>5} {'fast epochs/s':>14} {'of gd, mse':>10}")
+    for batch in (8, 1):
+        gd = None
+        for optimizer in OPTIMIZERS:
+            if optimizer in FULL_BATCH_ONLY and batch != 8:
+                continue
+            for loss in LOSS_NAMES:
+                cfg = RunConfig(
+                    epochs=args.epochs, batch_size=batch, optimizer=optimizer, loss=loss
+                )
+                train(RunConfig(epochs=2, batch_size=batch, optimizer=optimizer, loss=loss))
+                r = rate(cfg, "fast", args.repeats)
+                gd = r if gd is None else gd
+                print(f"{optimizer:>9} {loss:>13} {batch:>5} {r:>14,.0f} {r / gd:>9.0%}")
     cached, compiled = cold_start()
     print(
         f"cold start (new process, import + 1 epoch): {cached:.2f} s with numba cache, "

@@ -5,8 +5,9 @@
     python benchmarks/workflow.py --only study --cores 2 --keep /tmp/study
 
 Works on a temporary copy of the workflow and the package (PYTHONPATH), so the repository's
-results/ is never touched. Prints figures; asserts nothing (targets from the issue: the study
-≤ 5 min with --cores 2 on a 2-core machine, results/ < 300 MB, the dry run ≤ 30 s).
+results/ is never touched. Prints figures; asserts nothing (targets from the issues: the study
+≤ 10 min with --cores 2 on a 2-core machine (issue 12; 5 min before its remedies and
+benchmarks), results/ < 300 MB, the dry run ≤ 30 s).
 """
 
 from __future__ import annotations

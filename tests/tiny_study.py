@@ -31,6 +31,23 @@ TINY_CONFIG = {
             "encoding": ["k"],
             "snapshot_at": [250],
         },
+        "remedies": {
+            "lam": [0],
+            "alpha": [0.5],
+            "batch_size": [8],
+            "encoding": ["k"],
+            "optimizer": ["gd", "momentum", "rprop"],
+            "loss": ["mse", "cross_entropy"],
+        },
+        "remedy_controls": {"lam": [0], "alpha": [0.5, 2], "prime_offset": [0, 0.1]},
+        "benchmark_rprop": {
+            "classes": 10,
+            "hidden": 5,
+            "alpha": [19],
+            "batch_size": [10],
+            "optimizer": ["gd", "rprop"],
+        },
+        "benchmark_mitchell": {"alpha": [0.3], "batch_size": [1]},
     },
 }
 

@@ -58,6 +58,18 @@ def test_train_writes_a_run(tmp_path, capsys) -> None:
         (["--seed", "x"], "--seed: 'x' is not an integer; allowed: an integer in [0, 4294967295]"),
         (["--log-every", "0"], "--log-every: 0 is out of range"),
         (["--snapshot-at", "11"], "--snapshot-at: 11 is outside the run; allowed: 0..10"),
+        (["--optimizer", "sgd"], "--optimizer: 'sgd' is not allowed; allowed: gd, momentum, rpr"),
+        (["--loss", "ce"], "--loss: 'ce' is not allowed; allowed: mse, cross_entropy"),
+        (
+            ["--optimizer", "rprop", "--batch-size", "4"],
+            "--batch-size: 4 is not allowed with optimizer rprop (full batch only); allowed: 8",
+        ),
+        (["--momentum=-0.9"], "--momentum: -0.9 is out of range; allowed: a number in [0, 1)"),
+        (["--momentum", "1"], "--momentum: 1.0 is out of range; allowed: a number in [0, 1)"),
+        (["--prime-offset=-0.1"], "--prime-offset: -0.1 is out of range; allowed: 0 or a numb"),
+        (["--adam-beta1", "1"], "--adam-beta1: 1.0 is out of range; allowed: a number in [0, 1)"),
+        (["--adam-beta2", "1.5"], "--adam-beta2: 1.5 is out of range; allowed: a number in [0,"),
+        (["--rprop-delta0", "60"], "--rprop-delta0: 60.0 is outside [rprop_delta_min, rprop_"),
     ],
 )
 def test_bad_setting_is_one_line_naming_the_option(
@@ -66,6 +78,19 @@ def test_bad_setting_is_one_line_naming_the_option(
     assert main(["train", "--epochs", "10", *args, "--out", str(tmp_path / "r")]) == 2
     assert f"backprop-study train: error: {message}" in one_line(capsys)
     assert not (tmp_path / "r").exists()
+
+
+def test_rprop_run_says_alpha_is_not_used(tmp_path, capsys) -> None:
+    out = tmp_path / "r"
+    assert main(["train", "--optimizer", "rprop", "--epochs", "20", "--out", str(out)]) == 0
+    assert "--alpha is not used by --optimizer rprop" in one_line(capsys)
+    meta = read_run(out).meta
+    assert "alpha" in meta["unused_settings"] and meta["config"]["optimizer"] == "rprop"
+    assert (
+        main(["train", "--optimizer", "adam", "--epochs", "20", "--out", str(out), "--force"]) == 0
+    )
+    assert capsys.readouterr().err == ""  # adam uses alpha: nothing to say
+    assert "alpha" not in read_run(out).meta["unused_settings"]
 
 
 def test_every_setting_has_the_option_its_errors_name() -> None:

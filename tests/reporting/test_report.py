@@ -82,8 +82,11 @@ def test_final_weights_of_shared_runs_count_once(tables):
     parts = [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
     union = report.union_final_weights(parts)
     per_run = union.groupby("run_id").size()
-    # One snapshot per run: 59 parameters for k (8-3-8), 52 for k-1 (7-3-7).
-    expected = [52 if rid.startswith("enc~k-1/") else 59 for rid in per_run.index]
+    # One snapshot per run: 59 parameters for k (8-3-8), 52 for k-1 (7-3-7), 115 for 10-5-10.
+    expected = [
+        52 if rid.startswith("enc~k-1/") else 115 if "/classes~10/" in rid else 59
+        for rid in per_run.index
+    ]
     assert per_run.tolist() == expected
     assert set(union["run_id"]) == set(tiny_study().run_ids())
 
@@ -138,6 +141,7 @@ def test_experiment_finding_reports_the_solve_counts_and_medians(context, tables
     runs = pd.read_parquet(tables / "runs.parquet")
     section = next(s for s in context["sections"] if s["key"] == "learning_rate")
     exp = runs[(runs["lam"] == 0) & (runs["batch_size"] == 8) & (runs["encoding"] == "k")]
+    exp = exp[(exp["optimizer"] == "gd") & (exp["loss"] == "mse") & (exp["prime_offset"] == 0)]
     for alpha, group in exp.groupby("alpha"):
         solved = f"{group['first_solved'].notna().sum()}/{len(group)}"
         assert f"{solved} at α = {alpha:g}" in section["finding"]

@@ -18,7 +18,10 @@ from backprop_study.study.grid import Run, run_dir
 
 DATA_MODEL_COLUMNS = [
     "run_id", "encoding", "lam", "alpha", "batch_size", "classes", "hidden", "init_std", "epochs",
-    "log_every", "log_dense_until", "log_per_decade", "snapshots", "seed", "epochs_run",
+    "log_every", "log_dense_until", "log_per_decade", "snapshots", "optimizer", "loss",
+    "prime_offset", "momentum", "rprop_delta0", "rprop_eta_plus", "rprop_eta_minus",
+    "rprop_delta_max", "rprop_delta_min", "adam_beta1", "adam_beta2", "adam_eps", "seed",
+    "epochs_run",
     "diverged", "final_data_loss", "final_objective", "final_correct", "n_patterns",
     "first_all_correct", "first_solved",
 ]  # fmt: skip

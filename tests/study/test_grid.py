@@ -98,10 +98,15 @@ def test_default_study_matches_the_issue():
         "learning_rate": 60,
         "batch_size": 40,
         "weights": 20,
+        "remedies": 80,
+        "remedy_controls": 40,
+        "benchmark_rprop": 40,
+        "benchmark_mitchell": 20,
     }
-    # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in four experiments; the
-    # weights runs are the weight-decay runs with lam 0 and 0.1.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 == 140
+    # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in six experiments; the
+    # weights runs are the weight-decay runs with lam 0 and 0.1; the remedies' gd/mse runs and
+    # the controls' runs without the offset are runs of the learning-rate experiment.
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 20 == 290
     assert study.settings.epochs == 800_000
 
 
@@ -126,7 +131,8 @@ def test_run_wildcard_matches_exactly_the_config_values():
         "enc~k/lam~0.10/alpha~0.01/batch~8/seed~0",
         "enc~k/lam~0.2/alpha~0.01/batch~8/seed~0",
         "enc~k-2/lam~0/alpha~0.01/batch~8/seed~0",
-        "enc~k/lam~0/alpha~0.01/batch~8/seed~10",
+        "enc~k/lam~0/alpha~0.01/batch~8/seed~20",
+        "enc~k/lam~0/alpha~0.01/batch~8/opt~sgd/seed~0",
         "enc~k/lam~0/alpha~0.01/batch~3/seed~0",
         "enc~k/lam~0/alpha~0.01/batch~8/seed~0/x",
     ):
@@ -136,19 +142,29 @@ def test_run_wildcard_matches_exactly_the_config_values():
 
 
 def test_default_config_run_paths_are_those_of_the_original_study():
-    """The list was written by the study code before any setting could be an axis."""
+    """The list was written by the study code before any setting could be an axis (or the
+    optimizer experiments existed): the seed's five experiments name exactly those runs."""
     expected = (Path(__file__).parent / "default_run_ids.txt").read_text().split()
-    assert check_config(default_config(), SCHEMA).run_ids() == expected
+    study = check_config(default_config(), SCHEMA)
+    seeds_five = ("weight_decay", "encoding", "learning_rate", "batch_size", "weights")
+    runs = {r.run_id for name in seeds_five for r in study.experiments[name].runs()}
+    assert sorted(runs) == expected
+    assert set(expected) <= set(study.run_ids())
 
 
 def test_train_args_name_the_run_and_its_snapshots():
     study = check_config(default_config(), SCHEMA)
     args = study.train_args("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3")
-    # The same options, in the same order, as before any setting could be an axis.
+    # The same options, in the same order, as before any setting could be an axis; the
+    # optimizer and loss options (each at its default here) come after --snapshots.
     assert args == [
         "--encoding", "k", "--lam", "0.1", "--alpha", "0.01", "--batch-size", "8", "--seed", "3",
         "--classes", "8", "--hidden", "3", "--epochs", "800000", "--init-std", "0.1",
         "--log-dense-until", "1000", "--log-per-decade", "1000", "--snapshots", "40",
+        "--optimizer", "gd", "--loss", "mse", "--prime-offset", "0", "--momentum", "0.9",
+        "--rprop-delta0", "0.1", "--rprop-eta-plus", "1.2", "--rprop-eta-minus", "0.5",
+        "--rprop-delta-max", "50", "--rprop-delta-min", "0.000001", "--adam-beta1", "0.9",
+        "--adam-beta2", "0.999", "--adam-eps", "0.00000001",
         "--engine", "fast", "--snapshot-at=350000",
     ]  # fmt: skip
     assert study.train_args("enc~k/lam~0/alpha~5/batch~8/seed~0")[-1] == "--snapshot-at="
@@ -231,7 +247,7 @@ BAD_CONFIGS = [
     ("experiments.e.lam", "[1e-4]", r"experiments\.e\.lam\[0\]: '1e-4' is a string.*0\.0001"),
     ("experiments.e.alpha", "[fast]", r"experiments\.e\.alpha\[0\]: 'fast' is not a number"),
     ("epochs", "'100'", r"^epochs: '100' is a string"),
-    ("epoch", "100", r"^config: unknown key 'epoch'; allowed: alpha, batch_size, classes,"),
+    ("epoch", "100", r"^config: unknown key 'epoch'; allowed: adam_beta1, adam_beta2, adam_eps,"),
     ("experiments.e.lambda", "[0.1]", r"experiments\.e: unknown key 'lambda'"),
     (
         "experiments.e.snapshot_at",
@@ -245,6 +261,18 @@ BAD_CONFIGS = [
     ("experiments.e.classes", "[1]", r"experiments\.e\.classes\[0\]: 1 is out of range"),
     ("experiments.e.classes", "[6]", r"experiments\.e\.batch_size\[0\]: 8 does not divide"),
     ("experiments.e.hidden_units", "[2]", r"experiments\.e: unknown key 'hidden_units'"),
+    # optimizers and losses: every bad value one line naming the key, before any job
+    ("optimizer", "sgd", r"^optimizer: 'sgd' is not allowed; allowed: gd, momentum, rprop, adam$"),
+    ("experiments.e.optimizer", "[gd, lbfgs]", r"^experiments\.e\.optimizer\[1\]: 'lbfgs'"),
+    ("loss", "hinge", r"^loss: 'hinge' is not allowed; allowed: mse, cross_entropy$"),
+    ("experiments.e.loss", "[ce]", r"^experiments\.e\.loss\[0\]: 'ce' is not allowed"),
+    ("momentum", "-0.5", r"^momentum: -0\.5 is out of range; allowed: a number in \[0, 1\)$"),
+    ("experiments.e.momentum", "[1]", r"^experiments\.e\.momentum\[0\]: 1 is out of range"),
+    ("prime_offset", "-0.1", r"^prime_offset: -0\.1 is out of range"),
+    ("experiments.e.prime_offset", "[0.1, -1]", r"^experiments\.e\.prime_offset\[1\]: -1"),
+    ("adam_beta1", "1", r"^adam_beta1: 1 is out of range; allowed: a number in \[0, 1\)$"),
+    ("experiments.e.adam_beta2", "[1.5]", r"^experiments\.e\.adam_beta2\[0\]: 1\.5 is out"),
+    ("experiments.e.rprop_delta0", "[60]", r"^experiments\.e\.rprop_delta0: 60 is outside"),
 ]
 
 
@@ -258,6 +286,22 @@ def test_bad_config_is_rejected_with_one_line_naming_the_key(key, value, message
     text = str(info.value)
     assert "\n" not in text
     assert re.search(message, text), text
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "batch_size", "where"),
+    [("[gd, rprop]", "[8, 4]", r"batch_size\[1\]"), ("rprop", "2", "batch_size")],
+)
+def test_rprop_with_a_mini_batch_is_rejected_before_any_job(optimizer, batch_size, where):
+    cfg = _with("experiments.e.optimizer", optimizer)
+    cfg["experiments"]["e"]["batch_size"] = yaml.safe_load(batch_size)
+    with pytest.raises(ConfigError) as info:
+        check_config(cfg, SCHEMA)
+    assert re.fullmatch(
+        rf"experiments\.e\.{where}: \d is not allowed with optimizer rprop \(full batch only\); "
+        r"allowed: 8 \(= classes\)",
+        str(info.value),
+    ), str(info.value)
 
 
 def test_an_axis_an_experiment_does_not_name_takes_the_study_wide_value():

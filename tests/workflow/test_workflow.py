@@ -70,7 +70,7 @@ def quick_study():
 
 
 def complete_runs(results: Path) -> list[Path]:
-    dirs = {p.parent for p in results.glob("runs/*/*/*/*/*/curve.parquet")}
+    dirs = {p.parent for p in results.glob("runs/**/curve.parquet")}  # any path depth
     return sorted(d for d in dirs if all((d / f).exists() for f in RUN_FILES))
 
 

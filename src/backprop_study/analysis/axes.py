@@ -60,6 +60,18 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     "log_dense_until": ("logdense", "dense logging until", "dense logging until (epoch)"),
     "log_per_decade": ("logdecade", "logged per decade", "logged epochs per decade"),
     "snapshots": ("snaps", "snapshots", "log-spaced snapshots per run"),
+    "optimizer": ("opt", "optimizer", "optimizer"),
+    "loss": ("loss", "loss", "loss"),
+    "prime_offset": ("prime", "σ′ offset", "sigmoid-prime offset (Fahlman)"),
+    "momentum": ("mu", "μ", "momentum μ"),
+    "rprop_delta0": ("rpd0", "Δ0", "rprop initial step Δ0"),
+    "rprop_eta_plus": ("rpetap", "η⁺", "rprop step growth η⁺"),
+    "rprop_eta_minus": ("rpetam", "η⁻", "rprop step shrink η⁻"),
+    "rprop_delta_max": ("rpdmax", "Δmax", "rprop largest step Δmax"),
+    "rprop_delta_min": ("rpdmin", "Δmin", "rprop smallest step Δmin"),
+    "adam_beta1": ("beta1", "β1", "Adam first-moment decay β1"),
+    "adam_beta2": ("beta2", "β2", "Adam second-moment decay β2"),
+    "adam_eps": ("adameps", "ε", "Adam ε"),
 }
 PATH_ALWAYS = ("encoding", "lam", "alpha", "batch_size")
 """Axes every run path names, whatever the defaults (the paths of the original study)."""

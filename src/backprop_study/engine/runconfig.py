@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.losses import LOSS_NAMES
+from backprop_study.engine.optimizers import FULL_BATCH_ONLY, HYPER, OPTIMIZERS, USES
 
 ENCODINGS = ("k", "k-1")
 
@@ -35,6 +37,20 @@ class RunConfig:
     epochs: int = 400_000
     seed: int = 0
     init_std: float = 0.1
+    # How a gradient becomes an update (`optimizers`) and what is minimised (`losses`); the
+    # defaults are the seed's plain gradient descent on the squared error.
+    optimizer: str = "gd"
+    loss: str = "mse"
+    prime_offset: float = 0.0  # Fahlman's flat-spot fix: sigma' + offset in the backward pass
+    momentum: float = 0.9
+    rprop_delta0: float = 0.1
+    rprop_eta_plus: float = 1.2
+    rprop_eta_minus: float = 0.5
+    rprop_delta_max: float = 50.0
+    rprop_delta_min: float = 1e-6
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_eps: float = 1e-8
     # Logging: every `log_every` epochs if set, else every epoch up to `log_dense_until`
     # and then about `log_per_decade` log-spaced epochs per decade.
     log_every: int | None = None
@@ -62,6 +78,12 @@ class RunConfig:
         n, h = self.n_inputs, self.hidden
         return h * n + h + n * h + n
 
+    def unused_settings(self) -> tuple[str, ...]:
+        """Settings that do not change this run: `alpha` under rprop, and the settings of the
+        optimizers it does not use (`optimizers.USES`)."""
+        used = set(USES[self.optimizer])
+        return tuple(n for n in ("alpha", *HYPER) if n not in used)
+
     def validate(self) -> None:
         for name in SETTINGS:
             check_setting(name, getattr(self, name))
@@ -70,6 +92,13 @@ class RunConfig:
             raise ConfigError(
                 f"batch_size: {self.batch_size} does not divide classes={self.classes}; "
                 f"allowed: {allowed}"
+            )
+        check_full_batch(self.optimizer, self.batch_size, self.classes)
+        if not self.rprop_delta_min <= self.rprop_delta0 <= self.rprop_delta_max:
+            raise ConfigError(
+                f"rprop_delta0: {self.rprop_delta0!r} is outside [rprop_delta_min, "
+                f"rprop_delta_max] = [{self.rprop_delta_min!r}, {self.rprop_delta_max!r}]; "
+                "allowed: rprop_delta_min <= rprop_delta0 <= rprop_delta_max"
             )
         for e in self.snapshot_at:
             if not 0 <= e <= self.epochs:
@@ -120,9 +149,38 @@ def _real(minimum: float, maximum: float, zero: bool) -> Callable[[str, Any], No
     return check
 
 
-def _encoding(key: str, value: Any) -> None:
-    if value not in ENCODINGS:
-        raise ConfigError(f"{key}: {value!r} is not allowed; allowed: {', '.join(ENCODINGS)}")
+def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if value not in choices:
+            raise ConfigError(f"{key}: {value!r} is not allowed; allowed: {', '.join(choices)}")
+
+    return check
+
+
+_encoding = _choice(ENCODINGS)
+
+
+def _fraction(key: str, value: Any) -> None:
+    """A decay rate in [0, 1): 1 would never forget (and divides by zero in Adam's bias
+    correction)."""
+    allowed = "a number in [0, 1)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{key}: {value!r} is not a number; allowed: {allowed}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}: {value!r} is not finite; allowed: {allowed}")
+    if not 0 <= value < 1:
+        raise ConfigError(f"{key}: {value!r} is out of range; allowed: {allowed}")
+
+
+def check_full_batch(
+    optimizer: str, batch_size: int, classes: int, key: str = "batch_size"
+) -> None:
+    """Refuse a mini-batch for an optimizer that needs the full batch (rprop)."""
+    if optimizer in FULL_BATCH_ONLY and batch_size != classes:
+        raise ConfigError(
+            f"{key}: {batch_size} is not allowed with optimizer {optimizer} (full batch only); "
+            f"allowed: {classes} (= classes)"
+        )
 
 
 def _optional(check: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
@@ -164,6 +222,18 @@ SETTINGS: dict[str, Callable[[str, Any], None]] = {
     "epochs": _integer(1, MAX_EPOCHS),
     "seed": _integer(0, 2**32 - 1),
     "init_std": _real(1e-12, 1e3, zero=True),
+    "optimizer": _choice(OPTIMIZERS),
+    "loss": _choice(LOSS_NAMES),
+    "prime_offset": _real(1e-12, 1e3, zero=True),
+    "momentum": _fraction,
+    "rprop_delta0": _real(1e-12, 1e3, zero=False),
+    "rprop_eta_plus": _real(1.0, 1e3, zero=False),
+    "rprop_eta_minus": _real(1e-12, 1.0, zero=False),
+    "rprop_delta_max": _real(1e-12, 1e3, zero=False),
+    "rprop_delta_min": _real(1e-12, 1e3, zero=False),
+    "adam_beta1": _fraction,
+    "adam_beta2": _fraction,
+    "adam_eps": _real(1e-12, 1.0, zero=False),
     "log_every": _optional(_integer(1, MAX_EPOCHS)),
     "log_dense_until": _integer(0, MAX_EPOCHS),
     "log_per_decade": _integer(1, 100_000),

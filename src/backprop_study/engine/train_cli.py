@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 
 from backprop_study.engine.errors import ConfigError, UserError
+from backprop_study.engine.losses import LOSS_NAMES
+from backprop_study.engine.optimizers import HYPER, OPTIMIZERS
 from backprop_study.engine.runconfig import ENCODINGS, RunConfig
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
@@ -103,6 +105,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seed >= 0 of the initial weights and the batch order (default %(default)s)",
     )
     opt.add_argument(
+        "--optimizer",
+        default=d["optimizer"].default,
+        help=f"how a gradient becomes a step: {', '.join(OPTIMIZERS)} (default %(default)s; "
+        "rprop needs the full batch and does not use --alpha)",
+    )
+    opt.add_argument(
+        "--loss",
+        default=d["loss"].default,
+        help=f"loss per pattern: {', '.join(LOSS_NAMES)} (mse: 1/2 ||h - y||^2; "
+        "cross_entropy: binary, summed over outputs) (default %(default)s)",
+    )
+    opt.add_argument(
+        "--prime-offset",
+        type=_number,
+        default=d["prime_offset"].default,
+        help="Fahlman's flat-spot fix: added to the sigmoid derivative in the backward pass "
+        "(default %(default)s)",
+    )
+    hyper = p.add_argument_group("optimizer settings (each optimizer reads only its own)")
+    helps = {
+        "momentum": "momentum mu in [0, 1) of --optimizer momentum",
+        "rprop_delta0": "rprop: initial step size",
+        "rprop_eta_plus": "rprop: step growth factor (>= 1)",
+        "rprop_eta_minus": "rprop: step shrink factor (0, 1]",
+        "rprop_delta_max": "rprop: largest step size",
+        "rprop_delta_min": "rprop: smallest step size",
+        "adam_beta1": "adam: decay of the first moment, in [0, 1)",
+        "adam_beta2": "adam: decay of the second moment, in [0, 1)",
+        "adam_eps": "adam: epsilon added to the root of the second moment",
+    }
+    for name in HYPER:
+        hyper.add_argument(
+            option_name(name),
+            type=_number,
+            default=d[name].default,
+            help=f"{helps[name]} (default %(default)s)",
+        )
+    opt.add_argument(
         "--engine",
         choices=("fast", "reference"),
         default="fast",
@@ -173,6 +213,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             epochs=args.epochs,
             seed=args.seed,
             init_std=args.init_std,
+            optimizer=args.optimizer,
+            loss=args.loss,
+            prime_offset=args.prime_offset,
+            **{name: getattr(args, name) for name in HYPER},
             log_every=args.log_every,
             log_dense_until=args.log_dense_until,
             log_per_decade=args.log_per_decade,
@@ -246,6 +290,12 @@ def discard(out: Path, made: list[Path], files: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     made = prepare_out(args.out, args.force)
+    if "alpha" in config.unused_settings():
+        print(
+            f"backprop-study train: note: --alpha is not used by --optimizer {config.optimizer} "
+            "(its steps are its own; the run's metadata lists it under unused_settings)",
+            file=sys.stderr,
+        )
     out = Path(args.out)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     try:

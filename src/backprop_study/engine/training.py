@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from backprop_study.engine import network
+from backprop_study.engine import network, optimizers
 from backprop_study.engine.encodings import SOLVED_TOLERANCE, patterns
-from backprop_study.engine.network import Params, Record
+from backprop_study.engine.losses import LOSSES, loss_code
+from backprop_study.engine.network import Params, Record, Update
 from backprop_study.engine.runconfig import RunConfig
 from backprop_study.engine.schedules import log_epochs, snapshot_epochs
 
@@ -62,6 +63,7 @@ class TrainResult:
             "diverged_epoch": self.diverged_epoch,
             "first_all_correct": self.first_all_correct,
             "first_solved": self.first_solved,
+            "unused_settings": list(self.config.unused_settings()),
         }
 
 
@@ -117,6 +119,18 @@ def _window(record: Record, logged: np.ndarray, snaps: np.ndarray, e0: int, e1: 
         slot[epochs[lo:hi] - e0] = np.arange(lo, hi)
 
 
+def update_of(config: RunConfig) -> Update:
+    """The engines' view of how a batch changes the network."""
+    return Update(
+        lam=config.lam,
+        alpha=config.alpha,
+        loss=loss_code(config.loss),
+        optimizer=optimizers.optimizer_code(config.optimizer),
+        prime_offset=config.prime_offset,
+        hyper=np.array([getattr(config, name) for name in optimizers.HYPER], dtype=np.float64),
+    )
+
+
 def _engine(name: str) -> Callable[..., tuple[int, network.Metrics, int, int, bool]]:
     if name == "reference":
         return network.run_epochs
@@ -151,6 +165,9 @@ def train(
         else coerce_init(init, n, h)
     )
     initial = params.copy()
+    theta, params = network.pack(params)  # the four arrays become views of one flat buffer
+    update = update_of(config)
+    state = optimizers.State.new(config.optimizer, theta.size, update.hyper)
 
     logged = log_epochs(
         config.epochs, config.log_every, config.log_dense_until, config.log_per_decade
@@ -158,7 +175,7 @@ def train(
     snaps = snapshot_epochs(config.epochs, config.snapshots, config.snapshot_at)
     record = _record(logged, snaps, m, n, h)
 
-    metrics = network.evaluate(params, X, Y, config.lam, k_minus_1)
+    metrics = network.evaluate(params, X, Y, config.lam, k_minus_1, LOSSES[update.loss])
     first_correct = 0 if metrics.correct == m else None
     first_solved = 0 if metrics.max_error < SOLVED_TOLERANCE else None
     _window(record, logged, snaps, 0, 0)
@@ -172,17 +189,18 @@ def train(
         orders = no_orders if config.batch_size == m else epoch_orders(shuffle_rng, stop - epoch, m)
         _window(record, logged, snaps, epoch, stop)
         done, fc, fs, stopped = run_epochs(
+            theta,
             params,
             X,
             Y,
-            config.lam,
-            config.alpha,
+            update,
             config.batch_size,
             epoch,
             stop,
             orders,
             k_minus_1,
             record,
+            state,
         )
         if first_correct is None and fc:
             first_correct = fc

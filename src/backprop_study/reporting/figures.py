@@ -46,6 +46,7 @@ from backprop_study.reporting.networks import (
     weight_matrices,
 )
 from backprop_study.reporting.outcomes import outcomes_figure, positions
+from backprop_study.reporting.remedies import FIGURES as REMEDY_FIGURES
 from backprop_study.study.grid import Experiment, Run
 
 if TYPE_CHECKING:
@@ -182,6 +183,9 @@ FIGURES: list[FigureSpec] = [
         section="codes",
     ),
 ]  # fmt: skip
+
+# The remedies' and benchmarks' figures live with their report sections.
+FIGURES += REMEDY_FIGURES
 
 
 def generic_figures(experiment: Experiment) -> list[FigureSpec]:

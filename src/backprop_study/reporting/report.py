@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis.axes import config_columns, format_number, symbol, value_text
 from backprop_study.engine.errors import ConfigError
+from backprop_study.reporting import remedies
 from backprop_study.study import provenance
 from backprop_study.study.config import load_study
 from backprop_study.study.grid import Experiment, Study
@@ -238,7 +239,8 @@ def model_section(data: ReportData) -> dict[str, Any]:
         f"and class i ≥ 1 is the one-hot vector of length {s.classes - 1}. Every weight and bias "
         f"starts ~ N(0, {format_number(s.init_std)}²), drawn from the run's seed alone, so one "
         f"seed gives the same initial network for every λ, α and batch size. Each run trains "
-        f"{s.epochs:,} epochs of plain gradient descent. {budget_sentence(data)}"
+        f"{s.epochs:,} epochs of plain gradient descent unless its section says otherwise. "
+        f"{budget_sentence(data)}"
     )
     return _section("model", "The model", intro, data, table=pd.DataFrame(rows))
 
@@ -762,6 +764,8 @@ SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...
     ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
     ("weights", weights_section, ("weights",)),
     ("codes", codes_section, ()),
+    ("remedies", remedies.remedies_section, ("remedies",)),
+    ("benchmarks", remedies.benchmarks_section, ("benchmark_rprop",)),
 ]
 
 
@@ -772,7 +776,7 @@ def build_sections(data: ReportData) -> list[dict[str, Any]]:
         for key, build, needs in SECTIONS
         if all(n in data.study.experiments for n in needs)
     ]
-    known = {key for key, _, _ in SECTIONS}
+    known = {key for key, _, _ in SECTIONS} | set(remedies.EXPERIMENTS)
     for name in data.study.experiments:
         if name not in known:
             sections.append(experiment_section(data, name))

@@ -2,8 +2,9 @@
 
 Every value is checked by the engine's own range check (`runconfig.check_setting`), so the study
 and `backprop-study train` refuse a value with the same message; what no single value shows
-(batch sizes dividing the classes, snapshot epochs inside the run, duplicates after canonical
-formatting, a grid larger than `max_runs`) is checked here too.
+(batch sizes dividing the classes, rprop only with the full batch, rprop's initial step between
+its bounds, snapshot epochs inside the run, duplicates after canonical formatting, a grid larger
+than `max_runs`) is checked here too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from typing import Any
 
 from backprop_study.analysis.axes import AXIS_NAMES, DEFAULTS, axis
 from backprop_study.engine.errors import ConfigError
-from backprop_study.engine.runconfig import check_logging, check_setting, divisors
+from backprop_study.engine.runconfig import (
+    check_full_batch,
+    check_logging,
+    check_setting,
+    divisors,
+)
 from backprop_study.study.grid import Experiment, Settings, Study
 
 MAX_RUNS = 20_000
@@ -125,6 +131,19 @@ def _experiment(
                 raise ConfigError(
                     f"{where}: {b} does not divide classes={classes}; allowed: {allowed}"
                 )
+    for optimizer, classes in itertools.product(values["optimizer"], values["classes"]):
+        for i, b in enumerate(values["batch_size"]):
+            listed = isinstance(exp.get("batch_size"), list | tuple)
+            where = f"{key}.batch_size" + (f"[{i}]" if listed else "")
+            check_full_batch(optimizer, b, classes, key=where)
+    rprop = ("rprop_delta0", "rprop_delta_min", "rprop_delta_max")
+    for d0, dmin, dmax in itertools.product(*(values[n] for n in rprop)):
+        if not dmin <= d0 <= dmax:
+            d0, dmin, dmax = (axis("rprop_delta0").text(v) for v in (d0, dmin, dmax))
+            raise ConfigError(
+                f"{key}.rprop_delta0: {d0} is outside [rprop_delta_min, rprop_delta_max] = "
+                f"[{dmin}, {dmax}]; allowed: rprop_delta_min <= rprop_delta0 <= rprop_delta_max"
+            )
     logging = ("epochs", "log_every", "log_dense_until", "log_per_decade")
     for combo in itertools.product(*(values[n] for n in logging)):
         check_logging(*combo, key=f"{key}.")
