@@ -31,8 +31,15 @@ TINY_CONFIG = {
             "encoding": ["k"],
             "snapshot_at": [250],
         },
+        "init_scale": {
+            "lam": [0], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],
+            "init_std": [0.1, 1],
+        },
+        "critical_lambda": {
+            "lam": [0, 0.01, 0.1], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],
+        },
     },
-}
+}  # fmt: skip
 
 
 def tiny_study() -> Study:

@@ -98,10 +98,13 @@ def test_default_study_matches_the_issue():
         "learning_rate": 60,
         "batch_size": 40,
         "weights": 20,
+        "init_scale": 50,
+        "critical_lambda": 100,
     }
     # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in four experiments; the
-    # weights runs are the weight-decay runs with lam 0 and 0.1.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 == 140
+    # weights runs are the weight-decay runs with lam 0 and 0.1; the critical-λ sweep's λ = 0
+    # runs are the init-scale runs with init std 0.1 (both at α = 0.1, 80,000 epochs).
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 50 + 90 == 280
     assert study.settings.epochs == 800_000
 
 
@@ -138,7 +141,11 @@ def test_run_wildcard_matches_exactly_the_config_values():
 def test_default_config_run_paths_are_those_of_the_original_study():
     """The list was written by the study code before any setting could be an axis."""
     expected = (Path(__file__).parent / "default_run_ids.txt").read_text().split()
-    assert check_config(default_config(), SCHEMA).run_ids() == expected
+    study = check_config(default_config(), SCHEMA)
+    original = ("weight_decay", "encoding", "learning_rate", "batch_size", "weights")
+    ids = {r.run_id for name in original for r in study.experiments[name].runs()}
+    assert sorted(ids) == sorted(expected)
+    assert set(expected) <= set(study.run_ids())  # experiments added later add runs only
 
 
 def test_train_args_name_the_run_and_its_snapshots():
