@@ -48,8 +48,15 @@ TINY_CONFIG = {
             "optimizer": ["gd", "rprop"],
         },
         "benchmark_mitchell": {"alpha": [0.3], "batch_size": [1]},
+        "init_scale": {
+            "lam": [0], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],
+            "init_std": [0.1, 1],
+        },
+        "critical_lambda": {
+            "lam": [0, 0.01, 0.1], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],
+        },
     },
-}
+}  # fmt: skip
 
 
 def tiny_study() -> Study:

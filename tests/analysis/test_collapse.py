@@ -65,3 +65,26 @@ def test_a_network_that_learned_did_not_collapse():
     cols = collapse_columns(long_form({1: trivial(1.0), 2: p}), data_loss(p), "k", 8)
     assert not cols["collapsed"] and cols["weight_max_end"] == 5.0
     assert not collapse_columns(long_form({})[:0], 0.4375, "k", 8)["collapsed"]
+
+
+def _trained(lam, alpha, epochs):
+    """A real run's weights and final data loss (fast engine)."""
+    from backprop_study import RunConfig, train
+    from backprop_study.engine.runfiles import weights_table
+
+    result = train(RunConfig(lam=lam, alpha=alpha, epochs=epochs, seed=3, snapshots=10))
+    return result, weights_table(result).to_pandas(), float(result.curve["data_loss"][-1])
+
+
+def test_a_trained_run_with_strong_weight_decay_collapsed():
+    result, weights, loss = _trained(0.1, 1.0, 3000)  # t = 3,000 at λ = 0.1
+    cols = collapse_columns(weights, loss, "k", 8)
+    assert result.first_solved is None
+    assert cols["collapsed"] and cols["weight_max_end"] < 1e-6
+
+
+def test_a_trained_run_that_solved_did_not_collapse():
+    result, weights, loss = _trained(0.0, 1.0, 20_000)  # t = 20,000, past every plateau
+    cols = collapse_columns(weights, loss, "k", 8)
+    assert result.first_solved is not None
+    assert not cols["collapsed"] and cols["weight_max_end"] > 1 and loss < 0.05

@@ -31,6 +31,8 @@ def study_tables(tmp_path_factory) -> tuple[Path, Path]:
         (root / "tables" / name).mkdir(parents=True)
         tables.runs.to_parquet(root / "tables" / name / "runs.parquet")
         tables.quantiles.to_parquet(root / "tables" / name / "curve_quantiles.parquet")
+        tables.mechanism.to_parquet(root / "tables" / name / "mechanism.parquet")
+        tables.curvature.to_parquet(root / "tables" / name / "curvature.parquet")
     return root / "runs", root / "tables"
 
 
@@ -70,6 +72,10 @@ def test_every_figure_renders_from_the_tables(spec, study_tables, tmp_path):
         quantiles=pd.read_parquet(tables / exp.name / "curve_quantiles.parquet"),
         runs=pd.read_parquet(tables / exp.name / "runs.parquet"),
         run_files={r.run_id: read_run(run_dir(runs_root, r)) for r in spec.select_runs(exp)},
+        tables={
+            name: pd.read_parquet(tables / exp.name / f"{name}.parquet")
+            for name in ("mechanism", "curvature")
+        },
     )
     fig = figures.draw(spec, data)
     for ax in fig.axes:

@@ -11,7 +11,7 @@ from backprop_study.study.config import load_study
 
 CONFIG = TINY_CONFIG | {
     "seeds": [0, 1],
-    "experiments": {"init_scale": {"alpha": [0.5], "init_std": [0.1, 1]}},
+    "experiments": {"init_sweep": {"alpha": [0.5], "init_std": [0.1, 1]}},
 }
 
 
@@ -20,7 +20,7 @@ def data(tmp_path_factory):
     study = load_study(CONFIG)
     root = tmp_path_factory.mktemp("runs")
     train_runs(study, root)
-    exp = study.experiments["init_scale"]
+    exp = study.experiments["init_sweep"]
     tables = aggregate.read_experiment(exp, root, lambda d: read_run(d))
     return figures.FigureData(exp, tables.quantiles, tables.runs), root
 
@@ -29,7 +29,7 @@ def test_a_new_axis_gets_its_own_labelled_figures(data):
     data, root = data
     assert (root / "enc~k/lam~0/alpha~0.5/batch~8/init~1/seed~1/curve.parquet").exists()
     specs = figures.applicable(load_study(CONFIG).experiments)
-    assert [s.name for s in specs] == ["init_scale_loss", "init_scale_outcomes"]
+    assert [s.name for s in specs] == ["init_sweep_loss", "init_sweep_outcomes"]
     loss = figures.draw(specs[0], data)
     titles = [ax.get_title() for ax in loss.axes]
     assert [t.split("\n")[0] for t in titles] == ["init std = 0.1", "init std = 1"], titles

@@ -33,6 +33,8 @@ def tables(tmp_path_factory) -> Path:
         t = aggregate.read_experiment(exp, root / "runs")
         (root / name).mkdir()
         t.final_weights.to_parquet(root / name / "final_weights.parquet")
+        t.mechanism.to_parquet(root / name / "mechanism.parquet")
+        t.curvature.to_parquet(root / name / "curvature.parquet")
         runs.append(t.runs)
     aggregate.union_runs_tables(runs).to_parquet(root / "runs.parquet")
     (root / "figures").mkdir()
@@ -48,6 +50,8 @@ def _cli_args(tables: Path, out: Path) -> list[str]:
         "--runs-table", str(tables / "runs.parquet"),
         "--final-weights", *[str(tables / n / "final_weights.parquet") for n in names],
         "--figure", *[str(tables / "figures" / f"{n}.png") for n in FIGURE_NAMES],
+        "--mechanism", *[str(tables / n / "mechanism.parquet") for n in names],
+        "--curvature", *[str(tables / n / "curvature.parquet") for n in names],
         "--out", str(out),
     ]  # fmt: skip
 
@@ -60,8 +64,9 @@ def test_report_is_self_contained_and_complete(tables, tmp_path):
     assert "data:image/png;base64," in html
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
     # Every section of the seed's outline, the hidden codes and the claims, in that order.
-    sections = ["model", "loss", "weight_decay", "encoding", "plateau", "learning_rate",
-                "batch_size", "weights", "codes", "claims", "settings"]  # fmt: skip
+    sections = ["model", "loss", "weight_decay", "encoding", "plateau", "why_plateau",
+                "learning_rate", "batch_size", "weights", "codes", "claims",
+                "settings"]  # fmt: skip
     positions = [html.index(f'<section id="{key}">') for key in sections]
     assert positions == sorted(positions)
     # Every figure, with its title, at one display scale (1300 px saved at 130 dpi → 950 px).
@@ -114,7 +119,11 @@ def context(tables) -> dict:
         [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
     )
     pngs = {n: tables / "figures" / f"{n}.png" for n in FIGURE_NAMES}
-    return report.build_context(TINY_CONFIG, runs, pngs, weights)
+    per_run = {
+        kind: pd.concat([pd.read_parquet(tables / n / f"{kind}.parquet") for n in names])
+        for kind in ("mechanism", "curvature")
+    }
+    return report.build_context(TINY_CONFIG, runs, pngs, weights, per_run)
 
 
 def _numbers(text: str) -> set[str]:
@@ -130,9 +139,12 @@ def test_findings_quote_the_numbers_of_their_tables(context):
         if not section["finding"] or not section["table"]:
             continue
         allowed = _numbers(section["table"]) | _numbers(section["intro"]) | {budget}
-        stray = _numbers(section["finding"]) - allowed
-        assert not stray, f"{section['key']}: {stray} not in its table: {section['finding']}"
-        assert 2 <= section["finding"].count(". ") + 1 <= 5  # two to four (or five) sentences
+        for extra in section.get("extra_tables", []):  # a section with more than one table
+            allowed |= _numbers(extra["html"])
+        for finding in [section["finding"], *section.get("findings", [])]:
+            stray = _numbers(finding) - allowed
+            assert not stray, f"{section['key']}: {stray} not in its tables: {finding}"
+            assert 1 <= finding.count(". ") + 1 <= 5  # one to four (or five) sentences
         checked += 1
     assert checked >= 7
 
@@ -140,8 +152,8 @@ def test_findings_quote_the_numbers_of_their_tables(context):
 def test_experiment_finding_reports_the_solve_counts_and_medians(context, tables):
     runs = pd.read_parquet(tables / "runs.parquet")
     section = next(s for s in context["sections"] if s["key"] == "learning_rate")
-    exp = runs[(runs["lam"] == 0) & (runs["batch_size"] == 8) & (runs["encoding"] == "k")]
-    exp = exp[(exp["optimizer"] == "gd") & (exp["loss"] == "mse") & (exp["prime_offset"] == 0)]
+    ids = {r.run_id for r in tiny_study().experiments["learning_rate"].runs()}
+    exp = runs[runs["run_id"].isin(ids)]
     for alpha, group in exp.groupby("alpha"):
         solved = f"{group['first_solved'].notna().sum()}/{len(group)}"
         assert f"{solved} at α = {alpha:g}" in section["finding"]

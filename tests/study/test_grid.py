@@ -102,11 +102,14 @@ def test_default_study_matches_the_issue():
         "remedy_controls": 40,
         "benchmark_rprop": 40,
         "benchmark_mitchell": 20,
+        "init_scale": 50,
+        "critical_lambda": 100,
     }
     # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in six experiments; the
     # weights runs are the weight-decay runs with lam 0 and 0.1; the remedies' gd/mse runs and
-    # the controls' runs without the offset are runs of the learning-rate experiment.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 20 == 290
+    # the controls' runs without the offset are runs of the learning-rate experiment; the
+    # critical-λ sweep's λ = 0 runs are the init-scale runs with init std 0.1.
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 20 + 50 + 90 == 430
     assert study.settings.epochs == 800_000
 
 
@@ -146,10 +149,10 @@ def test_default_config_run_paths_are_those_of_the_original_study():
     optimizer experiments existed): the seed's five experiments name exactly those runs."""
     expected = (Path(__file__).parent / "default_run_ids.txt").read_text().split()
     study = check_config(default_config(), SCHEMA)
-    seeds_five = ("weight_decay", "encoding", "learning_rate", "batch_size", "weights")
-    runs = {r.run_id for name in seeds_five for r in study.experiments[name].runs()}
-    assert sorted(runs) == expected
-    assert set(expected) <= set(study.run_ids())
+    original = ("weight_decay", "encoding", "learning_rate", "batch_size", "weights")
+    ids = {r.run_id for name in original for r in study.experiments[name].runs()}
+    assert sorted(ids) == sorted(expected)
+    assert set(expected) <= set(study.run_ids())  # experiments added later add runs only
 
 
 def test_train_args_name_the_run_and_its_snapshots():

@@ -212,7 +212,7 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
     seeds = quick_study().experiments["weight_decay"].seeds
     base = "results/runs/enc~k/lam~0/alpha~0.01/batch~8"
     jobs = dry_run_with_experiments(
-        cwd, env, {"init_scale": {"init_std": [0.1, 1]}, "width": {"hidden": [3, 4]}}
+        cwd, env, {"init_sweep": {"init_std": [0.1, 1]}, "width": {"hidden": [3, 4]}}
     )
     # init_std 0.1 and hidden 3 are the study-wide values: those runs exist already.
     assert jobs["train"] == {
@@ -220,12 +220,12 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
         for s in seeds
     }  # fmt: skip
     assert jobs["aggregate_experiment"] == {
-        f"results/tables/{name}/runs.parquet" for name in ("init_scale", "width")
+        f"results/tables/{name}/runs.parquet" for name in ("init_sweep", "width")
     }
     # Each new experiment gets its loss and outcome figures, labelled from the axis vocabulary.
     assert jobs["figure"] == {
         f"results/figures/{name}_{kind}.png"
-        for name in ("init_scale", "width")
+        for name in ("init_sweep", "width")
         for kind in ("loss", "outcomes")
     }
     assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",

@@ -1,6 +1,8 @@
 # From runs to tables. Each experiment's aggregation reads each of its runs once and writes its
-# runs table, its comparison table (per configuration, across seeds) and its curve quantiles on
-# the shared logged-epoch grid; the study's runs table is the union of the experiments' ones.
+# runs table, its comparison table (per configuration, across seeds), its curve quantiles on
+# the shared logged-epoch grid and the plateau's mechanism (per snapshot, and the Hessian
+# spectrum at three points of each run); the study's runs table is the union of the
+# experiments' ones.
 # Adding a value to one experiment re-aggregates that experiment only.
 
 
@@ -13,6 +15,8 @@ rule aggregate_experiment:
         markdown=EXPERIMENT_TABLES.replace("{table}", "comparison.md"),
         quantiles=EXPERIMENT_TABLES.replace("{table}", "curve_quantiles.parquet"),
         final_weights=EXPERIMENT_TABLES.replace("{table}", "final_weights.parquet"),
+        mechanism=EXPERIMENT_TABLES.replace("{table}", "mechanism.parquet"),
+        curvature=EXPERIMENT_TABLES.replace("{table}", "curvature.parquet"),
     log:
         f"{LOGS}/aggregate/{{experiment}}.log",
     conda:
@@ -30,7 +34,9 @@ rule aggregate_experiment:
         " --runs-root {params.runs_root:q} --runs-out {output.runs:q}"
         " --comparison-out {output.comparison:q} --markdown-out {output.markdown:q}"
         " --quantiles-out {output.quantiles:q}"
-        " --final-weights-out {output.final_weights:q} > {log:q} 2>&1"
+        " --final-weights-out {output.final_weights:q}"
+        " --mechanism-out {output.mechanism:q} --curvature-out {output.curvature:q}"
+        " > {log:q} 2>&1"
 
 
 rule runs_table:

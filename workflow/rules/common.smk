@@ -52,6 +52,8 @@ TABLE_NAMES = (
     "comparison.md",
     "curve_quantiles.parquet",
     "final_weights.parquet",
+    "mechanism.parquet",
+    "curvature.parquet",
 )
 EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
@@ -121,7 +123,8 @@ def figure_runs(spec):
 
 
 def figure_inputs(wildcards):
-    """A figure reads its experiments' tables, plus the runs it draws from."""
+    """A figure reads its experiments' tables (runs, curve quantiles, mechanism and curvature),
+    plus the runs it draws from."""
     spec = figure_spec(wildcards)
     return {
         "runs": [
@@ -130,6 +133,14 @@ def figure_inputs(wildcards):
         ],
         "quantiles": [
             EXPERIMENT_TABLES.format(experiment=name, table="curve_quantiles.parquet")
+            for name in spec.experiments
+        ],
+        "mechanism": [
+            EXPERIMENT_TABLES.format(experiment=name, table="mechanism.parquet")
+            for name in spec.experiments
+        ],
+        "curvature": [
+            EXPERIMENT_TABLES.format(experiment=name, table="curvature.parquet")
             for name in spec.experiments
         ],
         "run_files": [

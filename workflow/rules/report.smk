@@ -32,6 +32,7 @@ rule figure:
     shell:
         "backprop-study figure {wildcards.figure:q} --grid {params.grid:q}"
         " --quantiles {input.quantiles:q} --runs-table {input.runs:q}"
+        " --mechanism {input.mechanism:q} --curvature {input.curvature:q}"
         " {params.run_args:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -43,6 +44,12 @@ rule study_report:
             EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
         ),
         figures=expand(FIGURE_PATH, figure=FIGURES),
+        mechanism=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="mechanism.parquet"
+        ),
+        curvature=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="curvature.parquet"
+        ),
     output:
         report(
             STUDY_REPORT,
@@ -63,4 +70,5 @@ rule study_report:
     shell:
         "backprop-study report --study {params.study:q} --template {input.template:q}"
         " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
-        " --figure {input.figures:q} --out {output:q} > {log:q} 2>&1"
+        " --figure {input.figures:q} --mechanism {input.mechanism:q}"
+        " --curvature {input.curvature:q} --out {output:q} > {log:q} 2>&1"

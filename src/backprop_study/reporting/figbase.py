@@ -83,6 +83,7 @@ class FigureData:
     quantiles: pd.DataFrame
     runs: pd.DataFrame
     run_files: dict[str, Any] = field(default_factory=dict)  # run_id -> runfiles.RunFiles
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # mechanism, curvature
 
 
 def _no_runs(experiment: Experiment) -> list[Run]:

@@ -46,6 +46,12 @@ from backprop_study.reporting.networks import (
     weight_matrices,
 )
 from backprop_study.reporting.outcomes import outcomes_figure, positions
+from backprop_study.reporting.plateau import (
+    draw_critical_lambda,
+    draw_init_scale,
+    draw_mechanism,
+    draw_spectrum,
+)
 from backprop_study.reporting.remedies import FIGURES as REMEDY_FIGURES
 from backprop_study.study.grid import Experiment, Run
 
@@ -182,6 +188,49 @@ FIGURES: list[FigureSpec] = [
         runs=_fastest_config_three_seeds,
         section="codes",
     ),
+    FigureSpec(
+        "plateau_mechanism", "init_scale", "Mechanism of the plateau against t",
+        "Per snapshot, the median over seeds for each initial weight scale s (λ = 0, α = 0.1), "
+        "against gradient-flow time on a log axis: the data loss (red dotted: the trivial "
+        "network), the largest range of a hidden unit's activation across the classes, how far "
+        "the rows of the hidden → output weights W2 differ from their mean row, the largest "
+        "distance of the output units' effective bias (b2 + W2 × class-mean hidden activation) "
+        "from logit(1/k), the RMS distance of the outputs from the class mean, and the "
+        "gradient norm. Grey: the median plateau at s = 0.1; band: its IQR over seeds.",
+        draw_mechanism,
+        section="why_plateau",
+    ),
+    FigureSpec(
+        "hessian_spectrum", "critical_lambda", "The Hessian spectrum: a saddle, then a minimum",
+        "All 59 eigenvalues of the Hessian of J for every seed (symmetric-log axis; red = "
+        "negative): at the initial network, at the plateau and at the end of the run with "
+        "λ = 0, and at the end of the run with the sweep's largest λ, where it collapsed. "
+        "Three eigenvalues sit at 0 in every panel: with one-hot inputs, raising a hidden "
+        "unit's bias and lowering all its input weights by the same amount changes nothing "
+        "at λ = 0, and at the collapsed network (W2 ≈ 0) the hidden biases do nothing.",
+        draw_spectrum,
+        section="why_plateau",
+    ),
+    FigureSpec(
+        "plateau_by_init_scale", "init_scale", "Plateau length against the initial weight scale",
+        "Each seed's plateau length in gradient-flow time against ln(1/s) (× = no plateau, "
+        "left out of the fit), the least-squares line with its 95% interval from resampling "
+        "seeds (grey), and the saddle prediction's slope 1/μ, μ the median curvature at the "
+        "s = 0.1 plateau (dashed), drawn through the same mean point.",
+        draw_init_scale,
+        section="why_plateau",
+    ),
+    FigureSpec(
+        "collapse_by_lambda", "critical_lambda", "Collapse against λ, with the predicted threshold",
+        "Left: the share of seeds that collapse to the trivial network at each λ of the fine "
+        "sweep (95% Clopper–Pearson intervals). Right: every seed's final data loss (red: "
+        "collapsed). Gold band and dashed line: the range and median over seeds of μ, the "
+        "most negative weight curvature at the λ = 0 plateau; dotted: the median measured "
+        "threshold λ_c (per seed, the geometric midpoint of the last λ that learned and the "
+        "first that collapsed).",
+        draw_critical_lambda,
+        section="why_plateau",
+    ),
 ]  # fmt: skip
 
 # The remedies' and benchmarks' figures live with their report sections.
@@ -267,6 +316,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--runs-table", nargs="+", required=True, help="the experiments' runs")
     parser.add_argument("--run", action="append", default=[], help="a run directory to read")
+    parser.add_argument("--mechanism", nargs="*", default=[], help="the experiments' mechanism")
+    parser.add_argument("--curvature", nargs="*", default=[], help="the experiments' curvature")
     parser.add_argument("--out", required=True, help="PNG file to write")
 
 
@@ -300,6 +351,14 @@ def run(args: argparse.Namespace) -> int:
         quantiles=_union([pd.read_parquet(p) for p in args.quantiles], ["epoch"]),
         runs=_union([pd.read_parquet(p) for p in args.runs_table], ["run_id"]),
         run_files=run_files,
+        tables={
+            name: _union([pd.read_parquet(p) for p in paths], keys)
+            for name, paths, keys in (
+                ("mechanism", args.mechanism, ["run_id", "epoch"]),
+                ("curvature", args.curvature, ["run_id", "point"]),
+            )
+            if paths
+        },
     )
     render(spec, data, args.out)
     print(f"{spec.name}: wrote {args.out}")

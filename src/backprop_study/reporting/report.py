@@ -4,8 +4,9 @@ table and a finding written from that table; then the claims and the settings us
 One file a reader can open anywhere (figures inlined as data URIs, no external assets), rendered
 from a Jinja2 template in `report/` so its layout can change without touching code.
 
-Sections follow the 2020 report: model, loss, weight decay, k against k-1, the plateau, learning
-rate, batch size, weights; then the hidden codes and the claims. A section whose experiment is
+Sections follow the 2020 report: model, loss, weight decay, k against k-1, the plateau (and why:
+its mechanism and curvature, `plateau`), learning rate, batch size, weights; then the hidden
+codes and the claims. A section whose experiment is
 not in the study is left out; an experiment no section knows gets a section of its own. Findings
 are generated: every number in them is formatted by the same function as the table cell it comes
 from, and their wording is chosen by stated rules (`trend_word`), never written for a result.
@@ -137,6 +138,7 @@ class ReportData:
     claims: pd.DataFrame
     final_weights: pd.DataFrame | None = None
     used_figures: set[str] = field(default_factory=set)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # mechanism, curvature
 
     def experiment_runs(self, name: str) -> pd.DataFrame:
         from backprop_study.analysis.claims import select
@@ -504,6 +506,27 @@ def plateau_section(data: ReportData, name: str = "weight_decay") -> dict[str, A
     )
 
 
+def why_plateau_section(data: ReportData) -> dict[str, Any]:
+    """Issue 11: the plateau's mechanism, its curvature and two predictions (`plateau`)."""
+    from backprop_study.reporting.plateau import why_plateau
+
+    parts = why_plateau(
+        data.experiment_runs("init_scale"),
+        data.experiment_runs("critical_lambda"),
+        data.tables,
+        data.study.settings.classes,
+    )
+    section = _section(
+        "why_plateau", "Why the plateau", parts.intro, data, parts.table, parts.note, parts.finding
+    )
+    section["extra_tables"] = [
+        {"title": title, "html": _html_table(df)} for title, df in parts.extra_tables
+    ]
+    section["findings"] = parts.findings
+    section["related"] = parts.related
+    return section
+
+
 def pairwise_distances(final_weights: pd.DataFrame, run_ids: Sequence[str]) -> dict[str, float]:
     """Per run: aligned relative distance (`weightstats.aligned_distance`) to the nearest other
     run of `run_ids` at the last snapshot (NaN if it has no other run)."""
@@ -760,6 +783,7 @@ SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...
     ("weight_decay", lambda d: experiment_section(d, "weight_decay"), ("weight_decay",)),
     ("encoding", lambda d: experiment_section(d, "encoding"), ("encoding",)),
     ("plateau", plateau_section, ("weight_decay",)),
+    ("why_plateau", why_plateau_section, ("init_scale", "critical_lambda")),
     ("learning_rate", lambda d: experiment_section(d, "learning_rate"), ("learning_rate",)),
     ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
     ("weights", weights_section, ("weights",)),
@@ -803,6 +827,7 @@ def build_context(
     runs: pd.DataFrame,
     figures: Mapping[str, Path],
     final_weights: pd.DataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, as plain values (HTML tables already rendered)."""
     import yaml
@@ -814,6 +839,7 @@ def build_context(
         figures=dict(figures),
         claims=claims_table(runs, study.experiments, final_weights),
         final_weights=final_weights,
+        tables=dict(tables or {}),
     )
     settings = {k: v for k, v in study_config.items() if k != "experiments"}
     origin = provenance.summarise(runs)
@@ -857,6 +883,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-table", required=True, help="the study's runs table (Parquet)")
     parser.add_argument("--final-weights", nargs="*", default=[], help="experiments' weights")
     parser.add_argument("--figure", nargs="*", default=[], help="figure PNGs (name = file stem)")
+    parser.add_argument("--mechanism", nargs="*", default=[], help="experiments' mechanism")
+    parser.add_argument("--curvature", nargs="*", default=[], help="experiments' curvature")
     parser.add_argument("--out", required=True, help="HTML file to write")
 
 
@@ -872,7 +900,17 @@ def run(args: argparse.Namespace) -> int:
     figures = {Path(p).stem: Path(p) for p in args.figure}
     final_weights = union_final_weights([pd.read_parquet(p) for p in args.final_weights])
     runs = pd.read_parquet(args.runs_table)
-    context = build_context(study_config, runs, figures, final_weights)
+    tables = {
+        name: pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True).drop_duplicates(
+            subset=keys, ignore_index=True
+        )
+        for name, paths, keys in (
+            ("mechanism", args.mechanism, ["run_id", "epoch"]),
+            ("curvature", args.curvature, ["run_id", "point"]),
+        )
+        if paths
+    }
+    context = build_context(study_config, runs, figures, final_weights, tables)
     html = render_report(Path(args.template), context)
     write_atomic(args.out, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     print(f"wrote {args.out} ({len(html) / 1e6:.1f} MB)")

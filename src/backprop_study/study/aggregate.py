@@ -5,7 +5,9 @@ need, so that plotting never has to load every run: its rows of the runs table (
 `summary.summarise_run` and the provenance record of the run's sidecar), a comparison of its
 configurations across seeds (median and IQR of the final loss and of the epochs to solve, success
 rate), the quartiles across seeds of each configuration's curve on the shared logged-epoch grid,
-and every run's last weight snapshot (for the claims). The study's runs table is the union of the
+every run's last weight snapshot (for the claims), and the plateau's mechanism: per snapshot the
+measures of `analysis.mechanism`, and the Hessian spectrum at the initial network, the plateau
+and the end. The study's runs table is the union of the
 experiments' tables (a run that two experiments share appears once). Aggregating per experiment
 means adding a value to one experiment re-aggregates that experiment only.
 
@@ -102,6 +104,8 @@ class ExperimentTables(NamedTuple):
     runs: pd.DataFrame  # one row per run (runs table columns)
     quantiles: pd.DataFrame  # curve quartiles per configuration and logged epoch
     final_weights: pd.DataFrame  # last weight snapshot of every run, with run_id (claims' input)
+    mechanism: pd.DataFrame | None = None  # per run and snapshot (analysis.mechanism)
+    curvature: pd.DataFrame | None = None  # per run at init, plateau and end: Hessian spectrum
 
 
 def read_experiment(
@@ -110,17 +114,22 @@ def read_experiment(
     """Read every run of `experiment` once and derive all of its tables."""
     import pandas as pd
 
+    from backprop_study.analysis.mechanism import analyse_run
     from backprop_study.analysis.weightstats import final_weights
     from backprop_study.engine.provenance import read_sidecar
 
     if read_run is None:
         from backprop_study.engine.runfiles import read_run
-    rows, curves, finals = [], [], []
+    rows, curves, finals, mechanism, curvature = [], [], [], [], []
     for run in experiment.runs():
         directory = run_dir(runs_root, run)
         files = read_run(directory)
         rows.append(run_row(run, files, read_sidecar(directory)))
         finals.append(final_weights(files.weights, run.run_id))
+        per_snapshot, points = analyse_run(files)
+        ids = {"run_id": run.run_id, **{c: rows[-1][c] for c in CONFIG_COLUMNS}, "seed": run.seed}
+        mechanism += [ids | r for r in per_snapshot]
+        curvature += [ids | r for r in points]
         curve = files.curve[["epoch", *CURVE_METRICS]].copy()
         for col in CONFIG_COLUMNS:
             curve[col] = rows[-1][col]
@@ -130,7 +139,20 @@ def read_experiment(
         runs=_typed_runs_table(rows),
         quantiles=curve_quantiles(pd.concat(curves, ignore_index=True)),
         final_weights=pd.concat(finals, ignore_index=True),
+        mechanism=_typed_ids(pd.DataFrame(mechanism)),
+        curvature=_typed_ids(pd.DataFrame(curvature)),
     )
+
+
+def _typed_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """One dtype per identifying column (as in the runs table), whatever the values."""
+    if df.empty:
+        return df
+    for col in CONFIG_COLUMNS:
+        kind = axis(col).kind
+        df[col] = df[col].astype({str: "string", int: "Int64", float: "float64"}[kind])
+    df["run_id"] = df["run_id"].astype("string")
+    return df.sort_values(["run_id", "epoch"], ignore_index=True)
 
 
 def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
@@ -464,6 +486,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("--markdown-out", required=True, help="Markdown: comparison table")
     exp.add_argument("--quantiles-out", required=True, help="Parquet: curve quantiles")
     exp.add_argument("--final-weights-out", required=True, help="Parquet: last weight snapshots")
+    exp.add_argument("--mechanism-out", help="Parquet: mechanism measures per snapshot")
+    exp.add_argument("--curvature-out", help="Parquet: Hessian spectra at init, plateau, end")
     union = sub.add_parser("runs-table", help="union of experiments' runs tables")
     union.add_argument("tables", nargs="+", help="experiments' runs.parquet files")
     union.add_argument("--out", required=True, help="Parquet: the study's runs table")
@@ -484,6 +508,10 @@ def run(args: argparse.Namespace) -> int:
         _write_text(comparison_markdown(comparison, experiment), args.markdown_out)
         _write_parquet(tables.quantiles, args.quantiles_out)
         _write_parquet(tables.final_weights, args.final_weights_out)
+        if args.mechanism_out:
+            _write_parquet(tables.mechanism, args.mechanism_out)
+        if args.curvature_out:
+            _write_parquet(tables.curvature, args.curvature_out)
         print(f"{experiment.name}: {len(tables.runs)} runs, {len(comparison)} configurations")
         return 0
     if args.what == "settings":

@@ -1,0 +1,100 @@
+"""Curvature of the loss J at one network: the Hessian and what its eigenvalues say.
+
+The Hessian of J (data term plus (λ/2) Σ W², the objective the run descends) is built column by
+column from the reference engine's analytic gradient (`network.gradients`, backpropagation) by
+central differences, H[:, i] = (∇J(θ + ε e_i) − ∇J(θ − ε e_i)) / 2ε, and symmetrised,
+(H + Hᵀ)/2. For 8-3-8 that is 59 × 59 from 118 gradients. The truncation error is O(ε²) times
+third derivatives (about 1e-10 at ε = 1e-5 for weights of order one) and rounding adds about
+1e-16/ε, so eigenvalues are good to about 1e-9: an eigenvalue below −`NEGATIVE_TOL` is negative,
+not noise.
+
+Parameters are flattened in the engine's order W1 (row-major), b1, W2, b2. Weight decay adds
+exactly λ to the diagonal entries of the weights (never the biases), so the weight–weight block
+`H_ww` is where λ acts: a stationary point whose weight block has smallest eigenvalue −μ < 0 is a
+saddle at λ = 0 and gets positive curvature in every weight direction once λ > μ. That is the
+prediction `escape.critical_lambda` tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_study.engine.network import Params, gradients
+
+EPSILON = 1e-5
+NEGATIVE_TOL = 1e-7  # 100 × the finite-difference error of an eigenvalue (module docstring)
+
+
+def flatten(p: Params) -> np.ndarray:
+    """θ: W1 (row-major), b1, W2, b2 as one vector."""
+    return np.concatenate([np.ravel(a) for a in p])
+
+
+def unflatten(theta: np.ndarray, like: Params) -> Params:
+    """The inverse of `flatten`, with the shapes of `like`."""
+    parts, i = [], 0
+    for a in like:
+        parts.append(np.asarray(theta[i : i + a.size], dtype=np.float64).reshape(a.shape))
+        i += a.size
+    return Params(*parts)
+
+
+def weight_mask(p: Params) -> np.ndarray:
+    """True at the weights (W1, W2) of θ, False at the biases (b1, b2)."""
+    return np.concatenate(
+        [
+            np.full(a.size, is_weight)
+            for a, is_weight in zip(p, (True, False, True, False), strict=True)
+        ]
+    )
+
+
+def hessian(
+    p: Params, X: np.ndarray, Y: np.ndarray, lam: float = 0.0, eps: float = EPSILON
+) -> np.ndarray:
+    """∇²J at `p` (module docstring): central differences of the analytic gradient, symmetric."""
+    theta = flatten(p)
+    n = theta.size
+    H = np.empty((n, n))
+    for i in range(n):
+        step = np.zeros(n)
+        step[i] = eps
+        up = flatten(gradients(unflatten(theta + step, p), X, Y, lam))
+        down = flatten(gradients(unflatten(theta - step, p), X, Y, lam))
+        H[:, i] = (up - down) / (2 * eps)
+    return 0.5 * (H + H.T)
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """The spectrum of the Hessian at one network."""
+
+    eigenvalues: np.ndarray  # ascending
+    weight_eigenvalues: np.ndarray  # of the weight–weight block, ascending
+
+    @property
+    def n_negative(self) -> int:
+        """Eigenvalues below −NEGATIVE_TOL: directions in which J curves down."""
+        return int(np.sum(self.eigenvalues < -NEGATIVE_TOL))
+
+    @property
+    def min_eigenvalue(self) -> float:
+        return float(self.eigenvalues[0])
+
+    @property
+    def max_eigenvalue(self) -> float:
+        return float(self.eigenvalues[-1])
+
+    @property
+    def min_weight_eigenvalue(self) -> float:
+        """Smallest eigenvalue of the weight block: −μ, the curvature weight decay must beat."""
+        return float(self.weight_eigenvalues[0])
+
+
+def curvature(p: Params, X: np.ndarray, Y: np.ndarray, lam: float = 0.0) -> Curvature:
+    """Eigenvalues of the Hessian of J (with the run's λ) and of its weight block at `p`."""
+    H = hessian(p, X, Y, lam)
+    w = weight_mask(p)
+    return Curvature(np.linalg.eigvalsh(H), np.linalg.eigvalsh(H[np.ix_(w, w)]))
