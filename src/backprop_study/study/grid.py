@@ -12,6 +12,7 @@ configuration share one run.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -135,7 +136,8 @@ class Experiment:
         runs = []
         for combo in combos:
             settings = dict(zip(AXIS_NAMES, combo, strict=True))
-            runs.extend(Run.make(settings, seed, self.defaults) for seed in self.seeds)
+            named = Run.make(settings, self.seeds[0], self.defaults)  # seeds share the path's rest
+            runs.extend(dataclasses.replace(named, seed=seed) for seed in self.seeds)
         return runs
 
     def n_runs(self) -> int:
