@@ -6,7 +6,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default study unless config files are given (`--configfile`): a config file is the whole
+# config, also in the jobs a cluster runs (Snakemake does not pass --replace-workflow-config on).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "report/workflow.rst"
