@@ -1,26 +1,38 @@
-"""Engine speed: epochs/s of the fast path and the reference, their ratio, and cold start;
-then the fast path's epochs/s for every optimizer and loss at full batch and batch size 1,
-as a share of plain gradient descent's (gd, mse) at the same batch size.
+"""Engine speed: epochs/s of the fast path per batch size, per optimizer and loss, and for many
+runs trained one after another in one process (run-epochs/s), against the reference engine and,
+with --baseline REV, against the fast path of another git revision measured in the same run.
 
-Run: python benchmarks/engine.py [--epochs 400000]. One core, 8-3-8, float64, every epoch
-checked (events), the default geometric logging. Prints one line per batch size, then one per
-optimizer, loss and batch size.
+    python benchmarks/engine.py                    # this checkout
+    python benchmarks/engine.py --baseline 4acbe6b # ... beside the fast path of 4acbe6b
+
+One core, 8-3-8, float64, every epoch checked (events), the default geometric logging; best of
+--repeats. The baseline runs this same script in a subprocess on `git archive REV src` with a
+fresh numba cache (compile time excluded), alternating with this checkout so that load from
+elsewhere hits both alike. Prints figures; asserts nothing (the targets of issue 13: >= 1,000,000
+epochs/s at full batch, >= 400,000 at batch size 1, >= 2,000,000 run-epochs/s for many runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 
 from backprop_study import RunConfig, train
 from backprop_study.engine.losses import LOSS_NAMES
 from backprop_study.engine.optimizers import FULL_BATCH_ONLY, OPTIMIZERS
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = 10  # "many runs": the seeds of one setting
 
 
 def rate(config: RunConfig, engine: str, repeats: int) -> float:
@@ -30,6 +42,66 @@ def rate(config: RunConfig, engine: str, repeats: int) -> float:
         train(config, engine=engine)
         best = min(best, time.perf_counter() - t)
     return config.epochs / best
+
+
+def many_rate(epochs: int, batch: int, repeats: int) -> float:
+    """Run-epochs/s for the SEEDS seeds of one setting trained one after another."""
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for seed in range(SEEDS):
+            train(RunConfig(epochs=epochs, batch_size=batch, seed=seed))
+        best = min(best, time.perf_counter() - t)
+    return SEEDS * epochs / best
+
+
+def modes() -> list[tuple[str, dict]]:
+    """(label, RunConfig options) of every fast-path mode measured."""
+    out = [(f"gd mse batch {b}", {"batch_size": b}) for b in (8, 4, 2, 1)]
+    for batch in (8, 1):
+        for optimizer in OPTIMIZERS:
+            if optimizer in FULL_BATCH_ONLY and batch != 8:
+                continue
+            for loss in LOSS_NAMES:
+                if (optimizer, loss) != ("gd", "mse"):
+                    opts = {"batch_size": batch, "optimizer": optimizer, "loss": loss}
+                    out.append((f"{optimizer} {loss} batch {batch}", opts))
+    return out
+
+
+def measure(label: str, epochs: int, repeats: int) -> float:
+    """Epochs/s of one mode (label from `modes`, or 'many batch B'), kernels loaded first."""
+    if label.startswith("many"):
+        batch = int(label.split()[-1])
+        train(RunConfig(epochs=2, batch_size=batch))
+        return many_rate(epochs // SEEDS, batch, repeats)
+    opts = dict(modes())[label]
+    train(RunConfig(epochs=2, **opts))
+    return rate(RunConfig(epochs=epochs, **opts), "fast", repeats)
+
+
+def labels() -> list[str]:
+    return [label for label, _ in modes()] + ["many batch 8", "many batch 1"]
+
+
+def baseline_source(rev: str, dest: Path) -> Path:
+    """`src/` of a git revision, unpacked under dest."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", rev, "src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "src"
+
+
+def in_subprocess(src: Path, cache: Path, label: str, epochs: int, repeats: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, __file__, "--one", label]
+    cmd += ["--epochs", str(epochs), "--repeats", str(repeats)]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True)
+    return json.loads(out.stdout)["rate"]
 
 
 def cold_start() -> tuple[float, float]:
@@ -50,28 +122,35 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=400_000, help="fast-path epochs per run")
     parser.add_argument("--ref-epochs", type=int, default=3_000, help="reference epochs per run")
     parser.add_argument("--repeats", type=int, default=3, help="best of N")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # one mode, as JSON (the baseline's)
     args = parser.parse_args()
-    train(RunConfig(epochs=2, batch_size=1))  # load compiled kernels before timing
-    print(f"{'batch':>5} {'fast epochs/s':>14} {'reference epochs/s':>19} {'ratio':>7}")
-    for batch in (8, 4, 2, 1):
-        fast = rate(RunConfig(epochs=args.epochs, batch_size=batch), "fast", args.repeats)
-        ref = rate(RunConfig(epochs=args.ref_epochs, batch_size=batch), "reference", 1)
-        print(f"{batch:>5} {fast:>14,.0f} {ref:>19,.0f} {fast / ref:>6.0f}x")
-    print()
-    print(f"{'optimizer':>9} {'loss':>13} {'batch':>5} {'fast epochs/s':>14} {'of gd, mse':>10}")
+    if args.one:
+        print(json.dumps({"rate": measure(args.one, args.epochs, args.repeats)}))
+        return
+
+    print(f"{'batch':>5} {'reference epochs/s':>19}")
     for batch in (8, 1):
-        gd = None
-        for optimizer in OPTIMIZERS:
-            if optimizer in FULL_BATCH_ONLY and batch != 8:
-                continue
-            for loss in LOSS_NAMES:
-                cfg = RunConfig(
-                    epochs=args.epochs, batch_size=batch, optimizer=optimizer, loss=loss
-                )
-                train(RunConfig(epochs=2, batch_size=batch, optimizer=optimizer, loss=loss))
-                r = rate(cfg, "fast", args.repeats)
-                gd = r if gd is None else gd
-                print(f"{optimizer:>9} {loss:>13} {batch:>5} {r:>14,.0f} {r / gd:>9.0%}")
+        train(RunConfig(epochs=2, batch_size=batch), engine="reference")
+        ref = rate(RunConfig(epochs=args.ref_epochs, batch_size=batch), "reference", 1)
+        print(f"{batch:>5} {ref:>19,.0f}")
+    print()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = baseline_source(args.baseline, Path(tmp)) if args.baseline else None
+        head = f"{'fast path (epochs/s; many: run-epochs/s)':<42} {'now':>11}"
+        print(head + (f" {args.baseline:>11} {'ratio':>6}" if src else ""))
+        gd = {}
+        for label in labels():
+            now = measure(label, args.epochs, args.repeats)
+            line = f"{label:<42} {now:>11,.0f}"
+            if src:
+                before = in_subprocess(src, Path(tmp) / "cache", label, args.epochs, args.repeats)
+                line += f" {before:>11,.0f} {now / before:>5.2f}x"
+            batch = label.split()[-1]
+            gd.setdefault(batch, now)  # the first line of each batch size is gd, mse
+            if not label.startswith(("gd mse", "many")):
+                line += f"   {now / gd[batch]:.0%} of gd mse"
+            print(line)
     cached, compiled = cold_start()
     print(
         f"cold start (new process, import + 1 epoch): {cached:.2f} s with numba cache, "

@@ -4,9 +4,15 @@ It follows the reference operation by operation (sum, then bias; gradient / batc
 the optimizer's step) so the two agree to rounding (tested to <= 1e-12 relative over 1,000
 epochs). The losses are the very functions of `losses`, compiled; the optimizers' steps are
 written again here as loops over the flat parameters (the reference is `optimizers.step`).
-Two things make it fast besides compilation: no allocation inside the epoch loop, and the forward
-pass that checks epoch e is reused for the first update of epoch e + 1 (all of it, with full
-batch), since the weights have not changed in between.
+What makes it fast besides compilation:
+- the sigmoid's exponential is plain arithmetic (`exponential`), so loops over it vectorise;
+- patterns are columns (unit, pattern): the full-pattern forward pass and the full-batch
+  gradient loop over patterns innermost; a small batch goes pattern by pattern with the loops
+  over units innermost (`_gradient_rows`). Either way every element gets the same operations
+  in the same order, so vectorising changes no bit;
+- dividing by a power-of-two batch size is a multiplication by its exact inverse;
+- no allocation inside the epoch loop, and the forward pass that checks epoch e is reused for
+  the first update of epoch e + 1 (all of it, with full batch).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from numba import njit
 
 from backprop_study.engine import losses
 from backprop_study.engine.encodings import SOLVED_TOLERANCE
+from backprop_study.engine.exponential import sigmoid
 from backprop_study.engine.network import Params, Record, Update
 from backprop_study.engine.optimizers import (
     ADAM,
@@ -45,63 +52,168 @@ MSE = losses.loss_code("mse")
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _forward_rows(W1, b1, W2, b2, X, rows, A1, Z2, A2):  # noqa: ANN001, N803
-    """Activations of the patterns `rows` into rows 0.. of A1 (hidden) and A2 (output), the
-    output net inputs into Z2."""
+def _forward(W1, b1, W2, b2, X, A1, Z2, A2):  # noqa: ANN001, N803
+    """Activations of the patterns in the columns of X (n, c): hidden into A1 (h, c), output net
+    inputs into Z2 and outputs into A2 (n, c). Per element the same operations in the same
+    order as the reference (sum over inputs, then the bias); the loops over the c patterns are
+    innermost so that they vectorise."""
     h, n = W1.shape
-    for r in range(rows.shape[0]):
-        p = rows[r]
+    c = X.shape[1]
+    for j in range(h):
+        for p in range(c):
+            A1[j, p] = 0.0
+        for i in range(n):
+            w = W1[j, i]
+            for p in range(c):
+                A1[j, p] += w * X[i, p]
+        for p in range(c):
+            A1[j, p] = sigmoid(A1[j, p] + b1[j])
+    for o in range(n):
+        for p in range(c):
+            Z2[o, p] = 0.0
         for j in range(h):
-            z = 0.0
-            for i in range(n):
-                z += W1[j, i] * X[p, i]
-            A1[r, j] = 1.0 / (1.0 + math.exp(-(z + b1[j])))
-        for o in range(n):
-            z = 0.0
-            for j in range(h):
-                z += W2[o, j] * A1[r, j]
-            Z2[r, o] = z + b2[o]
-            A2[r, o] = 1.0 / (1.0 + math.exp(-Z2[r, o]))
+            w = W2[o, j]
+            for p in range(c):
+                Z2[o, p] += w * A1[j, p]
+        for p in range(c):
+            Z2[o, p] = Z2[o, p] + b2[o]
+            A2[o, p] = sigmoid(Z2[o, p])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _gradient(W1, b1, W2, b2, X, Y, rows, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, d1, d2):  # noqa: ANN001, N803
-    """Gradient of the mean loss of the patterns `rows` (activations in A1, A2) plus weight decay
-    into gW1, gb1, gW2, gb2 (views of one flat gradient)."""
+def _gradient(W1, W2, X, Y, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2):  # noqa: ANN001, N803
+    """Gradient of the mean loss of the patterns in the columns of X, Y (activations in A1, A2)
+    plus weight decay into gW1, gb1, gW2, gb2 (views of one flat gradient); D1 (h, c) and
+    D2 (n, c) are scratch. Sums over patterns run in column order, as the reference's rows."""
     h, n = W1.shape
-    b = rows.shape[0]
-    gW1[:] = 0.0
-    gb1[:] = 0.0
-    gW2[:] = 0.0
-    gb2[:] = 0.0
-    for r in range(b):
+    c = X.shape[1]
+    for o in range(n):
+        for p in range(c):
+            if loss == MSE:
+                D2[o, p] = _mse_delta(A2[o, p], Y[o, p], offset)
+            else:
+                D2[o, p] = _ce_delta(A2[o, p], Y[o, p], offset)
+    for j in range(h):
+        for p in range(c):
+            D1[j, p] = 0.0
+        for o in range(n):
+            w = W2[o, j]
+            for p in range(c):
+                D1[j, p] += D2[o, p] * w
+        for p in range(c):
+            D1[j, p] = _through_sigmoid(D1[j, p], A1[j, p], offset)
+    # x / c is x * (1 / c) exactly when c is a power of two (1 / c is exact): no division then.
+    exact = (c & (c - 1)) == 0
+    inv = 1.0 / c
+    for o in range(n):
+        for j in range(h):
+            s = 0.0
+            for p in range(c):
+                s += D2[o, p] * A1[j, p]
+            gW2[o, j] = (s * inv if exact else s / c) + lam * W2[o, j]
+        s = 0.0
+        for p in range(c):
+            s += D2[o, p]
+        gb2[o] = s * inv if exact else s / c
+    for j in range(h):
+        for i in range(n):
+            s = 0.0
+            for p in range(c):
+                s += D1[j, p] * X[i, p]
+            gW1[j, i] = (s * inv if exact else s / c) + lam * W1[j, i]
+        s = 0.0
+        for p in range(c):
+            s += D1[j, p]
+        gb1[j] = s * inv if exact else s / c
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _gradient_rows(  # noqa: PLR0913
+    W1,
+    b1,
+    W2,
+    b2,
+    X,
+    Y,
+    rows,
+    reuse,
+    A1,
+    A2,
+    lam,
+    loss,
+    offset,
+    g,
+    a1,
+    z2,
+    a2,
+    d1,
+    d2,  # noqa: ANN001, N803
+):
+    """The same gradient as `_gradient` for a small batch: the patterns X[rows] one at a time,
+    the loops over units innermost (a batch of 1 has no pattern loop to vectorise). With
+    `reuse`, the activations are the columns of A1, A2 (the epoch's first batch)."""
+    h, n = W1.shape
+    ob1 = h * n
+    ow2 = ob1 + h
+    ob2 = ow2 + n * h
+    c = rows.shape[0]
+    for i in range(g.shape[0]):
+        g[i] = 0.0
+    for r in range(c):
         p = rows[r]
+        if reuse:
+            for j in range(h):
+                a1[j] = A1[j, p]
+            for o in range(n):
+                a2[o] = A2[o, p]
+        else:
+            for j in range(h):
+                z = 0.0
+                for i in range(n):
+                    z += W1[j, i] * X[p, i]
+                z2[j] = z + b1[j]
+            for j in range(h):
+                a1[j] = sigmoid(z2[j])
+            for o in range(n):
+                z2[o] = 0.0
+            for j in range(h):
+                a = a1[j]
+                for o in range(n):
+                    z2[o] += W2[o, j] * a
+            for o in range(n):
+                a2[o] = sigmoid(z2[o] + b2[o])
         for o in range(n):
             if loss == MSE:
-                d2[o] = _mse_delta(A2[r, o], Y[p, o], offset)
+                d2[o] = _mse_delta(a2[o], Y[p, o], offset)
             else:
-                d2[o] = _ce_delta(A2[r, o], Y[p, o], offset)
+                d2[o] = _ce_delta(a2[o], Y[p, o], offset)
         for j in range(h):
             s = 0.0
             for o in range(n):
                 s += d2[o] * W2[o, j]
-            d1[j] = _through_sigmoid(s, A1[r, j], offset)
+            d1[j] = _through_sigmoid(s, a1[j], offset)
         for o in range(n):
             for j in range(h):
-                gW2[o, j] += d2[o] * A1[r, j]
-            gb2[o] += d2[o]
+                g[ow2 + o * h + j] += d2[o] * a1[j]
+        for o in range(n):
+            g[ob2 + o] += d2[o]
         for j in range(h):
+            d = d1[j]
             for i in range(n):
-                gW1[j, i] += d1[j] * X[p, i]
-            gb1[j] += d1[j]
-    for o in range(n):
+                g[j * n + i] += d * X[p, i]
         for j in range(h):
-            gW2[o, j] = gW2[o, j] / b + lam * W2[o, j]
-        gb2[o] = gb2[o] / b
+            g[ob1 + j] += d1[j]
+    exact = (c & (c - 1)) == 0  # see _gradient
+    inv = 1.0 / c
     for j in range(h):
         for i in range(n):
-            gW1[j, i] = gW1[j, i] / b + lam * W1[j, i]
-        gb1[j] = gb1[j] / b
+            g[j * n + i] = (g[j * n + i] * inv if exact else g[j * n + i] / c) + lam * W1[j, i]
+        g[ob1 + j] = g[ob1 + j] * inv if exact else g[ob1 + j] / c
+    for o in range(n):
+        for j in range(h):
+            k = ow2 + o * h + j
+            g[k] = (g[k] * inv if exact else g[k] / c) + lam * W2[o, j]
+        g[ob2 + o] = g[ob2 + o] * inv if exact else g[ob2 + o] / c
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -143,14 +255,15 @@ def _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st):  # noqa: ANN001
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, logged, out):  # noqa: ANN001, N803
-    """Metrics of the full-pattern outputs A2 into out[0:5]; returns False if not finite.
+    """Metrics of the full-pattern outputs A2 (n, m; targets Y, n, m) into out[0:5]; returns
+    False if not finite.
 
     The data loss is summed only on a `logged` epoch (out[0] and out[2] are NaN otherwise): the
     cross-entropy's logarithms cost a third of an epoch. Whether it would be finite is known
     without it: the squared error is not finite exactly when an output is NaN (then so is the
     largest error), the cross-entropy exactly when an output's net input is not finite.
     """
-    m, n = Y.shape
+    n, m = Y.shape
     sq = 0.0
     max_err = 0.0
     correct = 0
@@ -159,19 +272,19 @@ def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, logged, o
         best = 0
         all_low = True
         for o in range(n):
-            e = A2[p, o] - Y[p, o]
+            e = A2[o, p] - Y[o, p]
             if logged:
                 if loss == MSE:
-                    sq += _mse_term(A2[p, o], Z2[p, o], Y[p, o])
+                    sq += _mse_term(A2[o, p], Z2[o, p], Y[o, p])
                 else:
-                    sq += _ce_term(A2[p, o], Z2[p, o], Y[p, o])
+                    sq += _ce_term(A2[o, p], Z2[o, p], Y[o, p])
             elif loss != MSE:
-                z_finite = z_finite and math.isfinite(Z2[p, o])
+                z_finite = z_finite and math.isfinite(Z2[o, p])
             if abs(e) > max_err or e != e:
                 max_err = abs(e)
-            if A2[p, o] > A2[p, best]:
+            if A2[o, p] > A2[best, p]:
                 best = o
-            if not A2[p, o] < 0.5:
+            if not A2[o, p] < 0.5:
                 all_low = False
         decoded = (0 if all_low else best + 1) if k_minus_1 else best
         if decoded == p:
@@ -238,43 +351,38 @@ def _run(  # noqa: PLR0913
 ):
     m, n = X.shape
     h = W1.shape[0]
-    A1 = np.empty((m, h))
-    Z2 = np.empty((m, n))
-    A2 = np.empty((m, n))
-    B1 = np.empty((batch, h))
-    BZ = np.empty((batch, n))
-    B2 = np.empty((batch, n))
+    XT = np.ascontiguousarray(X.T)  # patterns are columns from here on (see _forward)
+    YT = np.ascontiguousarray(Y.T)
+    A1 = np.empty((h, m))
+    Z2 = np.empty((n, m))
+    A2 = np.empty((n, m))
+    D1 = np.empty((h, m))
+    D2 = np.empty((n, m))
+    a1 = np.empty(h)
+    z2 = np.empty(max(h, n))
+    a2 = np.empty(n)
+    d1 = np.empty(h)
+    d2 = np.empty(n)
     g = np.empty_like(theta)  # the gradient, flat like theta; gW1 .. gb2 are views of it
     gW1 = g[0 : h * n].reshape((h, n))
     gb1 = g[h * n : h * n + h]
     gW2 = g[h * n + h : 2 * h * n + h].reshape((n, h))
     gb2 = g[2 * h * n + h :]
-    d1 = np.empty(h)
-    d2 = np.empty(n)
     out = np.empty(5)
-    natural = np.arange(m)
     first_correct = 0
     first_solved = 0
     full = batch == m
     # A1, A2 always hold the activations of every pattern under the current weights: the first
     # update of an epoch (all of it, with full batch) reuses them instead of a forward pass.
-    _forward_rows(W1, b1, W2, b2, X, natural, A1, Z2, A2)
+    _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
     for e in range(e0 + 1, e1 + 1):
         if full:
-            _gradient(
-                W1, b1, W2, b2, X, Y, natural, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, d1, d2
-            )
+            _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2)
             _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st)
         else:
             for start in range(0, m, batch):
                 rows = orders[e - e0 - 1, start : start + batch]
-                if start == 0:
-                    for r in range(batch):
-                        B1[r] = A1[rows[r]]
-                        B2[r] = A2[rows[r]]
-                else:
-                    _forward_rows(W1, b1, W2, b2, X, rows, B1, BZ, B2)
-                _gradient(
+                _gradient_rows(
                     W1,
                     b1,
                     W2,
@@ -282,22 +390,23 @@ def _run(  # noqa: PLR0913
                     X,
                     Y,
                     rows,
-                    B1,
-                    B2,
+                    start == 0,
+                    A1,
+                    A2,
                     lam,
                     loss,
                     offset,
-                    gW1,
-                    gb1,
-                    gW2,
-                    gb2,
+                    g,
+                    a1,
+                    z2,
+                    a2,
                     d1,
                     d2,
                 )
                 _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st)
-        _forward_rows(W1, b1, W2, b2, X, natural, A1, Z2, A2)
+        _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
         row = log_slot[e - e0]
-        if not _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, row >= 0, out):
+        if not _evaluate(W1, b1, W2, b2, YT, Z2, A2, lam, loss, factor, k_minus_1, row >= 0, out):
             return e, first_correct, first_solved, True
         if first_correct == 0 and out[3] == m:
             first_correct = e
@@ -313,7 +422,7 @@ def _run(  # noqa: PLR0913
             sb1[k] = b1
             sW2[k] = W2
             sb2[k] = b2
-            sH[k] = A1
+            sH[k] = A1.T
     return e1, first_correct, first_solved, False
 
 
