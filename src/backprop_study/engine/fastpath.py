@@ -51,7 +51,7 @@ _ce_delta = _compile(losses.cross_entropy_delta)
 MSE = losses.loss_code("mse")
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _forward(W1, b1, W2, b2, X, A1, Z2, A2):  # noqa: ANN001, N803
     """Activations of the patterns in the columns of X (n, c): hidden into A1 (h, c), output net
     inputs into Z2 and outputs into A2 (n, c). Per element the same operations in the same
@@ -80,7 +80,7 @@ def _forward(W1, b1, W2, b2, X, A1, Z2, A2):  # noqa: ANN001, N803
             A2[o, p] = sigmoid(Z2[o, p])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _gradient(W1, W2, X, Y, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2):  # noqa: ANN001, N803
     """Gradient of the mean loss of the patterns in the columns of X, Y (activations in A1, A2)
     plus weight decay into gW1, gb1, gW2, gb2 (views of one flat gradient); D1 (h, c) and
@@ -127,7 +127,7 @@ def _gradient(W1, W2, X, Y, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D
         gb1[j] = s * inv if exact else s / c
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _gradient_rows(  # noqa: PLR0913
     W1,
     b1,
@@ -135,8 +135,10 @@ def _gradient_rows(  # noqa: PLR0913
     b2,
     X,
     Y,
-    rows,
-    reuse,
+    orders,
+    row,
+    start,
+    c,
     A1,
     A2,
     lam,
@@ -149,18 +151,19 @@ def _gradient_rows(  # noqa: PLR0913
     d1,
     d2,  # noqa: ANN001, N803
 ):
-    """The same gradient as `_gradient` for a small batch: the patterns X[rows] one at a time,
-    the loops over units innermost (a batch of 1 has no pattern loop to vectorise). With
-    `reuse`, the activations are the columns of A1, A2 (the epoch's first batch)."""
+    """The same gradient as `_gradient` for a small batch: the c patterns orders[row, start:]
+    of X one at a time, the loops over units innermost (a batch of 1 has no pattern loop to
+    vectorise). The first batch of an epoch (start 0) takes its activations from A1, A2."""
     h, n = W1.shape
     ob1 = h * n
     ow2 = ob1 + h
     ob2 = ow2 + n * h
-    c = rows.shape[0]
-    for i in range(g.shape[0]):
-        g[i] = 0.0
+    reuse = start == 0
+    if c > 1:
+        for i in range(g.shape[0]):
+            g[i] = 0.0
     for r in range(c):
-        p = rows[r]
+        p = orders[row, start + r]
         if reuse:
             for j in range(h):
                 a1[j] = A1[j, p]
@@ -192,6 +195,16 @@ def _gradient_rows(  # noqa: PLR0913
             for o in range(n):
                 s += d2[o] * W2[o, j]
             d1[j] = _through_sigmoid(s, a1[j], offset)
+        if c == 1:  # the same numbers as below (a sum of one term is 0.0 + it), in one pass
+            for j in range(h):
+                for i in range(n):
+                    g[j * n + i] = (0.0 + d1[j] * X[p, i]) + lam * W1[j, i]
+                g[ob1 + j] = 0.0 + d1[j]
+            for o in range(n):
+                for j in range(h):
+                    g[ow2 + o * h + j] = (0.0 + d2[o] * a1[j]) + lam * W2[o, j]
+                g[ob2 + o] = 0.0 + d2[o]
+            return
         for o in range(n):
             for j in range(h):
                 g[ow2 + o * h + j] += d2[o] * a1[j]
@@ -216,7 +229,7 @@ def _gradient_rows(  # noqa: PLR0913
         g[ob2 + o] = g[ob2 + o] * inv if exact else g[ob2 + o] / c
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st):  # noqa: ANN001
     """One optimizer step on the flat parameters (the same rules as `optimizers.step`)."""
     if optimizer == GD:
@@ -253,7 +266,7 @@ def _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st):  # noqa: ANN001
             theta[i] -= step * sa[i] / (math.sqrt(sb[i] * unbias2) + eps)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _evaluate(W1, b1, W2, b2, Y, Z2, A2, lam, loss, factor, k_minus_1, logged, out):  # noqa: ANN001, N803
     """Metrics of the full-pattern outputs A2 (n, m; targets Y, n, m) into out[0:5]; returns
     False if not finite.
@@ -381,7 +394,6 @@ def _run(  # noqa: PLR0913
             _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st)
         else:
             for start in range(0, m, batch):
-                rows = orders[e - e0 - 1, start : start + batch]
                 _gradient_rows(
                     W1,
                     b1,
@@ -389,8 +401,10 @@ def _run(  # noqa: PLR0913
                     b2,
                     X,
                     Y,
-                    rows,
-                    start == 0,
+                    orders,
+                    e - e0 - 1,
+                    start,
+                    batch,
                     A1,
                     A2,
                     lam,
