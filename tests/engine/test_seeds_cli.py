@@ -24,9 +24,7 @@ def train_seeds(root, *seeds, extra=()) -> int:
 
 def stamps(run):
     """(inode, mtime, bytes) of every file of a run: unchanged means not rewritten."""
-    return {
-        p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in run.iterdir()
-    }
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in run.iterdir()}
 
 
 @pytest.fixture
@@ -147,7 +145,8 @@ def test_an_interrupted_job_keeps_the_runs_it_finished(tmp_path, monkeypatch, ca
     assert not seed_dir(root, 2).exists()
     fp = engine_fingerprint()
     for seed in (0, 1):
-        assert stale(seed_dir(root, seed), dataclasses.replace(CONFIG, seed=seed), "fast", fp) is None
+        config = dataclasses.replace(CONFIG, seed=seed)
+        assert stale(seed_dir(root, seed), config, "fast", fp) is None
 
 
 def test_a_failed_write_leaves_no_run_files(tmp_path, monkeypatch, capsys):
@@ -172,9 +171,7 @@ def test_a_failed_write_leaves_no_run_files(tmp_path, monkeypatch, capsys):
         (["--seeds", "1", "--lam=-1"], "--lam: -1.0 is out of range"),
     ],
 )
-def test_bad_input_is_one_line_before_any_training(
-    tmp_path, monkeypatch, capsys, args, message
-):
+def test_bad_input_is_one_line_before_any_training(tmp_path, monkeypatch, capsys, args, message):
     def train(*a, **k):
         pytest.fail("training started before the bad input was refused")
 
