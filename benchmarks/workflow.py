@@ -192,15 +192,18 @@ def ten_thousand_runs() -> dict:
     }
 
 
-def bench_dry_run(work: Path) -> None:
-    env = make_copy(work)
+def bench_dry_run(work: Path, source: Path) -> None:
+    env = make_copy(work, source)
     config = work / "config" / "config.yaml"
     config.write_text(yaml.safe_dump(ten_thousand_runs()))
     n_runs = len(_study(config).run_ids())
     snakemake = str(BIN / "snakemake")
     full = timed([snakemake, "--dry-run"], work, env, work / "dry.log")
     quiet = timed([snakemake, "--dry-run", "--quiet"], work, env, work / "dry-quiet.log")
-    print(f"dry run of {n_runs} runs: snakemake -n {full:.1f} s (printing every job), ", end="")
+    print(
+        f"dry run of {n_runs} runs ({source}): snakemake -n {full:.1f} s (printing every job), ",
+        end="",
+    )
     print(f"snakemake -n --quiet {quiet:.1f} s")
 
 
@@ -222,7 +225,7 @@ def main() -> None:
             config_args = (args.seeds, args.experiments, args.epochs)
             bench_study(base / "study", args.cores, args.source.resolve(), config_args)
         if args.only in (None, "dry-run"):
-            bench_dry_run(base / "dry-run")
+            bench_dry_run(base / "dry-run", args.source.resolve())
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
