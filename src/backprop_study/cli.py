@@ -20,6 +20,10 @@ from backprop_study.engine.errors import UserError
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("backprop_study.engine.train_cli", "train one network and write its Parquet files"),
+    "train-seeds": (
+        "backprop_study.engine.seeds_cli",
+        "train the seeds of one setting, keeping runs already there, and write its manifest",
+    ),
     "fingerprint": ("backprop_study.engine.fingerprint", "print the engine fingerprint"),
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
     "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),

@@ -123,12 +123,44 @@ def test_a_shared_run_gets_every_experiments_snapshots():
         study.snapshot_at("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
 
 
+def test_a_setting_is_a_run_path_without_its_seed_and_trains_the_union_of_seeds():
+    study = check_config(default_config(), SCHEMA)
+    assert len(study.setting_ids()) == 40
+    assert {r.rsplit("/", 1)[0] for r in study.run_ids()} == set(study.setting_ids())
+    assert Run.from_id("enc~k/lam~0/alpha~0.5/batch~8/seed~3").setting == (
+        "enc~k/lam~0/alpha~0.5/batch~8"
+    )
+    assert study.seeds_of("enc~k/lam~0/alpha~0.5/batch~8") == tuple(range(10))
+    assert study.seeds_of("enc~k/lam~0/alpha~0.3/batch~1/epochs~5000") == tuple(range(20))
+    # An experiment that names more seeds for a shared setting adds them to its one job.
+    cfg = default_config()
+    cfg["experiments"]["weights"]["seeds"] = [0, 20, 21]
+    study = check_config(cfg, SCHEMA)
+    assert study.seeds_of("enc~k/lam~0.1/alpha~0.01/batch~8") == (*range(10), 20, 21)
+    # ...and every seed of the setting gets the snapshots of every experiment that has it.
+    assert study.snapshot_at("enc~k/lam~0.1/alpha~0.01/batch~8/seed~5") == (350000,)
+    with pytest.raises(ConfigError, match="in no experiment"):
+        study.seeds_of("enc~k-1/lam~0.1/alpha~0.01/batch~8")
+
+
+def test_setting_args_are_the_run_args_without_the_seed():
+    study = check_config(default_config(), SCHEMA)
+    setting = "enc~k/lam~0.1/alpha~0.01/batch~8"
+    run_args = study.train_args(f"{setting}/seed~3")
+    i = run_args.index("--seed")
+    assert study.setting_args(setting) == run_args[:i] + run_args[i + 2 :]
+    with pytest.raises(ConfigError, match="in no experiment"):
+        study.setting_args("enc~k-1/lam~0.1/alpha~0.01/batch~8")
+
+
 def test_run_wildcard_matches_exactly_the_config_values():
     study = check_config(default_config(), SCHEMA)
     constraints = study.wildcard_constraints()
-    run = re.compile(constraints["run"])
+    run = re.compile(study.run_regex())
+    setting = re.compile(constraints["setting"])
     for run_id in study.run_ids():
         assert run.fullmatch(run_id)
+        assert setting.fullmatch(run_id.rsplit("/", 1)[0]) and not setting.fullmatch(run_id)
     for typo in (
         "enc~k/lam~1e-04/alpha~0.01/batch~8/seed~0",
         "enc~k/lam~0.10/alpha~0.01/batch~8/seed~0",
@@ -140,6 +172,7 @@ def test_run_wildcard_matches_exactly_the_config_values():
         "enc~k/lam~0/alpha~0.01/batch~8/seed~0/x",
     ):
         assert not run.fullmatch(typo), typo
+        assert not setting.fullmatch(typo.rsplit("/", 1)[0]) or typo.endswith(("~20", "/x"))
     assert re.fullmatch(constraints["experiment"], "weights")
     assert not re.fullmatch(constraints["experiment"], "weight")
 
@@ -373,7 +406,7 @@ def test_runs_name_only_the_settings_that_differ_from_the_study_wide_values():
     assert study.experiments["width"].shown_axes() == [
         "encoding", "lam", "alpha", "batch_size", "hidden",
     ]  # fmt: skip
-    run = re.compile(study.wildcard_constraints()["run"])
+    run = re.compile(study.run_regex())
     assert all(run.fullmatch(r) for r in study.run_ids())
     assert not run.fullmatch(f"{base}/init~2/seed~0")
     # The wildcard admits each value, not each combination; a combination no experiment has

@@ -1,41 +1,78 @@
 import pytest
 
-from backprop_study import RunConfig, train
-from backprop_study.engine.runfiles import WRITTEN, write_run
-from backprop_study.study.integrity import executes_jobs, set_aside_damaged
+from backprop_study.cli import main
+from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN
+from backprop_study.engine.seeds_cli import MANIFEST
+from backprop_study.study.integrity import check_settings, executes_jobs
+
+SETTINGS = ["enc~k/lam~0", "enc~k/lam~0.1"]
 
 
 @pytest.fixture()
 def runs_root(tmp_path):
-    for seed in (0, 1):
-        write_run(train(RunConfig(epochs=30, seed=seed)), tmp_path / f"seed~{seed}", "0", "f")
+    """Two settings of two seeds each, trained as the workflow's jobs do."""
+    for lam, setting in zip(("0", "0.1"), SETTINGS, strict=True):
+        root = tmp_path / setting
+        argv = ["train-seeds", "--epochs", "30", "--lam", lam, "--seeds", "0", "1"]
+        assert main([*argv, "--root", str(root), "--manifest", str(root / MANIFEST)]) == 0
     return tmp_path
 
 
-def test_a_damaged_run_is_set_aside_and_an_intact_one_left_alone(runs_root, capsys):
-    damaged = runs_root / "seed~1" / "weights.parquet"
+def files(run):
+    return {p.name: p.read_bytes() for p in run.iterdir()}
+
+
+def test_a_damaged_run_is_set_aside_and_its_manifest_removed(runs_root, capsys):
+    capsys.readouterr()
+    run = runs_root / SETTINGS[1] / "seed~1"
+    damaged = run / "weights.parquet"
     damaged.write_bytes(damaged.read_bytes()[:100])
-    intact = {p.name: p.read_bytes() for p in (runs_root / "seed~0").iterdir()}
-    ids = ["seed~0", "seed~1", "seed~2"]  # seed~2 not trained yet: nothing to check
-    assert set_aside_damaged(runs_root, ids, dry_run=False) == ["seed~1"]
+    intact = {p: files(p) for p in runs_root.glob("*/*/seed~*") if p != run}
+    assert check_settings(runs_root, [*SETTINGS, "enc~k/lam~1"], dry_run=False) == [SETTINGS[1]]
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{runs_root}/seed~1: damaged (weights.parquet differs from its checksum); set aside as "
+        f"{run}: damaged (weights.parquet differs from its checksum); set aside as "
         "*.damaged, retraining"
     ]
-    assert sorted(p.name for p in (runs_root / "seed~1").iterdir()) == sorted(
-        f"{name}.damaged" for name in WRITTEN
-    )
-    assert {p.name: p.read_bytes() for p in (runs_root / "seed~0").iterdir()} == intact
-    assert set_aside_damaged(runs_root, ids, dry_run=False) == []  # nothing left to find
+    assert sorted(p.name for p in run.iterdir()) == sorted(f"{name}.damaged" for name in WRITTEN)
+    assert not (runs_root / SETTINGS[1] / MANIFEST).exists()
+    assert (runs_root / SETTINGS[0] / MANIFEST).exists()
+    assert {p: files(p) for p in intact} == intact
+    assert check_settings(runs_root, SETTINGS, dry_run=False) == []  # nothing left to find
+
+
+def test_a_deleted_run_folder_removes_its_manifest(runs_root, capsys):
+    capsys.readouterr()
+    run = runs_root / SETTINGS[0] / "seed~0"
+    for p in run.iterdir():
+        p.unlink()
+    run.rmdir()
+    assert check_settings(runs_root, SETTINGS, dry_run=False) == [SETTINGS[0]]
+    assert capsys.readouterr().err == f"{run}: missing (its files are gone); retraining\n"
+    assert not (runs_root / SETTINGS[0] / MANIFEST).exists()
+
+
+def test_a_replaced_run_or_a_bad_manifest_removes_the_manifest(runs_root, capsys):
+    capsys.readouterr()
+    a, b = (runs_root / SETTINGS[0] / f"seed~{s}" for s in (0, 1))
+    for name in WRITTEN:  # seed 1's intact files where seed 0's were
+        (a / name).write_bytes((b / name).read_bytes())
+    assert check_settings(runs_root, SETTINGS, dry_run=False) == [SETTINGS[0]]
+    assert f"{CHECKSUMS} differs from the setting's {MANIFEST}" in capsys.readouterr().err
+    (runs_root / SETTINGS[1] / MANIFEST).write_text("{")
+    assert check_settings(runs_root, SETTINGS, dry_run=False) == [SETTINGS[1]]
+    assert "not a readable manifest" in capsys.readouterr().err
+    assert not (runs_root / SETTINGS[1] / MANIFEST).exists()
 
 
 def test_a_dry_run_only_names_a_damaged_run(runs_root, capsys):
-    damaged = runs_root / "seed~0" / "curve.parquet"
+    capsys.readouterr()
+    damaged = runs_root / SETTINGS[0] / "seed~0" / "curve.parquet"
     damaged.write_bytes(b"not parquet")
-    assert set_aside_damaged(runs_root, ["seed~0"], dry_run=True) == ["seed~0"]
+    assert check_settings(runs_root, SETTINGS, dry_run=True) == [SETTINGS[0]]
     assert "a real run retrains it" in capsys.readouterr().err
     assert damaged.read_bytes() == b"not parquet"
+    assert (runs_root / SETTINGS[0] / MANIFEST).exists()
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,9 @@ BIN = Path(sys.executable).parent
 RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 QUICK = ["--configfile", "config/quick.yaml"]
 RESULTS = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())["results"]
-# Two equal training batches on the 2-CPU test node (the profile's 20 would give 20 + 8).
-TRAINING_BATCH = 14
+# Two training submissions on the 2-CPU test node: the quick study's 29 settings (one training
+# job each, of two seeds) as 15 + 14 (the profile's 5 would give six submissions).
+TRAINING_BATCH = 15
 SLURM_ARGS = [
     "--workflow-profile", "profiles/slurm",
     "--profile", str(ROOT / "tests" / "slurm_profile"),
@@ -193,8 +194,8 @@ def test_the_quick_study_finishes_through_slurm(slurm_study, study):
     cwd, env, code, output = slurm_study
     assert code == 0, output
     ids = job_ids(output)
-    # Training went out in batches of TRAINING_BATCH runs, plus one job for all summaries.
-    assert len(ids) == math.ceil(len(study.run_ids()) / TRAINING_BATCH) + 1, output
+    # Training went out in batches of TRAINING_BATCH settings, plus one job for all summaries.
+    assert len(ids) == math.ceil(len(study.setting_ids()) / TRAINING_BATCH) + 1, output
     for jid in ids:
         assert list((cwd / ".snakemake" / "slurm_logs").rglob(f"{jid}.log")), jid
     (uuid,) = RUN_UUID.findall(output)
@@ -241,7 +242,8 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     slurm_study, local_runs, study
 ):
     """One experiment's own runs and tables are lost; the job retraining them is cancelled in
-    SLURM (as an admin would); Snakemake must fail, and the next call retrain only them."""
+    SLURM (as an admin would); Snakemake must fail, and the next call retrain only them (the
+    setting whose manifest is gone) and leave every other run's files as they were."""
     cwd, env, code, _ = slurm_study
     assert code == 0
     shared = {
@@ -255,6 +257,7 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     for rid in lost:
         shutil.rmtree(cwd / RESULTS / "runs" / rid)
     kept = run_files(cwd)
+    mtimes = {path: (cwd / path).stat().st_mtime_ns for path in kept}
 
     log = cwd / "cancelled.out"
     with log.open("w") as out:
@@ -284,13 +287,13 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     assert run_files(cwd).keys() >= kept.keys()
 
     missing = {
-        rid for rid in study.run_ids()
-        if not all((cwd / RESULTS / "runs" / rid / name).exists() for name in RUN_FILES)
+        f"{RESULTS}/runs/{setting}/seeds.json" for setting in study.setting_ids()
+        if not (cwd / RESULTS / "runs" / setting / "seeds.json").exists()
     }  # fmt: skip
-    assert missing  # the cancelled job's runs
+    assert missing == {f"{RESULTS}/runs/{rid.rsplit('/', 1)[0]}/seeds.json" for rid in lost}
     code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
     assert code == 0, output
-    trained = {path.split("/curve.parquet")[0] for path in jobs_in(output)["train"]}
-    assert trained == {f"{RESULTS}/runs/{rid}" for rid in missing}
+    assert jobs_in(output)["train"] == missing
     assert {k: v for k, v in run_files(cwd).items() if k in kept} == kept
+    assert {path: (cwd / path).stat().st_mtime_ns for path in kept} == mtimes
     assert_same_run_files(cwd, local_runs, study.run_ids())

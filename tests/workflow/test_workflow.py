@@ -1,14 +1,17 @@
 """The Snakemake workflow, end to end on config/quick.yaml in a temporary copy of the repository.
 
 The slow tests (marked `workflow`) share one copy: it is started, killed mid-way with SIGKILL,
-and finished by a second call; the rerun scenarios of the issue are then checked as dry runs on
-the completed study. Source edits are made to a copy of the package on PYTHONPATH and undone.
+and finished by a second call; the rerun scenarios of the issues are then checked on the
+completed study, as dry runs or as real runs that leave it complete again. Source edits are made
+to a copy of the package on PYTHONPATH and undone. One training job trains every seed of one
+setting (a run path without /seed~N) and writes the setting's manifest, seeds.json.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +29,7 @@ from backprop_study.study.config import load_study
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
+WRITTEN = ("provenance.json", *RUN_FILES, "checksums.sha256")
 
 
 def make_copy(dest: Path) -> dict[str, str]:
@@ -70,8 +74,38 @@ def quick_study():
 
 
 def complete_runs(results: Path) -> list[Path]:
-    dirs = {p.parent for p in results.glob("runs/**/curve.parquet")}  # any path depth
-    return sorted(d for d in dirs if all((d / f).exists() for f in RUN_FILES))
+    """Run directories with every file (the checksums are written last)."""
+    dirs = {p.parent for p in results.glob("runs/**/checksums.sha256")}  # any path depth
+    return sorted(d for d in dirs if all((d / f).exists() for f in WRITTEN))
+
+
+def stamps(run: Path) -> dict[str, tuple[int, int, bytes]]:
+    """(inode, mtime, bytes) of a run's files: unchanged means the run was not rewritten."""
+    return {f: ((run / f).stat().st_ino, (run / f).stat().st_mtime_ns, (run / f).read_bytes())
+            for f in WRITTEN}  # fmt: skip
+
+
+def manifest(setting: str, results: str = "results") -> str:
+    """The output of a setting's training job."""
+    return f"{results}/runs/{setting}/seeds.json"
+
+
+def run_snakemake_with_config(cwd: Path, env: dict, edit, *args: str) -> str:
+    """A real call with config/config.yaml changed by `edit(config)`; returns its output."""
+    config_path = cwd / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    edit(config)
+    config_path.write_text(yaml.safe_dump(config))
+    try:
+        proc = snakemake(cwd, env, *args)
+    finally:
+        config_path.write_text(original)
+    return proc.stdout + proc.stderr
+
+
+def train_log(cwd: Path, setting: str) -> list[str]:
+    return (cwd / "results" / "logs" / "train" / f"{setting}.log").read_text().splitlines()
 
 
 def incomplete_outputs(cwd: Path) -> set[str]:
@@ -93,8 +127,8 @@ def incomplete_outputs(cwd: Path) -> set[str]:
 def killed_then_finished(tmp_path_factory):
     """Start the quick study, SIGKILL Snakemake and its jobs mid-way, rerun to the end.
 
-    Returns (workdir, env, bytes of runs Snakemake had finished at the kill, outputs it had
-    marked incomplete, number of complete run directories at the kill)."""
+    Returns (workdir, env, files (inode, mtime, bytes) of the runs complete at the kill,
+    outputs Snakemake had marked incomplete, number of complete run directories at the kill)."""
     cwd = tmp_path_factory.mktemp("workflow")
     env = make_copy(cwd)
     total = len(quick_study().run_ids())
@@ -118,11 +152,9 @@ def killed_then_finished(tmp_path_factory):
     done = complete_runs(cwd / "results")
     assert 0 < len(done) < total
     marked = incomplete_outputs(cwd)
-    finished = {
-        d: {f: (d / f).read_bytes() for f in RUN_FILES}
-        for d in done
-        if not any(str((d / f).relative_to(cwd)) in marked for f in RUN_FILES)
-    }
+    # Only manifests are outputs: a killed training job's finished runs are not Snakemake's.
+    assert not [m for m in marked if m.endswith(WRITTEN)], marked
+    finished = {d: stamps(d) for d in done}
     # A SIGKILL leaves Snakemake's lock behind: release it, as a user would, then rerun.
     snakemake(cwd, env, "--unlock")
     snakemake(cwd, env, "--rerun-incomplete")
@@ -135,9 +167,8 @@ def test_kill_and_rerun_finishes_without_touching_finished_runs(killed_then_fini
 
     cwd, _, finished, _, _ = killed_then_finished
     assert finished, "no run was finished before the kill"
-    for d, files in finished.items():
-        for name, data in files.items():
-            assert (d / name).read_bytes() == data, f"{d / name} was rewritten"
+    for d, files in finished.items():  # kept as they were, also those of a killed job
+        assert stamps(d) == files, f"{d} was rewritten"
     # Every run is complete and readable: no half-written Parquet was taken as done.
     runs = complete_runs(cwd / "results")
     assert len(runs) == len(quick_study().run_ids())
@@ -181,10 +212,7 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
         jobs = dry_run_jobs(cwd, env)
     finally:
         config_path.write_text(original)
-    seeds = quick_study().experiments["weight_decay"].seeds
-    assert jobs["train"] == {
-        f"results/runs/enc~k/lam~0.3/alpha~0.01/batch~8/seed~{s}/curve.parquet" for s in seeds
-    }
+    assert jobs["train"] == {manifest("enc~k/lam~0.3/alpha~0.01/batch~8")}  # its seeds: one job
     assert jobs["aggregate_experiment"] == {"results/tables/weight_decay/runs.parquet"}
     weight_decay_figures = [f.name for f in FIGURES if f.experiment == "weight_decay"]
     assert "loss_by_lambda" in weight_decay_figures
@@ -209,16 +237,12 @@ def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[st
 @pytest.mark.workflow
 def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(killed_then_finished):
     cwd, env, *_ = killed_then_finished
-    seeds = quick_study().experiments["weight_decay"].seeds
-    base = "results/runs/enc~k/lam~0/alpha~0.01/batch~8"
+    base = "enc~k/lam~0/alpha~0.01/batch~8"
     jobs = dry_run_with_experiments(
         cwd, env, {"init_sweep": {"init_std": [0.1, 1]}, "width": {"hidden": [3, 4]}}
     )
     # init_std 0.1 and hidden 3 are the study-wide values: those runs exist already.
-    assert jobs["train"] == {
-        f"{base}/{setting}/seed~{s}/curve.parquet" for setting in ("init~1", "hidden~4")
-        for s in seeds
-    }  # fmt: skip
+    assert jobs["train"] == {manifest(f"{base}/{setting}") for setting in ("init~1", "hidden~4")}
     assert jobs["aggregate_experiment"] == {
         f"results/tables/{name}/runs.parquet" for name in ("init_sweep", "width")
     }
@@ -241,8 +265,7 @@ def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(kille
     )
     jobs = dry_run_jobs(cwd, env, "--configfile", "mini.yaml")
     assert jobs["train"] == {
-        f"results/mini/runs/enc~k/lam~{lam}/alpha~0.01/batch~8/seed~0/curve.parquet"
-        for lam in ("0", "0.1")
+        manifest(f"enc~k/lam~{lam}/alpha~0.01/batch~8", "results/mini") for lam in ("0", "0.1")
     }
     assert jobs["aggregate_experiment"] == {"results/mini/tables/one/runs.parquet"}
     # The finished study's folder with other study-wide values: refused in one line, and the
@@ -263,8 +286,10 @@ def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(kille
 @pytest.mark.workflow
 def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(killed_then_finished):
     cwd, env, *_ = killed_then_finished
-    rid = "enc~k/lam~0.1/alpha~0.01/batch~8/seed~0"  # in the weight_decay and weights experiments
+    setting = "enc~k/lam~0.1/alpha~0.01/batch~8"  # in the weight_decay and weights experiments
+    rid = f"{setting}/seed~0"
     run = cwd / "results" / "runs" / rid
+    neighbour = stamps(cwd / "results" / "runs" / setting / "seed~1")
     curve = run / "curve.parquet"
     curve.write_bytes(curve.read_bytes()[:1000])  # truncated, as by a full disk or a bad copy
     checksums = (run / "checksums.sha256").read_text()
@@ -277,10 +302,14 @@ def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(kille
         "retrains it"
     ]
     assert len(curve.read_bytes()) == 1000
-    # The next real call sets it aside, retrains it and re-aggregates its two experiments.
+    # The next real call sets it aside, retrains it alone and re-aggregates its two experiments.
     proc = snakemake(cwd, env)
     jobs = jobs_in(proc.stdout + proc.stderr)
-    assert jobs["train"] == {f"results/runs/{rid}/curve.parquet"}
+    assert jobs["train"] == {manifest(setting)}
+    assert [line.split(":")[1].split()[0] for line in train_log(cwd, setting)[:2]] == [
+        "kept", "trained"
+    ]  # fmt: skip
+    assert stamps(cwd / "results" / "runs" / setting / "seed~1") == neighbour
     assert jobs["aggregate_experiment"] == {
         f"results/tables/{name}/runs.parquet" for name in ("weight_decay", "weights")
     }
@@ -288,6 +317,52 @@ def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(kille
     assert len((run / "curve.parquet.damaged").read_bytes()) == 1000  # kept for a look
     for path, data in tables.items():  # every table is there, byte for byte as it was
         assert path.read_bytes() == data, path
+
+
+@pytest.mark.workflow
+def test_a_deleted_run_folder_is_retrained_alone(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    setting = "enc~k-1/lam~0/alpha~0.01/batch~8"  # only in the encoding experiment
+    runs = cwd / "results" / "runs" / setting
+    neighbour = stamps(runs / "seed~0")
+    shutil.rmtree(runs / "seed~1")
+    proc = snakemake(cwd, env)
+    output = proc.stdout + proc.stderr
+    assert f"results/runs/{setting}/seed~1: missing (its files are gone); retraining" in output
+    jobs = jobs_in(output)
+    assert jobs["train"] == {manifest(setting)}
+    assert jobs["aggregate_experiment"] == {"results/tables/encoding/runs.parquet"}
+    assert stamps(runs / "seed~0") == neighbour
+    assert [line.split(":")[0] for line in train_log(cwd, setting) if "trained in" in line] == [
+        "seed~1"
+    ]
+    proc = snakemake(cwd, env, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_adding_seeds_trains_only_the_new_seeds(killed_then_finished):
+    cwd, env, *_ = killed_then_finished
+    setting = "enc~k/lam~0/alpha~0.3/batch~1/epochs~500"  # benchmark_mitchell's only setting
+    runs = cwd / "results" / "runs" / setting
+    old = {s: stamps(runs / f"seed~{s}") for s in (0, 1)}
+
+    def more_seeds(config):
+        config["experiments"]["benchmark_mitchell"]["seeds"] = [0, 1, 2]
+
+    jobs = jobs_in(run_snakemake_with_config(cwd, env, more_seeds))
+    assert jobs["train"] == {manifest(setting)}
+    assert jobs["aggregate_experiment"] == {"results/tables/benchmark_mitchell/runs.parquet"}
+    log = train_log(cwd, setting)
+    assert [line.split(" (")[0] for line in log[:2]] == ["seed~0: kept", "seed~1: kept"]
+    assert log[2].startswith("seed~2: trained in ")
+    assert {s: stamps(runs / f"seed~{s}") for s in (0, 1)} == old
+    assert (runs / "seed~2" / "checksums.sha256").exists()
+    # Back to two seeds: the job reruns (its params changed) and keeps both runs.
+    proc = snakemake(cwd, env)
+    assert jobs_in(proc.stdout + proc.stderr)["train"] == {manifest(setting)}
+    assert all(" kept " in line for line in train_log(cwd, setting)[:2])
+    assert {s: stamps(runs / f"seed~{s}") for s in (0, 1)} == old
 
 
 @pytest.mark.workflow
@@ -301,8 +376,22 @@ def test_editing_plotting_code_retrains_nothing(killed_then_finished):
 @pytest.mark.workflow
 def test_editing_the_engine_retrains_every_run(killed_then_finished):
     cwd, env, *_ = killed_then_finished
+    study = quick_study()
     jobs = dry_run_with_edit(cwd, env, "engine/training", "an edit to the engine")
-    assert len(jobs["train"]) == len(quick_study().run_ids())
+    assert jobs["train"] == {manifest(s) for s in study.setting_ids()}
+    # Each of those jobs retrains every seed of its setting: one of them, for real.
+    setting = "enc~k/lam~0/alpha~0.3/batch~1/epochs~500"
+    path = cwd / "src" / "backprop_study" / "engine" / "training.py"
+    original = path.read_bytes()
+    path.write_bytes(original + b"\n# an edit to the engine\n")
+    try:
+        snakemake(cwd, env, manifest(setting))
+    finally:
+        path.write_bytes(original)
+    log = train_log(cwd, setting)
+    assert len(log) == 1 + len(study.seeds_of(setting))
+    assert all(" trained in " in line and "trained by engine" in line for line in log[:-1]), log
+    snakemake(cwd, env)  # the original engine's runs again, and what depends on them
     # ...and once undone, nothing is left to do.
     proc = snakemake(cwd, env, "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
@@ -312,9 +401,10 @@ def test_editing_the_engine_retrains_every_run(killed_then_finished):
 def test_a_phantom_run_cannot_be_requested(killed_then_finished):
     cwd, env, *_ = killed_then_finished
     for target in (
-        "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seed~0/curve.parquet",  # not canonical
-        "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~0/curve.parquet",  # no experiment
-        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/curve.parquet",  # unknown seed
+        "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seeds.json",  # not canonical
+        "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seeds.json",  # no experiment
+        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/seeds.json",  # not a setting
+        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/curve.parquet",  # a run: no job
     ):
         proc = snakemake(cwd, env, "--dry-run", target, check=False)
         assert proc.returncode != 0, target

@@ -1,14 +1,14 @@
-# From runs to tables. Each experiment's aggregation reads each of its runs once and writes its
-# runs table, its comparison table (per configuration, across seeds), its curve quantiles on
-# the shared logged-epoch grid and the plateau's mechanism (per snapshot, and the Hessian
-# spectrum at three points of each run); the study's runs table is the union of the
-# experiments' ones.
-# Adding a value to one experiment re-aggregates that experiment only.
+# From runs to tables. Each experiment's aggregation waits for its settings' manifests (one per
+# training job), reads each of its runs once by its path and writes its runs table, its
+# comparison table (per configuration, across seeds), its curve quantiles on the shared
+# logged-epoch grid and the plateau's mechanism (per snapshot, and the Hessian spectrum at three
+# points of each run); the study's runs table is the union of the experiments' ones.
+# Adding a value (or seeds) to one experiment re-aggregates the experiments with those settings.
 
 
 rule aggregate_experiment:
     input:
-        experiment_run_files,
+        experiment_manifests,
     output:
         runs=EXPERIMENT_TABLES.replace("{table}", "runs.parquet"),
         comparison=EXPERIMENT_TABLES.replace("{table}", "comparison.parquet"),

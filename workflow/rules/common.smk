@@ -12,7 +12,8 @@ from backprop_study.study.config import (
     check_config,
     check_results_folder,
 )
-from backprop_study.study.integrity import executes_jobs, set_aside_damaged
+from backprop_study.engine.seeds_cli import MANIFEST
+from backprop_study.study.integrity import check_settings, executes_jobs
 
 
 # Schema (with defaults) + the checks jsonschema cannot express, before any job is scheduled.
@@ -35,16 +36,18 @@ STUDY = checked_study()
 EXPERIMENTS = list(STUDY.experiments)
 FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 
-# Output paths. A run's directory names its parameters: {run} is
+# Output paths. A run's directory names its parameters:
 # enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}[/<other settings>]/seed~{seed}
-# with canonical numbers (study.grid); one wildcard keeps a 10,000-run DAG quick to build.
+# with canonical numbers (study.grid). Runs that differ only in their seed form a setting (the
+# path without /seed~N, the {setting} wildcard), and one training job trains all its seeds: its
+# output is the setting's manifest (SEEDS_MANIFEST, see train.smk).
 # Every output and log lives under the config's own results folder, so two configs (the study
 # and the quick study) never touch each other's runs.
 RESULTS = STUDY.results
 LOGS = f"{RESULTS}/logs"
 SETTINGS_STAMP = f"{RESULTS}/{SETTINGS_FILE}"  # checked by checked_study()
 RUNS_ROOT = f"{RESULTS}/runs"
-RUN_FILES = ("curve", "weights", "hidden")
+SEEDS_MANIFEST = f"{RUNS_ROOT}/{{setting}}/{MANIFEST}"
 RUNS_TABLE = f"{RESULTS}/tables/runs.parquet"
 TABLE_NAMES = (
     "runs.parquet",
@@ -58,14 +61,16 @@ TABLE_NAMES = (
 EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
-# A finished run whose files no longer match their checksums is set aside (renamed *.damaged)
-# before the DAG is built and named as a target, so this call retrains it and re-aggregates its
-# experiments (Snakemake does not rebuild a missing intermediate file by itself); a dry run only
-# names it. Once per call: not in the job processes that Snakemake (or a SLURM group job) starts.
-DAMAGED_RUNS = []
+# A finished run whose files no longer match their checksums is set aside (renamed *.damaged),
+# and the manifest of its setting removed, before the DAG is built; so is the manifest of a
+# setting one of whose runs is gone (a deleted run folder). Those manifests are named as targets,
+# so this call reruns their training jobs, which retrain just those runs, and re-aggregates
+# (Snakemake does not rebuild a missing intermediate file by itself); a dry run only names the
+# runs. Once per call: not in the job processes that Snakemake (or a SLURM group job) starts.
+STALE_SETTINGS = []
 if workflow.is_main_process:
-    DAMAGED_RUNS = set_aside_damaged(
-        RUNS_ROOT, STUDY.run_ids(), dry_run=not executes_jobs(sys.argv[1:])
+    STALE_SETTINGS = check_settings(
+        RUNS_ROOT, STUDY.setting_ids(), dry_run=not executes_jobs(sys.argv[1:])
     )
 
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
@@ -75,7 +80,8 @@ ENGINE_FINGERPRINT = engine_fingerprint()
 ANALYSIS_CODE = layers_fingerprint("analysis", "study")
 REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
 # Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
-# > 1,500 (batch size 1); about 30x margin. A SLURM group job asks for the sum of its members'.
+# > 1,500 (batch size 1); about 30x margin. A job trains every seed of its setting; a SLURM group
+# job asks for the sum of its members'.
 EPOCHS_PER_MINUTE = 200_000 if STUDY.settings.engine == "fast" else 20_000
 STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 
@@ -87,22 +93,36 @@ wildcard_constraints:
 
 
 def train_runtime(wildcards):
-    """Minutes for one run, from its own epoch budget (experiments may set their own)."""
-    return max(2, STUDY.run_settings(wildcards.run)["epochs"] // EPOCHS_PER_MINUTE)
+    """Minutes for one setting's job: the sum of its seeds' epoch budgets (experiments may set
+    their own)."""
+    epochs = STUDY.setting_values(wildcards.setting)["epochs"]
+    return max(2, len(STUDY.seeds_of(wildcards.setting)) * epochs // EPOCHS_PER_MINUTE)
 
 
 def train_args(wildcards):
-    """Every engine option of the run but --out (its parameters, the shared settings, its extra
-    snapshots); fails for a combination of config values that no experiment has, so it cannot
-    become a phantom run."""
-    return STUDY.train_args(wildcards.run)
+    """Every engine option the setting's seeds share (its parameters, the shared settings, its
+    extra snapshots); fails for a combination of config values that no experiment has, so it
+    cannot become a phantom job."""
+    return STUDY.setting_args(wildcards.setting)
 
 
-def experiment_run_files(wildcards):
-    """One file per run of an experiment: its train job writes all three, and naming one keeps
-    the DAG small (10,000 runs → 10,000 inputs, not 30,000)."""
-    exp = STUDY.experiments[wildcards.experiment]
-    return [f"{RUNS_ROOT}/{r.run_id}/curve.parquet" for r in exp.runs()]
+def train_seeds(wildcards):
+    """The setting's seeds, over every experiment that has it: adding seeds reruns the job (a
+    params change), which trains only the new ones."""
+    return [str(seed) for seed in STUDY.seeds_of(wildcards.setting)]
+
+
+def manifests(runs):
+    """The manifests of the settings of `runs`, each once: a training job writes its setting's
+    runs, and naming one file per setting keeps the DAG small (10,000 runs → 1,000 inputs).
+    """
+    settings = sorted({r.setting for r in runs})
+    return [SEEDS_MANIFEST.format(setting=setting) for setting in settings]
+
+
+def experiment_manifests(wildcards):
+    """The manifests of an experiment's settings (the aggregation reads their runs by path)."""
+    return manifests(STUDY.experiments[wildcards.experiment].runs())
 
 
 def experiment_grid(wildcards):
@@ -124,7 +144,7 @@ def figure_runs(spec):
 
 def figure_inputs(wildcards):
     """A figure reads its experiments' tables (runs, curve quantiles, mechanism and curvature),
-    plus the runs it draws from."""
+    plus the runs it draws from (named by their settings' manifests)."""
     spec = figure_spec(wildcards)
     return {
         "runs": [
@@ -143,11 +163,7 @@ def figure_inputs(wildcards):
             EXPERIMENT_TABLES.format(experiment=name, table="curvature.parquet")
             for name in spec.experiments
         ],
-        "run_files": [
-            f"{RUNS_ROOT}/{r.run_id}/{f}.parquet"
-            for r in figure_runs(spec)
-            for f in RUN_FILES
-        ],
+        "manifests": manifests(figure_runs(spec)),
     }
 
 

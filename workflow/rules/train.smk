@@ -1,16 +1,23 @@
-# One training job per run. The run's path ({run}, see common.smk) names its parameters; its
-# params hold every engine option (so also what is not in the path: epochs, init_std, the
-# logging and snapshot schedules) and the engine fingerprint, so changing any of them retrains
-# exactly the runs concerned, while editing aggregation or plotting code retrains nothing.
+# One training job per setting: every seed of one combination of run settings (a run path
+# without its /seed~N, see common.smk). Its params hold every engine option (so also what is not
+# in the path: epochs, init_std, the logging and snapshot schedules), the seeds and the engine
+# fingerprint, so changing any of them reruns exactly the settings concerned, while editing
+# aggregation or plotting code retrains nothing.
+#
+# Snakemake deletes a job's outputs before it runs it, so the runs are not outputs: the one
+# output is the setting's manifest (its seeds and each run's checksums digest). When the job
+# reruns, `backprop-study train-seeds` keeps every run whose files hold exactly what it would
+# write (same settings and seed, same engine and fingerprint, intact) and trains the rest, one
+# run at a time, each written atomically. So adding seeds trains only the new seeds, an engine
+# edit retrains every run, and a killed job's finished runs are kept by the next call.
+# Resources: one core; the runtime is the sum of its seeds' epoch budgets.
 
 
 rule train:
     output:
-        curve=f"{RUNS_ROOT}/{{run}}/curve.parquet",
-        weights=f"{RUNS_ROOT}/{{run}}/weights.parquet",
-        hidden=f"{RUNS_ROOT}/{{run}}/hidden.parquet",
+        SEEDS_MANIFEST,
     log:
-        f"{LOGS}/train/{{run}}.log",
+        f"{LOGS}/train/{{setting}}.log",
     conda:
         "../envs/backprop-study.yaml"
     threads: 1
@@ -19,7 +26,9 @@ rule train:
         runtime=train_runtime,
     params:
         args=train_args,
+        seeds=train_seeds,
+        root=lambda wildcards: f"{RUNS_ROOT}/{wildcards.setting}",
         engine_fingerprint=ENGINE_FINGERPRINT,
     shell:
-        "backprop-study train {params.args:q} --no-progress"
-        ' --out "$(dirname {output.curve:q})" > {log:q} 2>&1'
+        "backprop-study train-seeds {params.args:q} --seeds {params.seeds:q}"
+        " --root {params.root:q} --manifest {output:q} > {log:q} 2>&1"

@@ -133,8 +133,9 @@ def hidden_table(result: TrainResult) -> pa.Table:
     )
 
 
-def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via `write(tmp)` to a temporary file beside `path`, fsync it, rename it into place."""
+def replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write via `write(tmp)` to a temporary file beside `path`, fsync it, rename it into place
+    (the one atomic writer of run files and of the workflow's manifests)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
@@ -150,7 +151,7 @@ def write_atomic(table: pa.Table, path: Path, meta: dict[str, Any]) -> None:
     schema_meta = dict(table.schema.metadata or {})
     schema_meta[META_KEY] = json.dumps(meta, sort_keys=True).encode()
     table = table.replace_schema_metadata(schema_meta)
-    _replace_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    replace_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprint: str) -> None:
@@ -159,7 +160,7 @@ def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprin
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = provenance.collect(fingerprint, version, result.wall_time_s)
-    _replace_atomic(
+    replace_atomic(
         out / provenance.SIDECAR, lambda tmp: tmp.write_bytes(provenance.to_json(record))
     )
     meta = run_metadata(result, version, fingerprint)
@@ -167,12 +168,18 @@ def write_run(result: TrainResult, out_dir: str | Path, version: str, fingerprin
     write_atomic(weights_table(result), out / "weights.parquet", meta)
     write_atomic(hidden_table(result), out / "hidden.parquet", meta)
     sums = "".join(f"{_sha256(out / name)}  {name}\n" for name in FILES)
-    _replace_atomic(out / CHECKSUMS, lambda tmp: tmp.write_text(sums, encoding="utf-8"))
+    replace_atomic(out / CHECKSUMS, lambda tmp: tmp.write_text(sums, encoding="utf-8"))
 
 
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def checksums_digest(run_dir: str | Path) -> str:
+    """sha256 of a run's checksums file: one string that changes with any of its files (what a
+    setting's manifest records per run)."""
+    return _sha256(Path(run_dir) / CHECKSUMS)
 
 
 def check_run(run_dir: str | Path) -> str | None:

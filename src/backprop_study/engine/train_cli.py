@@ -48,6 +48,26 @@ def _integer(text: str) -> int | float | str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The run's settings (`add_setting_arguments`), then where its files go."""
+    add_setting_arguments(p, seed=True)
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--out",
+        required=True,
+        help="directory for curve.parquet, weights.parquet, hidden.parquet (created if missing)",
+    )
+    out.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    out.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: only when stderr is a terminal)",
+    )
+
+
+def add_setting_arguments(p: argparse.ArgumentParser, seed: bool) -> None:
+    """Every engine option of a run (`--seed` only if `seed`): shared by `train` and by
+    `train-seeds`, which takes a list of seeds instead."""
     d = RunConfig.__dataclass_fields__
     model = p.add_argument_group("model")
     model.add_argument(
@@ -98,12 +118,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=d["epochs"].default,
         help="passes over all patterns (default %(default)s)",
     )
-    opt.add_argument(
-        "--seed",
-        type=_integer,
-        default=d["seed"].default,
-        help="seed >= 0 of the initial weights and the batch order (default %(default)s)",
-    )
+    if seed:
+        opt.add_argument(
+            "--seed",
+            type=_integer,
+            default=d["seed"].default,
+            help="seed >= 0 of the initial weights and the batch order (default %(default)s)",
+        )
     opt.add_argument(
         "--optimizer",
         default=d["optimizer"].default,
@@ -179,19 +200,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=(),
         help="extra snapshot epochs, comma-separated, e.g. 350000",
     )
-    out = p.add_argument_group("output")
-    out.add_argument(
-        "--out",
-        required=True,
-        help="directory for curve.parquet, weights.parquet, hidden.parquet (created if missing)",
-    )
-    out.add_argument("--force", action="store_true", help="overwrite results already in --out")
-    out.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar (default: only when stderr is a terminal)",
-    )
 
 
 def option_name(setting: str) -> str:
@@ -200,8 +208,9 @@ def option_name(setting: str) -> str:
     return "--" + setting.replace("_", "-")
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The run's settings; a ConfigError names the option, not the RunConfig field."""
+def config_from_args(args: argparse.Namespace, seed: int | None = None) -> RunConfig:
+    """The run's settings (with `seed` instead of `--seed` if given); a ConfigError names the
+    option, not the RunConfig field."""
     try:
         return RunConfig(
             encoding=args.encoding,
@@ -211,7 +220,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             alpha=args.alpha,
             batch_size=args.batch_size,
             epochs=args.epochs,
-            seed=args.seed,
+            seed=args.seed if seed is None else seed,
             init_std=args.init_std,
             optimizer=args.optimizer,
             loss=args.loss,
@@ -230,17 +239,19 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise
 
 
-def _one_line(exc: OSError) -> str:
+def one_line(exc: OSError) -> str:
+    """An OS error as one short phrase (its strerror, else its message on one line)."""
     return exc.strerror or " ".join(str(exc).split())
 
 
-def prepare_out(text: str, force: bool) -> list[Path]:
-    """Make `--out` ready before training, so a bad destination fails in a second, not after a
-    long run: refuse an empty path, a file on the way and results already there (unless `force`),
-    create what is missing, and write and remove a probe file (permission bits alone do not tell,
-    e.g. for root or on a read-only mount). Returns the directories it created, for `discard`."""
+def prepare_out(text: str, force: bool, option: str = "--out") -> list[Path]:
+    """Make `--out` (or the directory of `option`) ready before training, so a bad destination
+    fails in a second, not after a long run: refuse an empty path, a file on the way and results
+    already there (unless `force`), create what is missing, and write and remove a probe file
+    (permission bits alone do not tell, e.g. for root or on a read-only mount). Returns the
+    directories it created, for `discard`."""
     if not text:
-        raise ConfigError("--out: empty; allowed: a directory path")
+        raise ConfigError(f"{option}: empty; allowed: a directory path")
     out = Path(text)
     made: list[Path] = []
     try:
@@ -249,14 +260,14 @@ def prepare_out(text: str, force: bool) -> list[Path]:
         if found < len(chain) and not chain[found].is_dir():
             where = "" if found == 0 else f" (on the way to {out})"
             raise ConfigError(
-                f"--out: {chain[found]} is not a directory{where}; allowed: a directory path"
+                f"{option}: {chain[found]} is not a directory{where}; allowed: a directory path"
             )
         from backprop_study.engine import runfiles
 
         present = runfiles.existing_results(out) if found == 0 else []
         if present and not force:
             raise ConfigError(
-                f"--out: {out} already holds results ({', '.join(present)}); "
+                f"{option}: {out} already holds results ({', '.join(present)}); "
                 "allowed: a directory without run files, or pass --force"
             )
         for directory in reversed(chain[:found]):
@@ -268,7 +279,7 @@ def prepare_out(text: str, force: bool) -> list[Path]:
     except OSError as exc:
         discard(out, made, files=False)
         raise ConfigError(
-            f"--out: cannot write to {out} ({_one_line(exc)}); allowed: a writable directory"
+            f"{option}: cannot write to {out} ({one_line(exc)}); allowed: a writable directory"
         ) from None
     return made
 
@@ -329,8 +340,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         discard(out, made, files=True)
         raise UserError(
-            f"--out: writing the results to {out} failed ({_one_line(exc)}); "
-            "no run files left there"
+            f"--out: writing the results to {out} failed ({one_line(exc)}); no run files left there"
         ) from None
     if result.diverged:
         print(

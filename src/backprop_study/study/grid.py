@@ -51,11 +51,16 @@ class Run:
         return cls(*always, seed=seed, extra=extra)
 
     @property
+    def setting(self) -> str:
+        """The run's path without its seed: the directory that holds every seed of its setting
+        (`enc~k/lam~0/alpha~0.01/batch~8`); one training job trains them all."""
+        named = [(name, getattr(self, name)) for name in PATH_ALWAYS] + list(self.extra)
+        return "/".join(f"{axis(n).key}~{axis(n).text(v)}" for n, v in named)
+
+    @property
     def run_id(self) -> str:
         """The run's directory relative to the runs root (the `run_id` column of the runs table)."""
-        named = [(name, getattr(self, name)) for name in PATH_ALWAYS] + list(self.extra)
-        parts = [f"{axis(n).key}~{axis(n).text(v)}" for n, v in named]
-        return "/".join([*parts, f"seed~{self.seed}"])
+        return f"{self.setting}/seed~{self.seed}"
 
     @property
     def configuration(self) -> tuple:
@@ -225,10 +230,11 @@ _OPTION_ORDER = ("encoding", "lam", "alpha", "batch_size", "seed", "classes", "h
                  "init_std")  # fmt: skip
 
 
-def train_options(settings: Mapping[str, Any], seed: int) -> list[str]:
-    """The `backprop-study train` options of one run's settings (all but snapshots and --out)."""
+def train_options(settings: Mapping[str, Any], seed: int | None) -> list[str]:
+    """The `backprop-study train` options of one run's settings (all but snapshots and --out);
+    without `--seed` when `seed` is None (the options a setting's seeds share)."""
     values = {**settings, "seed": seed}
-    names = [*_OPTION_ORDER]
+    names = [n for n in _OPTION_ORDER if seed is not None or n != "seed"]
     if values["log_every"] is not None:
         names.append("log_every")
     else:
@@ -243,23 +249,43 @@ def train_options(settings: Mapping[str, Any], seed: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Study:
-    """Shared settings plus named experiments; the union of their runs is what gets trained."""
+    """Shared settings plus named experiments; the union of their runs is what gets trained.
+
+    Runs that differ only in their seed form a *setting* (`Run.setting`, the run path without
+    `/seed~N`): the workflow trains a setting's seeds in one job, so they share every engine
+    option but the seed, the extra snapshots included.
+    """
 
     settings: Settings
     experiments: dict[str, Experiment]
     results: str = "results"
-    _runs: dict[str, tuple[Run, tuple[int, ...]]] = field(default_factory=dict, repr=False)
+    _runs: dict[str, Run] = field(default_factory=dict, repr=False)
+    _settings: dict[str, tuple[Run, tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
-        # A run's extra snapshots: the shared ones plus those of every experiment that has it,
-        # so a run two experiments share trains once, with everything either one needs.
+        # A setting's seeds and extra snapshots: the union over the experiments that have it
+        # (the shared snapshots plus each experiment's), so a run two experiments share trains
+        # once, with everything either one needs, and all seeds of a setting alike.
         runs: dict[str, Run] = {}
+        seeds: dict[str, set[int]] = {}
         extra: dict[str, set[int]] = {}
         for exp in self.experiments.values():
             for run in exp.runs():
                 runs[run.run_id] = run
-                extra.setdefault(run.run_id, set(self.settings.snapshot_at)).update(exp.snapshot_at)
-        self._runs.update({rid: (runs[rid], tuple(sorted(extra[rid]))) for rid in sorted(runs)})
+                seeds.setdefault(run.setting, set()).add(run.seed)
+                extra.setdefault(run.setting, set(self.settings.snapshot_at)).update(
+                    exp.snapshot_at
+                )
+        self._runs.update({rid: runs[rid] for rid in sorted(runs)})
+        for run in self._runs.values():
+            if run.setting not in self._settings:
+                self._settings[run.setting] = (
+                    run,
+                    tuple(sorted(seeds[run.setting])),
+                    tuple(sorted(extra[run.setting])),
+                )
 
     @property
     def defaults(self) -> Mapping[str, Any]:
@@ -277,60 +303,98 @@ class Study:
     def has_run(self, run_id: str) -> bool:
         return run_id in self._runs
 
-    def _run(self, run_id: str) -> tuple[Run, tuple[int, ...]]:
+    def _run(self, run_id: str) -> Run:
         try:
             return self._runs[run_id]
         except KeyError:
             raise ConfigError(f"run {run_id!r} is in no experiment of the config") from None
 
+    def setting_ids(self) -> list[str]:
+        """Every setting of the study (a run path without its seed), sorted: one training job
+        each."""
+        return sorted(self._settings)
+
+    def _setting(self, setting: str) -> tuple[Run, tuple[int, ...], tuple[int, ...]]:
+        try:
+            return self._settings[setting]
+        except KeyError:
+            raise ConfigError(f"setting {setting!r} is in no experiment of the config") from None
+
+    def seeds_of(self, setting: str) -> tuple[int, ...]:
+        """A setting's seeds: the union over the experiments that have it, sorted."""
+        return self._setting(setting)[1]
+
     def snapshot_at(self, run_id: str) -> tuple[int, ...]:
-        """The extra snapshot epochs of one run (shared ones + its experiments' ones)."""
-        return self._run(run_id)[1]
+        """The extra snapshot epochs of one run (shared ones + those of every experiment having
+        its setting)."""
+        return self._setting(self._run(run_id).setting)[2]
 
     def run_settings(self, run_id: str) -> dict[str, Any]:
         """Every axis's value for one run of the study."""
-        return self._run(run_id)[0].settings(self.defaults)
+        return self._run(run_id).settings(self.defaults)
+
+    def setting_values(self, setting: str) -> dict[str, Any]:
+        """Every axis's value for the runs of one setting."""
+        return self._setting(setting)[0].settings(self.defaults)
 
     def path_values(self) -> dict[str, list[str]]:
         """The canonical strings each path key takes somewhere in the study (wildcard values)."""
         values: dict[str, set[str]] = {}
-        for run, _ in self._runs.values():
+        for run in self._runs.values():
             named = [(n, getattr(run, n)) for n in PATH_ALWAYS] + [*run.extra, ("seed", run.seed)]
             for n, v in named:
                 values.setdefault(n, set()).add(axis(n).text(v))
         return {n: sorted(v) for n, v in values.items()}
 
-    def run_regex(self) -> str:
-        """A regex matching exactly the run paths made of config values (the workflow's `run`
-        wildcard: a typo such as `lam~1e-05` or `seed~99` cannot match)."""
+    def _alternatives(self, values: Mapping[str, list[str]], name: str) -> str:
+        vals = sorted(values[name], key=lambda s: (-len(s), s))
+        return f"{axis(name).key}~(?:{'|'.join(re.escape(v) for v in vals)})"
+
+    def setting_regex(self) -> str:
+        """A regex matching exactly the setting paths made of config values (the workflow's
+        `setting` wildcard: a typo such as `lam~1e-05` cannot match)."""
         values = self.path_values()
-
-        def alternatives(name: str) -> str:
-            vals = sorted(values[name], key=lambda s: (-len(s), s))
-            return f"{axis(name).key}~(?:{'|'.join(re.escape(v) for v in vals)})"
-
-        parts = [alternatives(n) for n in PATH_ALWAYS]
+        parts = [self._alternatives(values, n) for n in PATH_ALWAYS]
         optional = [
-            f"(?:/{alternatives(n)})?" for n in AXIS_NAMES if n not in PATH_ALWAYS and n in values
+            f"(?:/{self._alternatives(values, n)})?"
+            for n in AXIS_NAMES
+            if n not in PATH_ALWAYS and n in values
         ]
-        return "/".join(parts) + "".join(optional) + "/" + alternatives("seed")
+        return "/".join(parts) + "".join(optional)
+
+    def run_regex(self) -> str:
+        """A regex matching exactly the run paths made of config values (a setting's path and
+        one of the config's seeds)."""
+        return f"{self.setting_regex()}/{self._alternatives(self.path_values(), 'seed')}"
 
     def wildcard_constraints(self) -> dict[str, str]:
         """The workflow's wildcards, each matching exactly the values in the config."""
         return {
-            "run": self.run_regex(),
+            "setting": self.setting_regex(),
             "experiment": "|".join(re.escape(n) for n in self.experiments),
         }
+
+    def setting_args(self, setting: str) -> list[str]:
+        """Every engine option the seeds of one setting share (all but `--seed` and where to
+        write); raises ConfigError for a setting in no experiment, so a combination of config
+        values that no experiment has cannot become a phantom training job."""
+        run, _, snapshots = self._setting(setting)
+        return [
+            *train_options(run.settings(self.defaults), None),
+            "--engine",
+            self.settings.engine,
+            f"--snapshot-at={','.join(map(str, snapshots))}",
+        ]
 
     def train_args(self, run_id: str) -> list[str]:
         """Every engine option of one run but `--out` (raises ConfigError for a run in no
         experiment)."""
-        run, snapshots = self._run(run_id)
+        run = self._run(run_id)
         return [
             *train_options(run.settings(self.defaults), run.seed),
             "--engine",
             self.settings.engine,
-            f"--snapshot-at={','.join(map(str, snapshots))}",
+            f"--snapshot-at={','.join(map(str, self.snapshot_at(run_id)))}",
         ]
 
 

@@ -1,5 +1,12 @@
-"""Damaged runs: found before the DAG is built and set aside, so the next `snakemake` retrains
-them instead of failing in aggregation on every call (which would also cost the tables built)."""
+"""Damaged and missing runs: found before the DAG is built, so the next `snakemake` retrains
+them instead of failing in aggregation on every call (which would also cost the tables built).
+
+A setting's runs are trained by one job whose output is the setting's manifest (`seeds.json`,
+`engine/seeds_cli.py`); Snakemake knows nothing of the run files. So a run that is damaged (its
+files differ from its checksums), gone (someone deleted its folder) or replaced (its checksums
+differ from the manifest's) makes its setting's manifest go: Snakemake then reruns that one job,
+which keeps the setting's intact runs and retrains the others.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from backprop_study.engine.runfiles import WRITTEN, check_run
+from backprop_study.engine.errors import RunFileError
+from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN, check_run, checksums_digest
+from backprop_study.engine.seeds_cli import MANIFEST, read_manifest, seed_dir
 
 SUFFIX = ".damaged"
 INSPECTING = frozenset(
@@ -62,24 +71,57 @@ def executes_jobs(argv: Iterable[str]) -> bool:
     return True
 
 
-def set_aside_damaged(runs_root: str | Path, run_ids: Iterable[str], dry_run: bool) -> list[str]:
-    """Check every finished run of the study against its checksums; rename a damaged run's
-    files to `NAME.damaged` (unless `dry_run`) so that Snakemake sees the run as missing.
-    Prints one line per damaged run and returns their ids."""
-    damaged = []
-    for run_id in run_ids:
-        run = Path(runs_root) / run_id
-        if not run.is_dir():
+def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
+    """What is wrong with a run that a manifest lists with checksums `digest`: (`missing`,
+    `damaged` or `replaced`, why), or None if it is complete, intact and the one listed."""
+    missing = [name for name in WRITTEN if not (run / name).exists()]
+    if len(missing) == len(WRITTEN):
+        return "missing", "its files are gone"
+    if missing:
+        return "damaged", f"{missing[0]} is missing"
+    damage = check_run(run)
+    if damage is not None:
+        return "damaged", damage
+    if checksums_digest(run) != digest:
+        return "replaced", f"its {CHECKSUMS} differs from the setting's {MANIFEST}"
+    return None
+
+
+def check_settings(runs_root: str | Path, settings: Iterable[str], dry_run: bool) -> list[str]:
+    """Check every run that a manifest of `settings` lists: a damaged one's files are renamed to
+    `NAME.damaged`, and the manifest of a setting with a damaged, missing or replaced run is
+    removed, so that Snakemake reruns its training job (neither unless `dry_run`). Prints one
+    line per run and returns the settings whose manifests go (or would go)."""
+    then = "a real run retrains it" if dry_run else "retraining"
+    stale = []
+    for setting in settings:
+        root = Path(runs_root) / setting
+        manifest = root / MANIFEST
+        if not manifest.exists():
             continue
-        problem = check_run(run)
-        if problem is None:
-            continue
-        damaged.append(run_id)
-        if dry_run:
-            print(f"{run}: damaged ({problem}); a real run retrains it", file=sys.stderr)
-            continue
-        for name in WRITTEN:
-            if (run / name).exists():
-                (run / name).replace(run / f"{name}{SUFFIX}")
-        print(f"{run}: damaged ({problem}); set aside as *{SUFFIX}, retraining", file=sys.stderr)
-    return damaged
+        try:
+            listed = read_manifest(manifest)
+        except RunFileError as exc:
+            print(f"{exc}; {then}", file=sys.stderr)
+            listed = {}
+            stale.append(setting)
+        for seed, digest in listed.items():
+            run = seed_dir(root, seed)
+            found = run_problem(run, digest)
+            if found is None:
+                continue
+            kind, problem = found
+            if setting not in stale:
+                stale.append(setting)
+            if kind == "damaged" and not dry_run:
+                for name in WRITTEN:
+                    if (run / name).exists():
+                        (run / name).replace(run / f"{name}{SUFFIX}")
+                print(
+                    f"{run}: damaged ({problem}); set aside as *{SUFFIX}, {then}", file=sys.stderr
+                )
+            else:
+                print(f"{run}: {kind} ({problem}); {then}", file=sys.stderr)
+        if setting in stale and not dry_run:
+            manifest.unlink(missing_ok=True)
+    return stale

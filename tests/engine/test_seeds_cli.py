@@ -1,0 +1,191 @@
+"""`backprop-study train-seeds`: which runs are kept and which retrained, the manifest, and runs
+byte-identical to `backprop-study train`."""
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from backprop_study.cli import main
+from backprop_study.engine import runfiles, training
+from backprop_study.engine.fingerprint import engine_fingerprint
+from backprop_study.engine.runconfig import RunConfig
+from backprop_study.engine.seeds_cli import MANIFEST, read_manifest, seed_dir, stale
+
+EPOCHS = ["--epochs", "200", "--lam", "0.1"]
+CONFIG = RunConfig(epochs=200, lam=0.1, seed=1)
+
+
+def train_seeds(root, *seeds, extra=()) -> int:
+    args = ["train-seeds", *EPOCHS, *extra, "--seeds", *map(str, seeds)]
+    return main([*args, "--root", str(root), "--manifest", str(root / MANIFEST)])
+
+
+def stamps(run):
+    """(inode, mtime, bytes) of every file of a run: unchanged means not rewritten."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in run.iterdir()}
+
+
+@pytest.fixture
+def trained(tmp_path):
+    """A setting's directory with seeds 0 and 1 trained by train-seeds."""
+    root = tmp_path / "enc~k" / "lam~0.1"
+    assert train_seeds(root, 0, 1) == 0
+    return root
+
+
+# --- the keep / retrain decision ----------------------------------------------------------
+
+
+def test_a_valid_run_is_kept(trained):
+    assert stale(seed_dir(trained, 1), CONFIG, "fast", engine_fingerprint()) is None
+
+
+def test_a_missing_or_incomplete_run_is_trained(trained):
+    fp = engine_fingerprint()
+    assert stale(seed_dir(trained, 7), CONFIG, "fast", fp) == "not trained yet"
+    (seed_dir(trained, 1) / runfiles.CHECKSUMS).unlink()  # killed before its checksums
+    assert stale(seed_dir(trained, 1), CONFIG, "fast", fp) == (
+        f"incomplete ({runfiles.CHECKSUMS} is missing)"
+    )
+
+
+def test_a_run_with_a_missing_file_is_trained(trained):
+    (seed_dir(trained, 1) / "hidden.parquet").unlink()
+    why = stale(seed_dir(trained, 1), CONFIG, "fast", engine_fingerprint())
+    assert why == "incomplete (hidden.parquet is missing)"
+
+
+def test_a_damaged_run_is_trained(trained):
+    weights = seed_dir(trained, 1) / "weights.parquet"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    why = stale(seed_dir(trained, 1), CONFIG, "fast", engine_fingerprint())
+    assert why == "damaged (weights.parquet differs from its checksum)"
+
+
+def test_a_run_of_another_config_is_trained(trained):
+    other = dataclasses.replace(CONFIG, lam=0.2)
+    why = stale(seed_dir(trained, 1), other, "fast", engine_fingerprint())
+    assert why == "trained with other settings (lam)"
+    snapshots = dataclasses.replace(CONFIG, snapshot_at=(150,))
+    why = stale(seed_dir(trained, 1), snapshots, "fast", engine_fingerprint())
+    assert why == "trained with other settings (snapshot_at)"
+    # The seed is part of the config: seed 0's files are not seed 1's run.
+    assert "seed" in stale(seed_dir(trained, 0), CONFIG, "fast", engine_fingerprint())
+
+
+def test_a_run_of_another_engine_fingerprint_is_trained(trained):
+    why = stale(seed_dir(trained, 1), CONFIG, "fast", "0123456789abcdef")
+    assert why == f"trained by engine {engine_fingerprint()}, not 0123456789abcdef"
+
+
+def test_a_run_of_the_other_engine_is_trained(trained):
+    why = stale(seed_dir(trained, 1), CONFIG, "reference", engine_fingerprint())
+    assert why == "trained by the fast engine, not reference"
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_runs_are_those_of_train_byte_for_byte(trained, tmp_path):
+    alone = tmp_path / "alone"
+    assert main(["train", *EPOCHS, "--seed", "1", "--out", str(alone)]) == 0
+    for name in runfiles.FILES:
+        assert (seed_dir(trained, 1) / name).read_bytes() == (alone / name).read_bytes(), name
+
+
+def test_adding_seeds_trains_only_them_and_the_manifest_lists_all(trained, capsys):
+    before = {s: stamps(seed_dir(trained, s)) for s in (0, 1)}
+    capsys.readouterr()
+    assert train_seeds(trained, 0, 1, 2) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("seed~0: kept") and out[1].startswith("seed~1: kept")
+    assert out[2].startswith("seed~2: trained in ") and out[2].endswith(" s (not trained yet)")
+    assert {s: stamps(seed_dir(trained, s)) for s in (0, 1)} == before
+    listed = read_manifest(trained / MANIFEST)
+    assert sorted(listed) == [0, 1, 2]
+    assert listed[2] == runfiles.checksums_digest(seed_dir(trained, 2))
+
+
+def test_the_manifest_is_the_same_whether_runs_were_kept_or_trained(trained, tmp_path):
+    first = (trained / MANIFEST).read_bytes()
+    assert train_seeds(trained, 1, 0) == 0  # all kept, seeds in another order
+    assert (trained / MANIFEST).read_bytes() == first
+    fresh = tmp_path / "fresh"
+    assert train_seeds(fresh, 0, 1) == 0
+    assert (fresh / MANIFEST).read_bytes() == first
+    assert json.loads(first)["runs"][0]["seed"] == 0
+
+
+def test_a_stale_run_is_replaced_and_its_neighbour_kept(trained, capsys):
+    run = seed_dir(trained, 1)
+    runfiles.write_run(training.train(dataclasses.replace(CONFIG, lam=0.2)), run, "0", "old")
+    kept = stamps(seed_dir(trained, 0))
+    capsys.readouterr()
+    assert train_seeds(trained, 0, 1) == 0
+    assert "seed~1: trained in" in capsys.readouterr().out
+    assert stale(run, CONFIG, "fast", engine_fingerprint()) is None
+    assert stamps(seed_dir(trained, 0)) == kept
+
+
+def test_an_interrupted_job_keeps_the_runs_it_finished(tmp_path, monkeypatch, capsys):
+    real = training.train
+
+    def train(config, **kwargs):
+        if config.seed == 2:
+            raise KeyboardInterrupt
+        return real(config, **kwargs)
+
+    monkeypatch.setattr(training, "train", train)
+    root = tmp_path / "s"
+    assert train_seeds(root, 0, 1, 2) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not (root / MANIFEST).exists()
+    assert not seed_dir(root, 2).exists()
+    fp = engine_fingerprint()
+    for seed in (0, 1):
+        config = dataclasses.replace(CONFIG, seed=seed)
+        assert stale(seed_dir(root, seed), config, "fast", fp) is None
+
+
+def test_a_failed_write_leaves_no_run_files(tmp_path, monkeypatch, capsys):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runfiles, "write_atomic", full_disk)
+    root = tmp_path / "s"
+    assert train_seeds(root, 0) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err, err
+    assert [p.name for p in seed_dir(root, 0).iterdir()] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seeds", "0", "0"], "--seeds: 0 appears twice; allowed: distinct seeds"),
+        (["--seeds", "-1"], "--seeds: -1 is out of range; allowed: an integer in [0, 4294967295]"),
+        (["--seeds", "1.5"], "--seeds: 1.5 is not an integer"),
+        (["--seeds", "1", "--seed", "2"], "--seed: train-seeds takes a list; allowed: --seeds N"),
+        (["--seeds", "1", "--lam=-1"], "--lam: -1.0 is out of range"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_training(tmp_path, monkeypatch, capsys, args, message):
+    def train(*a, **k):
+        pytest.fail("training started before the bad input was refused")
+
+    monkeypatch.setattr(training, "train", train)
+    code = main(["train-seeds", "--epochs", "200", *args, "--root", str(tmp_path / "r"),
+                 "--manifest", str(tmp_path / "r" / MANIFEST)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"backprop-study train-seeds: error: {message}" in err
+
+
+def test_a_root_with_a_file_on_the_way_is_refused(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    assert main(["train-seeds", *EPOCHS, "--seeds", "0", "--root", str(tmp_path / "f" / "s"),
+                 "--manifest", str(tmp_path / "m.json")]) == 2  # fmt: skip
+    assert "--root: " in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["f"]
