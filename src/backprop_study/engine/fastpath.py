@@ -102,29 +102,28 @@ def _gradient(W1, W2, X, Y, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D
                 D1[j, p] += D2[o, p] * w
         for p in range(c):
             D1[j, p] = _through_sigmoid(D1[j, p], A1[j, p], offset)
+    _layer_gradient(D2, A1, W2, lam, gW2, gb2)
+    _layer_gradient(D1, X, W1, lam, gW1, gb1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _layer_gradient(D, A, W, lam, gW, gb):  # noqa: ANN001, N803
+    """One layer's gradient from its deltas D (units, c) and inputs A (inputs, c): the mean over
+    the c patterns of D A^T plus lam W into gW, of D into gb, summed in pattern order."""
+    c = A.shape[1]
     # x / c is x * (1 / c) exactly when c is a power of two (1 / c is exact): no division then.
     exact = (c & (c - 1)) == 0
     inv = 1.0 / c
-    for o in range(n):
-        for j in range(h):
+    for o in range(W.shape[0]):
+        for j in range(W.shape[1]):
             s = 0.0
             for p in range(c):
-                s += D2[o, p] * A1[j, p]
-            gW2[o, j] = (s * inv if exact else s / c) + lam * W2[o, j]
+                s += D[o, p] * A[j, p]
+            gW[o, j] = (s * inv if exact else s / c) + lam * W[o, j]
         s = 0.0
         for p in range(c):
-            s += D2[o, p]
-        gb2[o] = s * inv if exact else s / c
-    for j in range(h):
-        for i in range(n):
-            s = 0.0
-            for p in range(c):
-                s += D1[j, p] * X[i, p]
-            gW1[j, i] = (s * inv if exact else s / c) + lam * W1[j, i]
-        s = 0.0
-        for p in range(c):
-            s += D1[j, p]
-        gb1[j] = s * inv if exact else s / c
+            s += D[o, p]
+        gb[o] = s * inv if exact else s / c
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
