@@ -158,9 +158,8 @@ def _gradient_rows(  # noqa: PLR0913
     ow2 = ob1 + h
     ob2 = ow2 + n * h
     reuse = start == 0
-    if c > 1:
-        for i in range(g.shape[0]):
-            g[i] = 0.0
+    for i in range(g.shape[0]):
+        g[i] = 0.0
     for r in range(c):
         p = orders[row, start + r]
         if reuse:
@@ -194,16 +193,6 @@ def _gradient_rows(  # noqa: PLR0913
             for o in range(n):
                 s += d2[o] * W2[o, j]
             d1[j] = _through_sigmoid(s, a1[j], offset)
-        if c == 1:  # the same numbers as below (a sum of one term is 0.0 + it), in one pass
-            for j in range(h):
-                for i in range(n):
-                    g[j * n + i] = (0.0 + d1[j] * X[p, i]) + lam * W1[j, i]
-                g[ob1 + j] = 0.0 + d1[j]
-            for o in range(n):
-                for j in range(h):
-                    g[ow2 + o * h + j] = (0.0 + d2[o] * a1[j]) + lam * W2[o, j]
-                g[ob2 + o] = 0.0 + d2[o]
-            return
         for o in range(n):
             for j in range(h):
                 g[ow2 + o * h + j] += d2[o] * a1[j]
