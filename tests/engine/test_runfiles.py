@@ -145,3 +145,17 @@ def test_checksums_tell_a_damaged_run(tmp_path):
     assert check_run(out) == "curve.parquet is missing"
     (out / CHECKSUMS).unlink()
     assert check_run(out) is None  # runs from before checksums are not checked
+
+
+def test_run_state_tells_absent_incomplete_damaged_and_intact(tmp_path):
+    from backprop_study.engine.runfiles import CHECKSUMS, run_state
+
+    out = tmp_path / "run"
+    assert run_state(out) == ("absent", "no run files")
+    write_run(train(RunConfig(epochs=50)), out, "0.1.0", "abc")
+    assert run_state(out) is None
+    hidden = (out / "hidden.parquet").read_bytes()
+    (out / "hidden.parquet").write_bytes(hidden[:-8])
+    assert run_state(out) == ("damaged", "hidden.parquet differs from its checksum")
+    (out / CHECKSUMS).unlink()
+    assert run_state(out) == ("incomplete", f"{CHECKSUMS} is missing")

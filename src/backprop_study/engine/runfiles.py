@@ -206,6 +206,20 @@ def check_run(run_dir: str | Path) -> str | None:
     return None
 
 
+def run_state(run_dir: str | Path) -> tuple[str, str] | None:
+    """What keeps a run directory from holding a finished, intact run: ("absent", ...) when
+    none of its files exist, ("incomplete", "NAME is missing") when some do, ("damaged", why)
+    when they do not match their checksums; None when it is complete and intact."""
+    run = Path(run_dir)
+    missing = [name for name in WRITTEN if not (run / name).exists()]
+    if len(missing) == len(WRITTEN):
+        return "absent", "no run files"
+    if missing:
+        return "incomplete", f"{missing[0]} is missing"
+    damage = check_run(run)
+    return None if damage is None else ("damaged", damage)
+
+
 def read_meta(path: str | Path) -> dict[str, Any]:
     """The run metadata of one run file."""
     try:

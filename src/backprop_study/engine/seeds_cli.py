@@ -41,15 +41,10 @@ def seed_dir(root: str | Path, seed: int) -> Path:
 def stale(run: Path, config: RunConfig, engine: str, fingerprint: str) -> str | None:
     """Why the run directory `run` must be (re)trained for `config` on `engine` at this engine
     `fingerprint` (one phrase), or None when it holds exactly that run, complete and intact."""
-    present = [name for name in runfiles.WRITTEN if (run / name).exists()]
-    if not present:
-        return "not trained yet"
-    if len(present) < len(runfiles.WRITTEN):
-        missing = next(n for n in runfiles.WRITTEN if n not in present)
-        return f"incomplete ({missing} is missing)"
-    damage = runfiles.check_run(run)
-    if damage is not None:
-        return f"damaged ({damage})"
+    state = runfiles.run_state(run)
+    if state is not None:
+        kind, why = state
+        return "not trained yet" if kind == "absent" else f"{kind} ({why})"
     try:
         meta = runfiles.read_meta(run / runfiles.FILES[0])
     except RunFileError:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from backprop_study.engine.errors import RunFileError
-from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN, check_run, checksums_digest
+from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN, checksums_digest, run_state
 from backprop_study.engine.seeds_cli import MANIFEST, read_manifest, seed_dir
 
 SUFFIX = ".damaged"
@@ -74,14 +74,10 @@ def executes_jobs(argv: Iterable[str]) -> bool:
 def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
     """What is wrong with a run that a manifest lists with checksums `digest`: (`missing`,
     `damaged` or `replaced`, why), or None if it is complete, intact and the one listed."""
-    missing = [name for name in WRITTEN if not (run / name).exists()]
-    if len(missing) == len(WRITTEN):
-        return "missing", "its files are gone"
-    if missing:
-        return "damaged", f"{missing[0]} is missing"
-    damage = check_run(run)
-    if damage is not None:
-        return "damaged", damage
+    state = run_state(run)
+    if state is not None:
+        kind, why = state
+        return ("missing", "its files are gone") if kind == "absent" else ("damaged", why)
     if checksums_digest(run) != digest:
         return "replaced", f"its {CHECKSUMS} differs from the setting's {MANIFEST}"
     return None
