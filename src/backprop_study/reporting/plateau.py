@@ -280,7 +280,7 @@ def draw_spectrum(data: FigureData) -> Figure:
         ids = set(runs.loc[runs["lam"] == lam, "run_id"])
         at = curv[curv["run_id"].isin(ids) & (curv["point"] == point)].sort_values("seed")
         negatives = []
-        for _i, row in enumerate(at.itertuples()):
+        for row in at.itertuples():
             ev = np.asarray(row.eigenvalues, dtype=float)
             neg = ev < -1e-7
             negatives.append(int(neg.sum()))
