@@ -131,6 +131,13 @@ for b, opt, loss in ((8, "gd", "mse"), (2, "adam", "cross_entropy"), (1, "moment
     r = train(RunConfig(epochs=1500, batch_size=b, optimizer=opt, loss=loss, seed=5, lam=1e-4))
     for a in (*r.final, *r.curve.values(), *(s.hidden for s in r.snapshots)):
         h.update(np.ascontiguousarray(a).tobytes())
+from backprop_study.engine.training import train_many  # eight seeds at once (lanes)
+for b, opt, loss in ((8, "gd", "mse"), (1, "adam", "cross_entropy")):
+    configs = [RunConfig(epochs=800, batch_size=b, optimizer=opt, loss=loss, seed=s, lam=1e-4)
+               for s in range(8)]
+    for r in train_many(configs):
+        for a in (*r.final, *r.curve.values(), *(s.hidden for s in r.snapshots)):
+            h.update(np.ascontiguousarray(a).tobytes())
 print(h.hexdigest())
 """
 # What numba compiles for: the machine (here AVX-512, 8 doubles a vector), AVX2 (4) and plain
@@ -144,7 +151,8 @@ TARGETS = {
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x86 vector widths")
 def test_same_bits_whatever_the_vector_width(tmp_path: Path) -> None:
     """The fast path compiled for 2-, 4- and the machine's own vector width gives the same runs,
-    bit for bit (every mode: full batch, small batches, each optimizer)."""
+    bit for bit (every mode: full batch, small batches, each optimizer; one run and eight at
+    once)."""
 
     def digest(env_extra: dict[str, str]) -> str:
         env = {**os.environ, **env_extra}

@@ -95,6 +95,19 @@ def test_runs_are_those_of_train_byte_for_byte(trained, tmp_path):
         assert (seed_dir(trained, 1) / name).read_bytes() == (alone / name).read_bytes(), name
 
 
+def test_seeds_trained_together_are_those_of_train_byte_for_byte(tmp_path):
+    """Enough seeds for a lane block (`training.train_many`): each run's files are still those of
+    `backprop-study train` alone."""
+    seeds = range(training.MIN_LANE_RUNS + 1)
+    root = tmp_path / "many"
+    assert train_seeds(root, *seeds) == 0
+    for seed in (0, seeds[-1]):
+        alone = tmp_path / f"alone{seed}"
+        assert main(["train", *EPOCHS, "--seed", str(seed), "--out", str(alone)]) == 0
+        for name in runfiles.FILES:
+            assert (seed_dir(root, seed) / name).read_bytes() == (alone / name).read_bytes()
+
+
 def test_adding_seeds_trains_only_them_and_the_manifest_lists_all(trained, capsys):
     before = {s: stamps(seed_dir(trained, s)) for s in (0, 1)}
     capsys.readouterr()

@@ -62,12 +62,11 @@ def stale(run: Path, config: RunConfig, engine: str, fingerprint: str) -> str | 
 
 def train_each(configs: Sequence[RunConfig], engine: str) -> Iterator[TrainResult]:
     """Train `configs`, yielding each result as soon as it exists, so the caller writes it
-    before the next run starts (a killed job keeps what it finished). The one place to swap in
-    a trainer of many runs at once."""
-    from backprop_study.engine.training import train
+    before the next ones start (a killed job keeps what it finished). The seeds of a setting
+    train together, several at once (`training.train_many`), with the same bits as alone."""
+    from backprop_study.engine.training import train_many
 
-    for config in configs:
-        yield train(config, engine=engine)
+    yield from train_many(configs, engine=engine)
 
 
 def manifest_text(root: str | Path, seeds: Sequence[int]) -> str:

@@ -7,8 +7,9 @@ events, logging), so the engines differ only in how they compute.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,21 +142,29 @@ def _engine(name: str) -> Callable[..., tuple[int, network.Metrics, int, int, bo
     raise ValueError(f"engine: {name!r} is not allowed; allowed: {', '.join(ENGINES)}")
 
 
-def train(
-    config: RunConfig,
-    init: Any = None,
-    engine: str = "fast",
-    progress: Callable[[int], None] | None = None,
-) -> TrainResult:
-    """Train one network as `config` says.
+@dataclass
+class _Run:
+    """One run between engine calls: what `train` and `train_many` share of it."""
 
-    `init` overrides the seeded initial weights (see `coerce_init`; shapes in `network`).
-    `progress`, if given, is called with the number of epochs done since its last call.
-    """
-    run_epochs = _engine(engine)
-    started = time.perf_counter()
+    config: RunConfig
+    X: np.ndarray
+    k_minus_1: bool
+    shuffle_rng: np.random.Generator
+    initial: Params
+    theta: np.ndarray
+    params: Params  # views of theta
+    update: Update
+    state: optimizers.State
+    logged: np.ndarray
+    snaps: np.ndarray
+    record: Record
+    first_correct: int | None
+    first_solved: int | None
+
+
+def _start(config: RunConfig, init: Any = None) -> _Run:
+    """Data, initial weights, optimizer state, schedules and epoch 0 of a run."""
     X = patterns(config.encoding, config.classes)
-    Y = X
     m, n, h = X.shape[0], config.n_inputs, config.hidden
     k_minus_1 = config.encoding == "k-1"
     init_rng, shuffle_rng = random_streams(config.seed)
@@ -168,55 +177,47 @@ def train(
     theta, params = network.pack(params)  # the four arrays become views of one flat buffer
     update = update_of(config)
     state = optimizers.State.new(config.optimizer, theta.size, update.hyper)
-
     logged = log_epochs(
         config.epochs, config.log_every, config.log_dense_until, config.log_per_decade
     )
     snaps = snapshot_epochs(config.epochs, config.snapshots, config.snapshot_at)
     record = _record(logged, snaps, m, n, h)
-
-    metrics = network.evaluate(params, X, Y, config.lam, k_minus_1, LOSSES[update.loss])
-    first_correct = 0 if metrics.correct == m else None
-    first_solved = 0 if metrics.max_error < SOLVED_TOLERANCE else None
+    metrics = network.evaluate(params, X, X, config.lam, k_minus_1, LOSSES[update.loss])
     _window(record, logged, snaps, 0, 0)
     record.keep(0, 0, metrics, params, X)
+    return _Run(
+        config=config,
+        X=X,
+        k_minus_1=k_minus_1,
+        shuffle_rng=shuffle_rng,
+        initial=initial,
+        theta=theta,
+        params=params,
+        update=update,
+        state=state,
+        logged=logged,
+        snaps=snaps,
+        record=record,
+        first_correct=0 if metrics.correct == m else None,
+        first_solved=0 if metrics.max_error < SOLVED_TOLERANCE else None,
+    )
 
-    no_orders = np.zeros((0, m), dtype=np.int64)
-    epoch = 0
-    diverged_epoch = None
-    while epoch < config.epochs:
-        stop = min(epoch + CHUNK_EPOCHS, config.epochs)
-        orders = no_orders if config.batch_size == m else epoch_orders(shuffle_rng, stop - epoch, m)
-        _window(record, logged, snaps, epoch, stop)
-        done, fc, fs, stopped = run_epochs(
-            theta,
-            params,
-            X,
-            Y,
-            update,
-            config.batch_size,
-            epoch,
-            stop,
-            orders,
-            k_minus_1,
-            record,
-            state,
-        )
-        if first_correct is None and fc:
-            first_correct = fc
-        if first_solved is None and fs:
-            first_solved = fs
-        if progress is not None:
-            progress(done - epoch)
-        if stopped:
-            diverged_epoch = done
-            break
-        epoch = stop
 
-    # The engine kept rows and snapshots up to the last finite epoch, also inside a chunk.
-    epochs_run = epoch if diverged_epoch is None else diverged_epoch - 1
-    kept_rows = logged <= epochs_run
-    kept_snaps = snaps <= epochs_run
+def _orders(run: _Run, e0: int, e1: int) -> np.ndarray:
+    """The batch orders of epochs e0 + 1 .. e1 (none needed with full batch)."""
+    m = run.X.shape[0]
+    if run.config.batch_size == m:
+        return np.zeros((0, m), dtype=np.int64)
+    return epoch_orders(run.shuffle_rng, e1 - e0, m)
+
+
+def _result(
+    run: _Run, engine: str, epochs_run: int, diverged_epoch: int | None, wall: float
+) -> TrainResult:
+    """The run's outcome from its record: rows and snapshots up to the last finite epoch."""
+    record = run.record
+    kept_rows = run.logged <= epochs_run
+    kept_snaps = run.snaps <= epochs_run
     table = record.curve[kept_rows]
     curve = {
         name: table[:, i].astype(np.int64 if name in ("epoch", "correct") else np.float64)
@@ -230,19 +231,208 @@ def train(
             ),
             record.hidden[k].copy(),
         )
-        for k, e in enumerate(snaps[kept_snaps])
+        for k, e in enumerate(run.snaps[kept_snaps])
     ]
     return TrainResult(
-        config=config,
+        config=run.config,
         engine=engine,
         curve=curve,
         snapshots=snapshots,
-        initial=initial,
-        final=params,
-        first_all_correct=first_correct,
-        first_solved=first_solved,
+        initial=run.initial,
+        final=run.params,
+        first_all_correct=run.first_correct,
+        first_solved=run.first_solved,
         epochs_run=epochs_run,
         diverged=diverged_epoch is not None,
         diverged_epoch=diverged_epoch,
-        wall_time_s=time.perf_counter() - started,
+        wall_time_s=wall,
     )
+
+
+def train(
+    config: RunConfig,
+    init: Any = None,
+    engine: str = "fast",
+    progress: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Train one network as `config` says.
+
+    `init` overrides the seeded initial weights (see `coerce_init`; shapes in `network`).
+    `progress`, if given, is called with the number of epochs done since its last call.
+    """
+    run_epochs = _engine(engine)
+    started = time.perf_counter()
+    run = _start(config, init)
+    epoch = 0
+    diverged_epoch = None
+    while epoch < config.epochs:
+        stop = min(epoch + CHUNK_EPOCHS, config.epochs)
+        orders = _orders(run, epoch, stop)
+        _window(run.record, run.logged, run.snaps, epoch, stop)
+        done, fc, fs, stopped = run_epochs(
+            run.theta,
+            run.params,
+            run.X,
+            run.X,
+            run.update,
+            config.batch_size,
+            epoch,
+            stop,
+            orders,
+            run.k_minus_1,
+            run.record,
+            run.state,
+        )
+        if run.first_correct is None and fc:
+            run.first_correct = fc
+        if run.first_solved is None and fs:
+            run.first_solved = fs
+        if progress is not None:
+            progress(done - epoch)
+        if stopped:
+            diverged_epoch = done
+            break
+        epoch = stop
+    # The engine kept rows and snapshots up to the last finite epoch, also inside a chunk.
+    epochs_run = epoch if diverged_epoch is None else diverged_epoch - 1
+    return _result(run, engine, epochs_run, diverged_epoch, time.perf_counter() - started)
+
+
+def lane_key(config: RunConfig) -> RunConfig:
+    """What runs trained together in lanes must share: everything but the seed."""
+    return dataclasses.replace(config, seed=0)
+
+
+def train_many(configs: Sequence[RunConfig], engine: str = "fast") -> Iterator[TrainResult]:
+    """Train `configs`, yielding each result in order as soon as it exists: the same results as
+    `train` on each, bit for bit (tested).
+
+    With the fast engine, consecutive runs that differ only in their seed (the seeds of a
+    setting) go through `lanes` together, `lanes.LANES` at a time; a group of fewer than
+    MIN_LANE_RUNS, a network too big for the lanes, and the reference engine go one by one
+    through `train`. A lane block's results arrive together; each one's wall time is the
+    block's divided by the runs in it.
+    """
+    _engine(engine)
+    todo = list(configs)
+    width = _lanes().LANES
+    i = 0
+    while i < len(todo):
+        j = i + 1
+        while j < len(todo) and j - i < width and lane_key(todo[j]) == lane_key(todo[i]):
+            j += 1
+        if engine == "fast" and j - i >= MIN_LANE_RUNS and _fits_lanes(todo[i]):
+            yield from _train_lanes(todo[i:j])
+        else:
+            for config in todo[i:j]:
+                yield train(config, engine=engine)
+        i = j
+
+
+MIN_LANE_RUNS = 6
+"""Fewest runs a lane block is worth: a block costs about what 6 runs alone do (measured with
+`benchmarks/engine.py`: 8 lanes 1.4M run-epochs/s at full batch, one run 1.1M epochs/s)."""
+
+
+def _fits_lanes(config: RunConfig) -> bool:
+    limit = _lanes().MAX_UNITS
+    return max(config.classes, config.n_inputs, config.hidden) <= limit
+
+
+def _lanes():  # noqa: ANN202
+    from backprop_study.engine import lanes
+
+    return lanes
+
+
+def _train_lanes(configs: Sequence[RunConfig]) -> list[TrainResult]:
+    """Runs of one setting (at most LANES) trained in one lane block; free lanes repeat lane 0
+    and are never recorded."""
+    lanes = _lanes()
+    L = lanes.LANES
+    started = time.perf_counter()
+    runs = [_start(c) for c in configs]
+    config, first = runs[0].config, runs[0]
+    m, n = first.X.shape
+    h = config.hidden
+    source = [r if r < len(runs) else 0 for r in range(L)]
+    theta = np.stack([runs[s].theta for s in source], axis=1)
+    state = [np.stack([getattr(runs[s].state, f) for s in source], axis=1) for f in "abc"]
+    step_count = first.state.t.copy()
+    k = len(first.snaps)
+    curve = np.stack([r.record.curve for r in runs] + [first.record.curve] * (L - len(runs)))
+    snaps = [
+        np.empty((L, k, h, n)),
+        np.empty((L, k, h)),
+        np.empty((L, k, n, h)),
+        np.empty((L, k, n)),
+        np.empty((L, k, m, h)),
+    ]
+    for r, run in enumerate(runs):  # epoch 0 as `_start` kept it
+        for dest, src in zip(snaps, run.record[3:], strict=True):
+            dest[r] = src
+    active = np.array([r < len(runs) for r in range(L)])
+    fc = np.array([-1 if r >= len(runs) or runs[r].first_correct is None else 0 for r in range(L)])
+    fs = np.array([-1 if r >= len(runs) or runs[r].first_solved is None else 0 for r in range(L)])
+    diverged = np.zeros(L, dtype=bool)
+    diverged_at = [None] * len(runs)
+    u = first.update
+    record = first.record
+    epoch = 0
+    while epoch < config.epochs and active.any():
+        stop = min(epoch + CHUNK_EPOCHS, config.epochs)
+        drawn = [_orders(run, epoch, stop) for run in runs]  # each run's stream, once
+        orders = np.stack([drawn[s] for s in source], axis=-1)
+        at = epoch
+        while at < stop and active.any():
+            _window(record, first.logged, first.snaps, at, stop)
+            done = lanes.run(
+                theta,
+                first.X,
+                first.X,
+                h,
+                float(u.lam),
+                float(u.alpha),
+                int(u.loss),
+                float(LOSSES[u.loss].factor),
+                int(u.optimizer),
+                float(u.prime_offset),
+                np.asarray(u.hyper, dtype=np.float64),
+                int(config.batch_size),
+                at,
+                stop,
+                np.ascontiguousarray(orders[at - epoch :]),
+                first.k_minus_1,
+                record.log_slot,
+                curve,
+                record.snap_slot,
+                *snaps,
+                *state,
+                step_count,
+                active,
+                fc,
+                fs,
+                diverged,
+            )
+            for r in np.flatnonzero(diverged & active):
+                diverged_at[r] = done
+                runs[r].theta[:] = theta[:, r]  # its weights where it stopped, as `train` keeps
+                active[r] = False
+            if done < stop and active.any():  # diverged lanes go on as a copy of a live one
+                live = int(np.flatnonzero(active)[0])
+                for arr in (theta, *state):
+                    arr[:, ~active] = arr[:, [live]]
+            diverged[:] = False
+            at = done
+        epoch = stop
+    wall = (time.perf_counter() - started) / len(runs)
+    results = []
+    for r, run in enumerate(runs):
+        run.record = Record(record.log_slot, curve[r], record.snap_slot, *(s[r] for s in snaps))
+        run.first_correct = None if fc[r] < 0 else int(fc[r])
+        run.first_solved = None if fs[r] < 0 else int(fs[r])
+        d = diverged_at[r]
+        if d is None:
+            run.theta[:] = theta[:, r]  # run.params are views of it
+        results.append(_result(run, "fast", config.epochs if d is None else d - 1, d, wall))
+    return results
