@@ -106,6 +106,16 @@ def test_distance_matrix_is_aligned_distance_of_every_pair_to_the_bit():
     assert distance_matrix(nets[:1]).shape == (1, 1)
 
 
+def test_params_at_reads_one_snapshot_whatever_the_row_order():
+    rng = np.random.default_rng(5)
+    p, q = random_params(rng), random_params(rng)
+    w = long_form({0: p, 100: q}).sample(frac=1.0, random_state=1)  # rows shuffled
+    for epoch, want in ((0, p), (100, q), (None, q)):
+        assert np.array_equal(flatten(params_at(w, epoch)), flatten(want))
+    with pytest.raises(ValueError, match="no snapshot at epoch 50"):
+        params_at(w, 50)
+
+
 def test_end_drift_and_final_weights():
     rng = np.random.default_rng(3)
     p = random_params(rng)

@@ -35,22 +35,24 @@ def snapshot_epochs(weights: pd.DataFrame) -> np.ndarray:
 
 def params_at(weights: pd.DataFrame, epoch: int | None = None) -> Params:
     """W1, b1, W2, b2 at `epoch` (default: the last snapshot) from the long-form table."""
+    # numpy masks rather than DataFrame filters: this runs several times per run aggregated.
+    epochs = weights["epoch"].to_numpy()
     if epoch is None:
-        epoch = int(weights["epoch"].max())
-    at = weights[weights["epoch"] == epoch]
-    if at.empty:
+        epoch = int(epochs.max())
+    at = epochs == epoch
+    if not at.any():
         raise ValueError(f"weights: no snapshot at epoch {epoch}")
-    hid = at[at["layer"] == "hidden"]
-    out = at[at["layer"] == "output"]
-    h = int(hid["to_unit"].max()) + 1
-    n_in = int(hid["from_unit"].max()) + 1
-    n_out = int(out["to_unit"].max()) + 1
+    to_unit, from_unit = weights["to_unit"].to_numpy(), weights["from_unit"].to_numpy()
+    value = weights["value"].to_numpy(dtype=np.float64)
+    hid = at & (weights["layer"] == "hidden").to_numpy(dtype=bool)
+    out = at & (weights["layer"] == "output").to_numpy(dtype=bool)
+    h = int(to_unit[hid].max()) + 1
+    n_in = int(from_unit[hid].max()) + 1
+    n_out = int(to_unit[out].max()) + 1
     W1, b1 = np.zeros((h, n_in)), np.zeros(h)
     W2, b2 = np.zeros((n_out, h)), np.zeros(n_out)
-    for layer_df, W, b in ((hid, W1, b1), (out, W2, b2)):
-        to = layer_df["to_unit"].to_numpy()
-        frm = layer_df["from_unit"].to_numpy()
-        val = layer_df["value"].to_numpy(dtype=np.float64)
+    for rows, W, b in ((hid, W1, b1), (out, W2, b2)):
+        to, frm, val = to_unit[rows], from_unit[rows], value[rows]
         is_b = frm < 0
         b[to[is_b]] = val[is_b]
         W[to[~is_b], frm[~is_b]] = val[~is_b]
