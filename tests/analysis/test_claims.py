@@ -282,6 +282,29 @@ def test_different_solutions_per_setting():
     )
 
 
+def test_claims_with_stability_is_evaluate_claims_plus_tie_stability():
+    """The report's claims table evaluates each tie scale once; same table as evaluating the
+    claims and their stability separately, also where a verdict moves with the tie scale."""
+    from backprop_study.analysis import stats
+    from backprop_study.analysis.testers import Row
+
+    def by_tie_scale(data):  # a verdict that moves with the tie scale
+        verdict = SUPPORTED if data.tie_scale < 1.5 else NO_EFFECT
+        return [Row("λ = 0", verdict, stats.NO_DATA, "m", f"scale {data.tie_scale:g}")]
+
+    moving = claims.ClaimSpec("moving", "s", "weight_decay", "r", by_tie_scale)
+    specs = (*claims.CLAIMS, moving)
+    df = table([run_row(seed=s) for s in SEEDS])
+    ex = experiments(weight_decay={})
+    stability = tie_stability(df, ex, claims=specs)
+    want = evaluate_claims(df, ex, claims=specs).assign(tie_stability=stability.to_numpy())
+    assert want["tie_stability"].iloc[-1] == "0×: supported, 1×: supported, 2×: no effect"
+    pd.testing.assert_frame_equal(claims.claims_with_stability(df, ex, claims=specs), want)
+    only_zero = claims.claims_with_stability(df, ex, scales=(0.0, 2.0), claims=specs)
+    assert only_zero["evidence"].iloc[-1] == "scale 1"  # the table is still at tie scale 1
+    assert only_zero["tie_stability"].iloc[-1] == "0×: supported, 2×: no effect"
+
+
 # --- the table ------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import pytest
 from backprop_study.analysis.weightstats import (
     aligned_distance,
     bias_ratios,
+    distance_matrix,
     end_drift,
     final_weights,
     flatten,
@@ -88,6 +89,31 @@ def test_aligned_distance_sees_through_symmetries():
     permuted = hidden_transforms(p)[8]  # a pure permutation (no flips)
     assert aligned_distance(p, permuted, flips=False) == pytest.approx(0.0, abs=1e-12)
     assert aligned_distance(p, q) > 0.5
+
+
+def test_distance_matrix_is_aligned_distance_of_every_pair_to_the_bit():
+    rng = np.random.default_rng(4)
+    nets = [random_params(rng) for _ in range(5)]
+    nets.append(hidden_transforms(nets[0])[13])  # a copy of the first up to symmetry
+    for flips in (True, False):
+        d = distance_matrix(nets, flips=flips)
+        assert d.shape == (6, 6) and np.isnan(np.diag(d)).all()
+        for i in range(6):
+            for j in range(i + 1, 6):
+                want = aligned_distance(nets[i], nets[j], flips=flips)
+                assert d[i, j] == want and d[j, i] == want  # exactly, not approximately
+    assert distance_matrix(nets)[0, 5] == pytest.approx(0.0, abs=1e-12)
+    assert distance_matrix(nets[:1]).shape == (1, 1)
+
+
+def test_params_at_reads_one_snapshot_whatever_the_row_order():
+    rng = np.random.default_rng(5)
+    p, q = random_params(rng), random_params(rng)
+    w = long_form({0: p, 100: q}).sample(frac=1.0, random_state=1)  # rows shuffled
+    for epoch, want in ((0, p), (100, q), (None, q)):
+        assert np.array_equal(flatten(params_at(w, epoch)), flatten(want))
+    with pytest.raises(ValueError, match="no snapshot at epoch 50"):
+        params_at(w, 50)
 
 
 def test_end_drift_and_final_weights():

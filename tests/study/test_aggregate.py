@@ -108,6 +108,34 @@ def test_curve_quantiles_span_the_seeds_on_the_shared_grid(runs_root):
     assert config["data_loss_median"].iloc[0] == pytest.approx(np.median(finals))
 
 
+def test_long_curves_give_the_quantiles_of_curves_built_run_by_run(runs_root):
+    """Configuration values are set once per configuration: the same quantiles (dtypes and
+    all) as setting them on every run's curve, also when a configuration's runs are not
+    neighbours in the experiment's order."""
+    experiment = tiny_study().experiments["weight_decay"]
+    runs = experiment.runs()
+    runs = runs[::2] + runs[1::2]  # interleave the configurations
+    grouped, per_run = {}, []
+    for run in runs:
+        files = read_run(run_dir(runs_root, run))
+        row = aggregate.run_row(run, files)
+        curve = files.curve[["epoch", *aggregate.CURVE_METRICS]]
+        config = tuple(row[c] for c in aggregate.CONFIG_COLUMNS)
+        grouped.setdefault(config, []).append((run.seed, curve))
+        one = curve.copy()
+        for col, value in zip(aggregate.CONFIG_COLUMNS, config, strict=True):
+            one[col] = value
+        one["seed"] = run.seed
+        per_run.append(one)
+    assert len(grouped) > 1
+    long = aggregate._long_curves(grouped)
+    assert list(long.columns) == list(per_run[0].columns)
+    pd.testing.assert_frame_equal(
+        aggregate.curve_quantiles(long),
+        aggregate.curve_quantiles(pd.concat(per_run, ignore_index=True)),
+    )
+
+
 def test_final_weights_are_the_last_snapshot_of_each_run(runs_root):
     exp = tiny_study().experiments["weights"]
     fw = aggregate.read_experiment(exp, runs_root).final_weights

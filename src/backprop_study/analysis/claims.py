@@ -14,7 +14,8 @@ axes. `final_weights` is the long-form weights table of every run's last snapsho
 Verdicts (`stats`): supported, contradicted, no effect (the 95% interval inside the ±10%
 equivalence margin), inconclusive, collapsed (the setting ends at the trivial network, so the
 claim does not apply), insufficient data. `tie_stability` re-evaluates the claims with the tie
-tolerance at 0, 1 and 2 times each measure's resolution and names any verdict that moves.
+tolerance at 0, 1 and 2 times each measure's resolution and names any verdict that moves;
+`claims_with_stability` gives both, evaluating each tie scale once.
 """
 
 from __future__ import annotations
@@ -196,10 +197,32 @@ def tie_stability(
     experiments: dict,
     final_weights: pd.DataFrame | None = None,
     scales: Sequence[float] = TIE_SCALES,
+    claims: Sequence[ClaimSpec] = CLAIMS,
 ) -> pd.Series:
     """Per claim row: '' when the verdict is the same at every tie scale, else the verdicts by
     scale (`0×: supported, 1×: no effect, ...`)."""
-    tables = [evaluate_claims(runs, experiments, final_weights, s) for s in scales]
+    tables = [evaluate_claims(runs, experiments, final_weights, s, claims) for s in scales]
+    return _stability(tables, scales)
+
+
+def claims_with_stability(
+    runs: pd.DataFrame,
+    experiments: dict,
+    final_weights: pd.DataFrame | None = None,
+    scales: Sequence[float] = TIE_SCALES,
+    claims: Sequence[ClaimSpec] = CLAIMS,
+) -> pd.DataFrame:
+    """`evaluate_claims` (tie scale 1) with the `tie_stability` column, each scale evaluated
+    once (the scale-1 table is the stability check's own, not evaluated a second time)."""
+    tables = [evaluate_claims(runs, experiments, final_weights, s, claims) for s in scales]
+    if 1.0 in scales:
+        table = tables[list(scales).index(1.0)]
+    else:
+        table = evaluate_claims(runs, experiments, final_weights, 1.0, claims)
+    return table.assign(tie_stability=_stability(tables, scales).to_numpy())
+
+
+def _stability(tables: Sequence[pd.DataFrame], scales: Sequence[float]) -> pd.Series:
     out = []
     for i in range(len(tables[0])):
         verdicts = [t["verdict"].iloc[i] for t in tables]

@@ -77,10 +77,18 @@ def network_measures(
     }
 
 
-def _hidden_at(hidden: pd.DataFrame, epoch: int, shape: tuple[int, int]) -> np.ndarray:
-    at = hidden[hidden["epoch"] == epoch]
-    out = np.full(shape, np.nan)
-    out[at["class"].to_numpy(), at["unit"].to_numpy()] = at["activation"].to_numpy()
+def snapshot_hidden(hidden: pd.DataFrame, epochs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The hidden activations (classes × units) at each of the sorted `epochs`, from the
+    long-form hidden table in one pass: NaN where the table has no value (a snapshot without
+    hidden rows is all NaN)."""
+    out = np.full((len(epochs), *shape), np.nan)
+    if len(epochs) == 0 or hidden.empty:
+        return out
+    epoch = hidden["epoch"].to_numpy()
+    i = np.minimum(np.searchsorted(epochs, epoch), len(epochs) - 1)
+    at = epochs[i] == epoch  # rows at a snapshot of `epochs`
+    cls, unit = hidden["class"].to_numpy()[at], hidden["unit"].to_numpy()[at]
+    out[i[at], cls, unit] = hidden["activation"].to_numpy(dtype=np.float64)[at]
     return out
 
 
@@ -123,13 +131,11 @@ def analyse_run(run: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return [], []
     nets = snapshot_params(run.weights)
     epochs = np.array(sorted(nets))
-    shape = (k, int(cfg["hidden"]))
-    hidden = {int(e): g for e, g in run.hidden.groupby("epoch")}
+    hidden = snapshot_hidden(run.hidden, epochs, (k, int(cfg["hidden"])))
     rows = []
-    for e, p in nets.items():
-        at = hidden.get(e, run.hidden.iloc[:0])
+    for j, (e, p) in enumerate(nets.items()):
         row = {"epoch": e, "t": e * per_epoch}
-        rows.append(row | network_measures(p, _hidden_at(at, e, shape), X, lam, k))
+        rows.append(row | network_measures(p, hidden[j], X, lam, k))
     mid = plateau_snapshot(run, epochs)
     points = {"init": int(epochs[0]), "plateau": mid, "end": int(epochs[-1])}
     curvature = []

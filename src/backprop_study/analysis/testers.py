@@ -379,11 +379,7 @@ def _distance_matrix(runs: pd.DataFrame, final_weights: pd.DataFrame) -> np.ndar
         weightstats.params_at(final_weights[final_weights["run_id"] == rid])
         for rid in runs["run_id"]
     ]
-    n = len(params)
-    d = np.full((n, n), np.nan)
-    for i, j in itertools.combinations(range(n), 2):
-        d[i, j] = d[j, i] = weightstats.aligned_distance(params[i], params[j])
-    return d
+    return weightstats.distance_matrix(params)
 
 
 def median_distance(d: np.ndarray) -> Effect:
@@ -398,7 +394,7 @@ def median_distance(d: np.ndarray) -> Effect:
     meds = []
     for _ in range(stats.N_RESAMPLES):
         idx = rng.integers(0, n, n)
-        sub = d[np.ix_(idx, idx)][np.triu_indices(n, 1)]
+        sub = d[np.ix_(idx, idx)][iu]
         sub = sub[np.isfinite(sub)]
         if len(sub):
             meds.append(np.median(sub))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,22 +35,24 @@ def snapshot_epochs(weights: pd.DataFrame) -> np.ndarray:
 
 def params_at(weights: pd.DataFrame, epoch: int | None = None) -> Params:
     """W1, b1, W2, b2 at `epoch` (default: the last snapshot) from the long-form table."""
+    # numpy masks rather than DataFrame filters: this runs several times per run aggregated.
+    epochs = weights["epoch"].to_numpy()
     if epoch is None:
-        epoch = int(weights["epoch"].max())
-    at = weights[weights["epoch"] == epoch]
-    if at.empty:
+        epoch = int(epochs.max())
+    at = epochs == epoch
+    if not at.any():
         raise ValueError(f"weights: no snapshot at epoch {epoch}")
-    hid = at[at["layer"] == "hidden"]
-    out = at[at["layer"] == "output"]
-    h = int(hid["to_unit"].max()) + 1
-    n_in = int(hid["from_unit"].max()) + 1
-    n_out = int(out["to_unit"].max()) + 1
+    to_unit, from_unit = weights["to_unit"].to_numpy(), weights["from_unit"].to_numpy()
+    value = weights["value"].to_numpy(dtype=np.float64)
+    hid = at & (weights["layer"] == "hidden").to_numpy(dtype=bool)
+    out = at & (weights["layer"] == "output").to_numpy(dtype=bool)
+    h = int(to_unit[hid].max()) + 1
+    n_in = int(from_unit[hid].max()) + 1
+    n_out = int(to_unit[out].max()) + 1
     W1, b1 = np.zeros((h, n_in)), np.zeros(h)
     W2, b2 = np.zeros((n_out, h)), np.zeros(n_out)
-    for layer_df, W, b in ((hid, W1, b1), (out, W2, b2)):
-        to = layer_df["to_unit"].to_numpy()
-        frm = layer_df["from_unit"].to_numpy()
-        val = layer_df["value"].to_numpy(dtype=np.float64)
+    for rows, W, b in ((hid, W1, b1), (out, W2, b2)):
+        to, frm, val = to_unit[rows], from_unit[rows], value[rows]
         is_b = frm < 0
         b[to[is_b]] = val[is_b]
         W[to[~is_b], frm[~is_b]] = val[~is_b]
@@ -99,18 +102,40 @@ def hidden_transforms(p: Params) -> list[Params]:
     return out
 
 
-def aligned_distance(a: Params, b: Params, flips: bool = True) -> float:
-    """Relative distance between two networks, minimised over the hidden-layer symmetries."""
-    va = flatten(a)
-    candidates = hidden_transforms(b)
+def transform_stack(p: Params, flips: bool = True) -> np.ndarray:
+    """θ of every network equal to `p` up to the hidden-layer symmetries, one row each (in
+    `hidden_transforms` order; permutations only without `flips`)."""
+    candidates = hidden_transforms(p)
     if not flips:
-        h = b.W1.shape[0]
+        h = p.W1.shape[0]
         candidates = candidates[:: 2**h]
-    vb = np.stack([flatten(c) for c in candidates])
-    scale = 0.5 * (np.linalg.norm(va) + np.linalg.norm(flatten(b)))
+    return np.stack([flatten(c) for c in candidates])
+
+
+def _aligned(va: np.ndarray, vb: np.ndarray, stack_b: np.ndarray) -> float:
+    """`aligned_distance` from θ_a, θ_b and b's `transform_stack`."""
+    scale = 0.5 * (np.linalg.norm(va) + np.linalg.norm(vb))
     if scale == 0:
         return 0.0
-    return float(np.min(np.linalg.norm(vb - va, axis=1)) / scale)
+    return float(np.min(np.linalg.norm(stack_b - va, axis=1)) / scale)
+
+
+def aligned_distance(a: Params, b: Params, flips: bool = True) -> float:
+    """Relative distance between two networks, minimised over the hidden-layer symmetries."""
+    return _aligned(flatten(a), flatten(b), transform_stack(b, flips))
+
+
+def distance_matrix(params: Sequence[Params], flips: bool = True) -> np.ndarray:
+    """n × n: `aligned_distance(params[i], params[j])` above the diagonal, mirrored below, NaN
+    on it. Each network's transforms are built once, not once per pair (for 100 seeds, 4,950
+    pairs), with the same numbers as pair by pair."""
+    flat = [flatten(p) for p in params]
+    stacks = [transform_stack(p, flips) for p in params]
+    n = len(params)
+    d = np.full((n, n), np.nan)
+    for i, j in itertools.combinations(range(n), 2):
+        d[i, j] = d[j, i] = _aligned(flat[i], flat[j], stacks[j])
+    return d
 
 
 def end_drift(weights: pd.DataFrame) -> float:

@@ -76,8 +76,7 @@ def claims_table(
     from backprop_study.analysis import claims
 
     axes = {name: exp.to_grid() for name, exp in experiments.items()}
-    table = claims.evaluate_claims(runs, axes, final_weights)
-    return table.assign(tie_stability=claims.tie_stability(runs, axes, final_weights).to_numpy())
+    return claims.claims_with_stability(runs, axes, final_weights)
 
 
 def union_final_weights(tables: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
@@ -537,9 +536,11 @@ def pairwise_distances(final_weights: pd.DataFrame, run_ids: Sequence[str]) -> d
         for rid, w in final_weights.groupby("run_id")
         if rid in set(run_ids)
     }
+    ids = sorted(params)
+    matrix = weightstats.distance_matrix([params[rid] for rid in ids])
     nearest = {rid: math.inf for rid in params}
-    for a, b in itertools.combinations(sorted(params), 2):
-        d = weightstats.aligned_distance(params[a], params[b])
+    for i, j in itertools.combinations(range(len(ids)), 2):
+        a, b, d = ids[i], ids[j], float(matrix[i, j])
         nearest[a], nearest[b] = min(nearest[a], d), min(nearest[b], d)
     return {rid: (d if math.isfinite(d) else math.nan) for rid, d in nearest.items()}
 

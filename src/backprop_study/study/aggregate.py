@@ -120,7 +120,8 @@ def read_experiment(
 
     if read_run is None:
         from backprop_study.engine.runfiles import read_run
-    rows, curves, finals, mechanism, curvature = [], [], [], [], []
+    rows, finals, mechanism, curvature = [], [], [], []
+    curves: dict[tuple, list[tuple[int, pd.DataFrame]]] = {}  # configuration -> (seed, curve)
     for run in experiment.runs():
         directory = run_dir(runs_root, run)
         files = read_run(directory)
@@ -130,18 +131,33 @@ def read_experiment(
         ids = {"run_id": run.run_id, **{c: rows[-1][c] for c in CONFIG_COLUMNS}, "seed": run.seed}
         mechanism += [ids | r for r in per_snapshot]
         curvature += [ids | r for r in points]
-        curve = files.curve[["epoch", *CURVE_METRICS]].copy()
-        for col in CONFIG_COLUMNS:
-            curve[col] = rows[-1][col]
-        curve["seed"] = run.seed
-        curves.append(curve)
+        config = tuple(rows[-1][col] for col in CONFIG_COLUMNS)
+        curves.setdefault(config, []).append((run.seed, files.curve[["epoch", *CURVE_METRICS]]))
     return ExperimentTables(
         runs=_typed_runs_table(rows),
-        quantiles=curve_quantiles(pd.concat(curves, ignore_index=True)),
+        quantiles=curve_quantiles(_long_curves(curves)),
         final_weights=pd.concat(finals, ignore_index=True),
         mechanism=_typed_ids(pd.DataFrame(mechanism)),
         curvature=_typed_ids(pd.DataFrame(curvature)),
     )
+
+
+def _long_curves(curves: dict[tuple, list[tuple[int, pd.DataFrame]]]) -> pd.DataFrame:
+    """The runs' curves as one long table with CONFIG_COLUMNS and seed (`curve_quantiles`'
+    input), from each configuration's (seed, curve) pairs. The configuration's values are set
+    once per configuration, not once per run (a column insert costs as much as reading a run's
+    curve); quantiles do not depend on the order of the rows."""
+    import numpy as np
+    import pandas as pd
+
+    parts = []
+    for config, seeds in curves.items():
+        part = pd.concat([curve for _, curve in seeds], ignore_index=True)
+        for col, value in zip(CONFIG_COLUMNS, config, strict=True):
+            part[col] = value
+        part["seed"] = np.repeat([seed for seed, _ in seeds], [len(c) for _, c in seeds])
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _typed_ids(df: pd.DataFrame) -> pd.DataFrame:
