@@ -30,5 +30,5 @@ rule all:
         expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
         expand(FIGURE_PATH, figure=FIGURES),
         STUDY_REPORT,
-        # Settings with a damaged or missing run (common.smk): their training jobs rerun.
-        expand(SEEDS_MANIFEST, setting=STALE_SETTINGS),
+        # Manifests listing a damaged or missing run (common.smk): their training jobs rerun.
+        STALE_MANIFESTS,

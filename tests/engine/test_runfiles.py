@@ -124,6 +124,22 @@ def test_a_run_without_sidecar_has_no_provenance_and_a_corrupt_one_is_named(
         read_sidecar(tmp_path)
 
 
+def test_rewriting_a_run_removes_what_a_killed_writer_left(tmp_path, result) -> None:
+    """SIGKILL runs no cleanup, so a job killed mid-write leaves a temporary file; the next
+    write of that file removes it (and leaves other files' alone)."""
+    out = tmp_path / "run"
+    out.mkdir()
+    leftovers = [out / ".curve.parquet.4242.tmp", out / ".checksums.sha256.17.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    other = out / ".notes.txt.5.tmp"
+    other.write_bytes(b"someone else's")
+    write_run(result, out, "0.1.0", "abc")
+    assert not any(path.exists() for path in leftovers)
+    assert other.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == [other.name]
+
+
 def test_checksums_tell_a_damaged_run(tmp_path):
     from backprop_study.engine.runfiles import CHECKSUMS, check_run
 

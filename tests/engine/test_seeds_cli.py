@@ -11,7 +11,9 @@ from backprop_study.cli import main
 from backprop_study.engine import runfiles, training
 from backprop_study.engine.fingerprint import engine_fingerprint
 from backprop_study.engine.runconfig import RunConfig
-from backprop_study.engine.seeds_cli import MANIFEST, read_manifest, seed_dir, stale
+from backprop_study.engine.seeds_cli import read_manifest, seed_dir, stale
+
+MANIFEST = "seeds-0.json"
 
 EPOCHS = ["--epochs", "200", "--lam", "0.1"]
 CONFIG = RunConfig(epochs=200, lam=0.1, seed=1)

@@ -170,6 +170,26 @@ def test_unwritable_destination_is_refused_before_training(
         read_only.chmod(0o755)
 
 
+def test_a_directory_made_meanwhile_by_another_job_is_used_and_not_removed(
+    tmp_path, monkeypatch
+) -> None:
+    """Two training jobs of one setting (its seed parts) may create its folder at the same
+    moment: the one that loses the race uses it, and does not count it as its own to remove."""
+    from backprop_study.engine.train_cli import prepare_out
+
+    target = tmp_path / "setting" / "seed~0"
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self == target.parent:
+            real_mkdir(self)  # the other job, between the check and this call
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    assert prepare_out(str(target), force=False) == [target]
+    assert target.is_dir()
+
+
 def test_disk_full_while_writing_is_one_line_and_leaves_no_run_files(
     tmp_path, capsys, monkeypatch
 ) -> None:

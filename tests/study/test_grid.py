@@ -143,6 +143,28 @@ def test_a_setting_is_a_run_path_without_its_seed_and_trains_the_union_of_seeds(
         study.seeds_of("enc~k-1/lam~0.1/alpha~0.01/batch~8")
 
 
+@pytest.mark.parametrize(
+    ("n_seeds", "sizes"),
+    [(10, [10]), (32, [32]), (39, [39]), (40, [32, 8]), (100, [32, 32, 36]), (128, [32] * 4)],
+)
+def test_a_setting_seeds_are_cut_into_jobs_of_32_without_a_short_tail(n_seeds, sizes):
+    cfg = default_config()
+    cfg["seeds"] = [3 * s for s in range(n_seeds)]  # not 0..n-1: parts follow the sorted list
+    study = check_config(cfg, SCHEMA)
+    setting = "enc~k/lam~0/alpha~0.5/batch~8"
+    parts = study.seed_parts(setting)
+    assert [len(p) for p in parts] == sizes
+    assert [s for p in parts for s in p] == list(study.seeds_of(setting))
+    assert study.seed_part(setting, len(parts) - 1) == parts[-1]
+    with pytest.raises(ConfigError, match=f"has seed parts 0 to {len(parts) - 1}: not"):
+        study.seed_part(setting, len(parts))
+    last = f"{setting}/seed~{3 * (n_seeds - 1)}"
+    assert study.part_of(last) == (setting, len(parts) - 1)
+    jobs = study.training_jobs()
+    assert len(jobs) == len(set(jobs)) == sum(len(study.seed_parts(s)) for s in study.setting_ids())
+    assert (setting, len(parts) - 1) in jobs
+
+
 def test_setting_args_are_the_run_args_without_the_seed():
     study = check_config(default_config(), SCHEMA)
     setting = "enc~k/lam~0.1/alpha~0.01/batch~8"

@@ -51,7 +51,7 @@ def test_the_readme_one_experiment_and_add_a_value_commands(tmp_path):
     targets = shlex.split(one)[3:]
     jobs = jobs_in(run(tmp_path, env, one))
     assert all((tmp_path / t).exists() for t in targets)
-    lr = {f"results/runs/enc~k/lam~0/alpha~{a}/batch~8/seeds.json"
+    lr = {f"results/runs/enc~k/lam~0/alpha~{a}/batch~8/seeds-0.json"
           for a in ("0.01", "0.1", "0.5", "1", "2", "5")}  # fmt: skip
     assert jobs["train"] == lr  # the learning_rate settings, nothing else
     assert sorted(p.parent.name for p in (tmp_path / "results" / "tables").glob("*/*.md")) == [
@@ -66,5 +66,5 @@ def test_the_readme_one_experiment_and_add_a_value_commands(tmp_path):
     config["experiments"]["weight_decay"]["lam"] = lam
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     jobs = jobs_in(run(tmp_path, env, "snakemake --cores 2 -n"))
-    assert jobs["train"] == {"results/runs/enc~k/lam~0.03/alpha~0.01/batch~8/seeds.json"}
+    assert jobs["train"] == {"results/runs/enc~k/lam~0.03/alpha~0.01/batch~8/seeds-0.json"}
     assert jobs["aggregate_experiment"] == {"results/tables/weight_decay/runs.parquet"}

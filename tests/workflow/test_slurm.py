@@ -194,8 +194,8 @@ def test_the_quick_study_finishes_through_slurm(slurm_study, study):
     cwd, env, code, output = slurm_study
     assert code == 0, output
     ids = job_ids(output)
-    # Training went out in batches of TRAINING_BATCH settings, plus one job for all summaries.
-    assert len(ids) == math.ceil(len(study.setting_ids()) / TRAINING_BATCH) + 1, output
+    # Training went out in batches of TRAINING_BATCH training jobs, plus one for all summaries.
+    assert len(ids) == math.ceil(len(study.training_jobs()) / TRAINING_BATCH) + 1, output
     for jid in ids:
         assert list((cwd / ".snakemake" / "slurm_logs").rglob(f"{jid}.log")), jid
     (uuid,) = RUN_UUID.findall(output)
@@ -287,10 +287,10 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     assert run_files(cwd).keys() >= kept.keys()
 
     missing = {
-        f"{RESULTS}/runs/{setting}/seeds.json" for setting in study.setting_ids()
-        if not (cwd / RESULTS / "runs" / setting / "seeds.json").exists()
+        f"{RESULTS}/runs/{setting}/seeds-0.json" for setting in study.setting_ids()
+        if not (cwd / RESULTS / "runs" / setting / "seeds-0.json").exists()
     }  # fmt: skip
-    assert missing == {f"{RESULTS}/runs/{rid.rsplit('/', 1)[0]}/seeds.json" for rid in lost}
+    assert missing == {f"{RESULTS}/runs/{rid.rsplit('/', 1)[0]}/seeds-0.json" for rid in lost}
     code, output = run_snakemake(cwd, env, *SLURM_ARGS, *QUICK)
     assert code == 0, output
     assert jobs_in(output)["train"] == missing

@@ -4,7 +4,8 @@ The slow tests (marked `workflow`) share one copy: it is started, killed mid-way
 and finished by a second call; the rerun scenarios of the issues are then checked on the
 completed study, as dry runs or as real runs that leave it complete again. Source edits are made
 to a copy of the package on PYTHONPATH and undone. One training job trains every seed of one
-setting (a run path without /seed~N) and writes the setting's manifest, seeds.json.
+setting (a run path without /seed~N), up to 32 of them, and writes their manifest, seeds-0.json
+(seeds-1.json for the next 32, ...).
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ def stamps(run: Path) -> dict[str, tuple[int, int, bytes]]:
             for f in WRITTEN}  # fmt: skip
 
 
-def manifest(setting: str, results: str = "results") -> str:
-    """The output of a setting's training job."""
-    return f"{results}/runs/{setting}/seeds.json"
+def manifest(setting: str, results: str = "results", part: int = 0) -> str:
+    """The output of a setting's training job (of its first 32 seeds unless `part`)."""
+    return f"{results}/runs/{setting}/seeds-{part}.json"
 
 
 def run_snakemake_with_config(cwd: Path, env: dict, edit, *args: str) -> str:
@@ -104,8 +105,9 @@ def run_snakemake_with_config(cwd: Path, env: dict, edit, *args: str) -> str:
     return proc.stdout + proc.stderr
 
 
-def train_log(cwd: Path, setting: str) -> list[str]:
-    return (cwd / "results" / "logs" / "train" / f"{setting}.log").read_text().splitlines()
+def train_log(cwd: Path, setting: str, part: int = 0) -> list[str]:
+    log = cwd / "results" / "logs" / "train" / setting / f"seeds-{part}.log"
+    return log.read_text().splitlines()
 
 
 def incomplete_outputs(cwd: Path) -> set[str]:
@@ -348,17 +350,21 @@ def test_adding_seeds_trains_only_the_new_seeds(killed_then_finished):
     old = {s: stamps(runs / f"seed~{s}") for s in (0, 1)}
 
     def more_seeds(config):
-        config["experiments"]["benchmark_mitchell"]["seeds"] = [0, 1, 2]
+        config["experiments"]["benchmark_mitchell"]["seeds"] = list(range(40))
 
+    # 40 seeds are two jobs, seeds 0-31 and 32-39; the first keeps the two runs it has.
     jobs = jobs_in(run_snakemake_with_config(cwd, env, more_seeds))
-    assert jobs["train"] == {manifest(setting)}
+    assert jobs["train"] == {manifest(setting), manifest(setting, part=1)}
     assert jobs["aggregate_experiment"] == {"results/tables/benchmark_mitchell/runs.parquet"}
     log = train_log(cwd, setting)
     assert [line.split(" (")[0] for line in log[:2]] == ["seed~0: kept", "seed~1: kept"]
-    assert log[2].startswith("seed~2: trained in ")
+    assert [line.split(":")[0] for line in log[2:-1]] == [f"seed~{s}" for s in range(2, 32)]
+    assert all(" trained in " in line for line in log[2:-1])
+    log = train_log(cwd, setting, part=1)
+    assert [line.split(":")[0] for line in log[:-1]] == [f"seed~{s}" for s in range(32, 40)]
     assert {s: stamps(runs / f"seed~{s}") for s in (0, 1)} == old
-    assert (runs / "seed~2" / "checksums.sha256").exists()
-    # Back to two seeds: the job reruns (its params changed) and keeps both runs.
+    assert all((runs / f"seed~{s}" / "checksums.sha256").exists() for s in range(40))
+    # Back to two seeds: the first job reruns (its params changed) and keeps both runs.
     proc = snakemake(cwd, env)
     assert jobs_in(proc.stdout + proc.stderr)["train"] == {manifest(setting)}
     assert all(" kept " in line for line in train_log(cwd, setting)[:2])
@@ -401,9 +407,10 @@ def test_editing_the_engine_retrains_every_run(killed_then_finished):
 def test_a_phantom_run_cannot_be_requested(killed_then_finished):
     cwd, env, *_ = killed_then_finished
     for target in (
-        "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seeds.json",  # not canonical
-        "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seeds.json",  # no experiment
-        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/seeds.json",  # not a setting
+        "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seeds-0.json",  # not canonical
+        "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seeds-0.json",  # no experiment
+        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/seeds-0.json",  # not a setting
+        "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seeds-1.json",  # a part it has not
         "results/runs/enc~k/lam~0/alpha~0.01/batch~8/seed~7/curve.parquet",  # a run: no job
     ):
         proc = snakemake(cwd, env, "--dry-run", target, check=False)

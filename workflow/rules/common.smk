@@ -12,7 +12,7 @@ from backprop_study.study.config import (
     check_config,
     check_results_folder,
 )
-from backprop_study.engine.seeds_cli import MANIFEST
+from backprop_study.study.grid import MANIFEST
 from backprop_study.study.integrity import check_settings, executes_jobs
 
 
@@ -39,8 +39,9 @@ FIGURES = [f.name for f in figure_specs.applicable(STUDY.experiments)]
 # Output paths. A run's directory names its parameters:
 # enc~{encoding}/lam~{lam}/alpha~{alpha}/batch~{batch_size}[/<other settings>]/seed~{seed}
 # with canonical numbers (study.grid). Runs that differ only in their seed form a setting (the
-# path without /seed~N, the {setting} wildcard), and one training job trains all its seeds: its
-# output is the setting's manifest (SEEDS_MANIFEST, see train.smk).
+# path without /seed~N, the {setting} wildcard); one training job trains each part of up to 32
+# of its seeds (Study.seed_parts, the {part} wildcard): its output is the part's manifest
+# (SEEDS_MANIFEST, see train.smk).
 # Every output and log lives under the config's own results folder, so two configs (the study
 # and the quick study) never touch each other's runs.
 RESULTS = STUDY.results
@@ -62,16 +63,19 @@ EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
 # A finished run whose files no longer match their checksums is set aside (renamed *.damaged),
-# and the manifest of its setting removed, before the DAG is built; so is the manifest of a
-# setting one of whose runs is gone (a deleted run folder). Those manifests are named as targets,
-# so this call reruns their training jobs, which retrain just those runs, and re-aggregates
-# (Snakemake does not rebuild a missing intermediate file by itself); a dry run only names the
-# runs. Once per call: not in the job processes that Snakemake (or a SLURM group job) starts.
-STALE_SETTINGS = []
+# and the manifest that lists it removed, before the DAG is built; so is the manifest listing a
+# run that is gone (a deleted run folder). Those manifests are named as targets, so this call
+# reruns their training jobs, which retrain just those runs, and re-aggregates (Snakemake does
+# not rebuild a missing intermediate file by itself); a dry run only names the runs. Once per
+# call: not in the job processes that Snakemake (or a SLURM group job) starts.
+STALE_MANIFESTS = []
 if workflow.is_main_process:
-    STALE_SETTINGS = check_settings(
-        RUNS_ROOT, STUDY.setting_ids(), dry_run=not executes_jobs(sys.argv[1:])
-    )
+    STALE_MANIFESTS = [
+        SEEDS_MANIFEST.format(setting=setting, part=part)
+        for setting, part in check_settings(
+            RUNS_ROOT, STUDY.training_jobs(), dry_run=not executes_jobs(sys.argv[1:])
+        )
+    ]
 
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under
@@ -80,8 +84,8 @@ ENGINE_FINGERPRINT = engine_fingerprint()
 ANALYSIS_CODE = layers_fingerprint("analysis", "study")
 REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
 # Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
-# > 1,500 (batch size 1); about 30x margin. A job trains every seed of its setting; a SLURM group
-# job asks for the sum of its members'.
+# > 1,500 (batch size 1); about 30x margin. A job trains one part of a setting's seeds; a SLURM
+# group job asks for the sum of its members'.
 EPOCHS_PER_MINUTE = 200_000 if STUDY.settings.engine == "fast" else 20_000
 STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 
@@ -89,14 +93,15 @@ STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 # Only the exact values in the config can match, so a typo cannot create a phantom run.
 wildcard_constraints:
     **STUDY.wildcard_constraints(),
+    part=r"\d+",
     figure="|".join(FIGURES) or "(?!)",
 
 
 def train_runtime(wildcards):
-    """Minutes for one setting's job: the sum of its seeds' epoch budgets (experiments may set
+    """Minutes for one training job: the sum of its seeds' epoch budgets (experiments may set
     their own)."""
     epochs = STUDY.setting_values(wildcards.setting)["epochs"]
-    return max(2, len(STUDY.seeds_of(wildcards.setting)) * epochs // EPOCHS_PER_MINUTE)
+    return max(2, len(train_seeds(wildcards)) * epochs // EPOCHS_PER_MINUTE)
 
 
 def train_args(wildcards):
@@ -107,17 +112,18 @@ def train_args(wildcards):
 
 
 def train_seeds(wildcards):
-    """The setting's seeds, over every experiment that has it: adding seeds reruns the job (a
-    params change), which trains only the new ones."""
-    return [str(seed) for seed in STUDY.seeds_of(wildcards.setting)]
+    """The job's part of the setting's seeds (over every experiment that has the setting):
+    adding seeds reruns the jobs whose parts change (a params change), which train only the new
+    ones; a part that is not fails, so it cannot become a phantom job."""
+    return [str(s) for s in STUDY.seed_part(wildcards.setting, int(wildcards.part))]
 
 
 def manifests(runs):
-    """The manifests of the settings of `runs`, each once: a training job writes its setting's
-    runs, and naming one file per setting keeps the DAG small (10,000 runs → 1,000 inputs).
-    """
-    settings = sorted({r.setting for r in runs})
-    return [SEEDS_MANIFEST.format(setting=setting) for setting in settings]
+    """The manifests of the training jobs of `runs`, each once: a job writes its part of a
+    setting's runs, and naming one file per job keeps the DAG small (10,000 runs → 1,000
+    inputs)."""
+    jobs = sorted({STUDY.part_of(r.run_id) for r in runs})
+    return [SEEDS_MANIFEST.format(setting=setting, part=part) for setting, part in jobs]
 
 
 def experiment_manifests(wildcards):

@@ -9,6 +9,7 @@ sidecar beside them (`engine/provenance.py`).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -135,7 +136,11 @@ def hidden_table(result: TrainResult) -> pa.Table:
 
 def replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Write via `write(tmp)` to a temporary file beside `path`, fsync it, rename it into place
-    (the one atomic writer of run files and of the workflow's manifests)."""
+    (the one atomic writer of run files and of the workflow's manifests). Temporary files of
+    `path` left by a writer that was killed (SIGKILL runs no cleanup) go first: one job at a
+    time writes a given file."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)

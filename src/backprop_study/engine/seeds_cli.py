@@ -1,15 +1,15 @@
-"""`backprop-study train-seeds`: every seed of one setting, each into `<root>/seed~N`, then a
+"""`backprop-study train-seeds`: seeds of one setting, each into `<root>/seed~N`, then a
 manifest of them.
 
-The workflow trains one setting (a run path without its seed) per job, so that a process start-up
-pays for ten runs rather than one. Snakemake deletes a job's outputs before it runs the job, so
-the runs cannot be its outputs without losing the seeds already trained; the job's one output is
-the manifest, and this command decides run by run, from the run's own files, whether a run
-already there is kept or trained again (`stale`). Every run is written by the same atomic writer
-as `backprop-study train` and from the same config, so its Parquet files are byte-identical to a
-run trained alone. A run is complete once its checksums file exists (written last, and removed
-before a stale run is rewritten), so a killed job leaves finished runs valid and the rest
-visibly unfinished.
+The workflow trains the seeds of one setting (a run path without its seed), up to 32 per job, so
+that a process start-up pays for many runs rather than one. Snakemake deletes a job's outputs
+before it runs the job, so the runs cannot be its outputs without losing the seeds already
+trained; the job's one output is the manifest, and this command decides run by run, from the
+run's own files, whether a run already there is kept or trained again (`stale`). Every run is
+written by the same atomic writer as `backprop-study train` and from the same config, so its
+Parquet files are byte-identical to a run trained alone. A run is complete once its checksums
+file exists (written last, and removed before a stale run is rewritten), so a killed job leaves
+finished runs valid and the rest visibly unfinished.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from backprop_study.engine.runconfig import RunConfig
 if TYPE_CHECKING:
     from backprop_study.engine.training import TrainResult
 
-MANIFEST = "seeds.json"
-"""The training job's output in a setting's directory: its seeds and each run's checksums digest."""
 INTERRUPTED = train_cli.INTERRUPTED
 
 
@@ -109,7 +107,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--manifest",
         required=True,
-        help=f"file listing the seeds and their checksums, written last (e.g. ROOT/{MANIFEST})",
+        help="file listing the seeds and their checksums, written last (e.g. ROOT/seeds-0.json)",
     )
 
 

@@ -271,7 +271,12 @@ def prepare_out(text: str, force: bool, option: str = "--out") -> list[Path]:
                 "allowed: a directory without run files, or pass --force"
             )
         for directory in reversed(chain[:found]):
-            directory.mkdir()
+            try:
+                directory.mkdir()
+            except FileExistsError:
+                if not directory.is_dir():
+                    raise
+                continue  # made meanwhile by another job (a setting's seed parts): not ours
             made.append(directory)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".probe-")
         os.close(fd)

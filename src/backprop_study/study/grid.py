@@ -26,6 +26,15 @@ from backprop_study.engine.errors import ConfigError
 
 _KEYS = {a.key: a for a in AXES}
 
+SEEDS_PER_JOB = 32
+"""Seeds per training job: four blocks of the lane kernel's 8 (`engine.lanes.LANES`). A 10-seed
+setting stays one job; a 100-seed one becomes three, so that the cores are not left with one
+long job each at the end of a sweep."""
+LANE_BLOCK = 8
+MANIFEST = "seeds-{part}.json"
+"""A training job's output in its setting's folder: its seeds and their checksums digests
+(`engine.seeds_cli.manifest_text`), `part` being its index in `Study.seed_parts`."""
+
 
 @dataclass(frozen=True)
 class Run:
@@ -323,6 +332,35 @@ class Study:
     def seeds_of(self, setting: str) -> tuple[int, ...]:
         """A setting's seeds: the union over the experiments that have it, sorted."""
         return self._setting(setting)[1]
+
+    def seed_parts(self, setting: str) -> list[tuple[int, ...]]:
+        """A setting's seeds in the order of `seeds_of`, cut into training jobs of
+        `SEEDS_PER_JOB`; a remainder shorter than one lane block (8 seeds) joins the part
+        before it, where it shares the kernel's blocks instead of training one run at a time."""
+        seeds = self.seeds_of(setting)
+        starts = list(range(0, len(seeds), SEEDS_PER_JOB))
+        if len(starts) > 1 and len(seeds) - starts[-1] < LANE_BLOCK:
+            starts.pop()
+        return [seeds[a:b] for a, b in zip(starts, [*starts[1:], len(seeds)], strict=True)]
+
+    def seed_part(self, setting: str, part: int) -> tuple[int, ...]:
+        """The seeds of one training job (`seed_parts`); ConfigError for a part that is not."""
+        parts = self.seed_parts(setting)
+        if not 0 <= part < len(parts):
+            raise ConfigError(
+                f"setting {setting!r} has seed parts 0 to {len(parts) - 1}: not {part}"
+            )
+        return parts[part]
+
+    def part_of(self, run_id: str) -> tuple[str, int]:
+        """The training job (setting, part) that trains a run."""
+        run = self._run(run_id)
+        parts = self.seed_parts(run.setting)
+        return run.setting, next(i for i, seeds in enumerate(parts) if run.seed in seeds)
+
+    def training_jobs(self) -> list[tuple[str, int]]:
+        """Every (setting, part) of the study, sorted: one training job each."""
+        return [(s, i) for s in self.setting_ids() for i in range(len(self.seed_parts(s)))]
 
     def snapshot_at(self, run_id: str) -> tuple[int, ...]:
         """The extra snapshot epochs of one run (shared ones + those of every experiment having

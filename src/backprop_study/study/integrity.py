@@ -1,11 +1,12 @@
 """Damaged and missing runs: found before the DAG is built, so the next `snakemake` retrains
 them instead of failing in aggregation on every call (which would also cost the tables built).
 
-A setting's runs are trained by one job whose output is the setting's manifest (`seeds.json`,
-`engine/seeds_cli.py`); Snakemake knows nothing of the run files. So a run that is damaged (its
-files differ from its checksums), gone (someone deleted its folder) or replaced (its checksums
-differ from the manifest's) makes its setting's manifest go: Snakemake then reruns that one job,
-which keeps the setting's intact runs and retrains the others.
+A setting's seeds are trained by one job per part of them (`grid.Study.seed_parts`), whose
+output is the part's manifest (`seeds-{part}.json`, `engine/seeds_cli.py`); Snakemake knows
+nothing of the run files. So a run that is damaged (its files differ from its checksums), gone
+(someone deleted its folder) or replaced (its checksums differ from the manifest's) makes its
+manifest go: Snakemake then reruns that one job, which keeps its intact runs and retrains the
+others.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from backprop_study.engine.errors import RunFileError
 from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN, checksums_digest, run_state
-from backprop_study.engine.seeds_cli import MANIFEST, read_manifest, seed_dir
+from backprop_study.engine.seeds_cli import read_manifest, seed_dir
+from backprop_study.study.grid import MANIFEST
 
 SUFFIX = ".damaged"
 INSPECTING = frozenset(
@@ -79,20 +81,22 @@ def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
         kind, why = state
         return ("missing", "its files are gone") if kind == "absent" else ("damaged", why)
     if checksums_digest(run) != digest:
-        return "replaced", f"its {CHECKSUMS} differs from the setting's {MANIFEST}"
+        return "replaced", f"its {CHECKSUMS} differs from its manifest's"
     return None
 
 
-def check_settings(runs_root: str | Path, settings: Iterable[str], dry_run: bool) -> list[str]:
-    """Check every run that a manifest of `settings` lists: a damaged one's files are renamed to
-    `NAME.damaged`, and the manifest of a setting with a damaged, missing or replaced run is
-    removed, so that Snakemake reruns its training job (neither unless `dry_run`). Prints one
-    line per run and returns the settings whose manifests go (or would go)."""
+def check_settings(
+    runs_root: str | Path, jobs: Iterable[tuple[str, int]], dry_run: bool
+) -> list[tuple[str, int]]:
+    """Check every run that the manifests of training `jobs` (setting, part) list: a damaged
+    one's files are renamed to `NAME.damaged`, and a manifest listing a damaged, missing or
+    replaced run is removed, so that Snakemake reruns its job (neither unless `dry_run`). Prints
+    one line per run and returns the jobs whose manifests go (or would go)."""
     then = "a real run retrains it" if dry_run else "retraining"
     stale = []
-    for setting in settings:
+    for setting, part in jobs:
         root = Path(runs_root) / setting
-        manifest = root / MANIFEST
+        manifest = root / MANIFEST.format(part=part)
         if not manifest.exists():
             continue
         try:
@@ -100,15 +104,15 @@ def check_settings(runs_root: str | Path, settings: Iterable[str], dry_run: bool
         except RunFileError as exc:
             print(f"{exc}; {then}", file=sys.stderr)
             listed = {}
-            stale.append(setting)
+            stale.append((setting, part))
         for seed, digest in listed.items():
             run = seed_dir(root, seed)
             found = run_problem(run, digest)
             if found is None:
                 continue
             kind, problem = found
-            if setting not in stale:
-                stale.append(setting)
+            if (setting, part) not in stale:
+                stale.append((setting, part))
             if kind == "damaged" and not dry_run:
                 for name in WRITTEN:
                     if (run / name).exists():
@@ -118,6 +122,6 @@ def check_settings(runs_root: str | Path, settings: Iterable[str], dry_run: bool
                 )
             else:
                 print(f"{run}: {kind} ({problem}); {then}", file=sys.stderr)
-        if setting in stale and not dry_run:
+        if (setting, part) in stale and not dry_run:
             manifest.unlink(missing_ok=True)
     return stale
