@@ -204,3 +204,23 @@ def test_a_root_with_a_file_on_the_way_is_refused(tmp_path, capsys):
                  "--manifest", str(tmp_path / "m.json")]) == 2  # fmt: skip
     assert "--root: " in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["f"]
+
+
+def test_a_training_job_does_not_load_scipy_and_leaves_it_importable(tmp_path) -> None:
+    """numba's BLAS probe would import scipy.linalg (about 0.3 s per job): the training commands
+    hide it, and scipy still imports afterwards in the same process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from backprop_study.cli import main\n"
+        f"assert main(['train-seeds', '--epochs', '20', '--seeds', '0', '1', '--root', "
+        f"{str(tmp_path / 'r')!r}, '--manifest', {str(tmp_path / 'r' / MANIFEST)!r}]) == 0\n"
+        "print('scipy.linalg' in sys.modules)\n"
+        "import scipy.linalg\n"
+        "print(scipy.linalg.norm([3.0, 4.0]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == ["False", "5.0"]

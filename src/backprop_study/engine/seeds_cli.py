@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             reasons[config.seed] = why
     todo = [c for c in configs if c.seed in reasons]
+    train_cli.skip_blas_probe()
     seed: int | None = None
     try:
         for result in train_each(todo, args.engine):
