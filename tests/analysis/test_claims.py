@@ -305,6 +305,30 @@ def test_claims_with_stability_is_evaluate_claims_plus_tie_stability():
     assert only_zero["tie_stability"].iloc[-1] == "0×: supported, 2×: no effect"
 
 
+def test_claims_marked_free_of_the_tie_scale_give_the_same_rows_at_every_scale():
+    """claims_with_stability evaluates them once; a tester that reads the tie scale would move
+    between scale 0 and 1000 (as lambda_plateau does on the same runs)."""
+    learn, fw = weights_runs(0.0, same=False)
+    alpha = table([run_row(alpha=a, seed=s) for s in SEEDS for a in (0.01, 1.0)])
+    cases = [
+        (lambda_table(), experiments(weight_decay={"lam": [0, 1e-4, 0.1]}), None),
+        (alpha, experiments(learning_rate={"alpha": [0.01, 1.0]}), None),
+        (learn, experiments(weights={"lam": [0.0]}), fw),
+    ]
+    free = [spec for spec in claims.CLAIMS if not spec.uses_tie_scale]
+    assert {spec.id for spec in free} == {"alpha_succeeds", "bias_dominates", "different_solutions"}
+    for df, ex, weights in cases:
+        specs = [spec for spec in free if spec.experiment in ex]
+        at = [evaluate_claims(df, ex, weights, scale, specs) for scale in (0.0, 1.0, 1000.0)]
+        assert not (at[1]["verdict"] == INSUFFICIENT).any()
+        for other in (at[0], at[2]):
+            pd.testing.assert_frame_equal(other, at[1])
+    df, ex, _ = cases[0]
+    plateau = [spec for spec in claims.CLAIMS if spec.id == "lambda_plateau"]
+    moved = [evaluate_claims(df, ex, None, scale, plateau) for scale in (0.0, 1000.0)]
+    assert not moved[0].equals(moved[1])
+
+
 # --- the table ------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from backprop_study.analysis import hessian
 from backprop_study.engine.encodings import patterns
-from backprop_study.engine.network import Params, init_params
+from backprop_study.engine.network import Params, gradients, init_params
 
 
 def _s(z):
@@ -90,3 +90,38 @@ def test_the_trivial_network_is_a_saddle_without_weight_decay_and_a_minimum_with
     assert hessian.curvature(p, X, X, 0.5 * mu).n_negative > 0
     above = hessian.curvature(p, X, X, 1.5 * mu)
     assert above.min_weight_eigenvalue > 0
+
+
+def _hessian_one_gradient_at_a_time(p: Params, X: np.ndarray, lam: float) -> np.ndarray:
+    """The Hessian as first written: one `network.gradients` call per column and sign."""
+    theta, eps = hessian.flatten(p), hessian.EPSILON
+    H = np.empty((theta.size, theta.size))
+    for i in range(theta.size):
+        step = np.zeros(theta.size)
+        step[i] = eps
+        up = hessian.flatten(gradients(hessian.unflatten(theta + step, p), X, X, lam))
+        down = hessian.flatten(gradients(hessian.unflatten(theta - step, p), X, X, lam))
+        H[:, i] = (up - down) / (2 * eps)
+    return 0.5 * (H + H.T)
+
+
+@pytest.mark.parametrize("encoding", ["k", "k-1"])
+@pytest.mark.parametrize("lam", [0.0, 1e-4, 0.03])
+@pytest.mark.parametrize("std", [0.1, 1.0, 6.0])
+def test_the_stacked_hessian_has_the_bits_of_one_gradient_at_a_time(encoding, lam, std):
+    X = patterns(encoding, 8)
+    for seed in range(4):
+        p = init_params(X.shape[1], 3, std, np.random.default_rng(seed))
+        assert np.array_equal(
+            hessian.hessian(p, X, X, lam), _hessian_one_gradient_at_a_time(p, X, lam)
+        )
+
+
+def test_stacked_gradients_are_the_reference_engines_gradients_bit_for_bit():
+    X = patterns("k", 8)
+    nets = [init_params(8, 3, 2.0, np.random.default_rng(s)) for s in range(5)]
+    thetas = np.stack([hessian.flatten(p) for p in nets])
+    got = hessian.stacked_gradients(thetas, nets[0], X, X, 0.01)
+    want = np.stack([hessian.flatten(gradients(p, X, X, 0.01)) for p in nets])
+    assert np.array_equal(got, want)
+    assert np.abs(want).max() > 1e-3  # not two zero arrays

@@ -84,6 +84,27 @@ def test_censored_values_make_the_ratio_a_bound_and_only_support_their_direction
     assert both.n == 0 and verdict(both, "lower") == INSUFFICIENT
 
 
+def test_cached_tests_give_what_computing_afresh_gives():
+    """Bootstrap intervals and Wilcoxon p are cached by the data's bits (the claims ask again at
+    each tie scale); a repeat, and the same call with the caches emptied, give the same Effect,
+    and other data are not answered from the cache."""
+    b = lognormal(13, 10, 0.5)
+    a = b * lognormal(14, 10, 0.3) * 0.8
+    first = paired_ratio(a, b)
+    assert paired_ratio(a, b) == first
+    assert stats._wilcoxon_p.cache_info().hits >= 1
+    stats._bootstrap_of.cache_clear()
+    stats._wilcoxon_p.cache_clear()
+    assert paired_ratio(a, b) == first
+    other = paired_ratio(a * lognormal(15, 10, 0.3), b)
+    assert (other.low, other.high, other.p) != (first.low, first.high, first.p)
+    la, lb = np.log(a), np.log(b)
+    stats._bootstrap_of.cache_clear()
+    fresh = stats._bootstrap((la, lb), stats._mean_diff, paired=False)
+    assert stats._bootstrap((la, lb), stats._mean_diff, paired=False) == fresh
+    assert stats._bootstrap_of.cache_info().hits == 1
+
+
 # --- unpaired ratio, one sample, shares -----------------------------------------------------
 
 

@@ -115,6 +115,27 @@ def test_weight_matrices_put_the_bias_last(study_tables):
         figures.weight_matrices(files.weights, 12345)
 
 
+def test_runs_on_demand_are_read_run_parsed_when_used(study_tables, tmp_path):
+    import shutil
+
+    from backprop_study.engine.errors import RunFileError
+
+    runs_root, _ = study_tables
+    run = tmp_path / "run"
+    shutil.copytree(run_dir(runs_root, "enc~k/lam~0.1/alpha~0.5/batch~8/seed~0"), run)
+    want, got = read_run(run), figures.RunOnDemand(run)
+    for name in ("curve", "weights", "hidden"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
+    assert got.meta == want.meta and got.meta["config"]["lam"] == 0.1
+    lazy = figures.RunOnDemand(run)
+    assert len(lazy.curve)
+    (run / "hidden.parquet").unlink()  # after the checksums were checked: read only when used
+    with pytest.raises(RunFileError, match="hidden.parquet: missing"):
+        _ = lazy.hidden
+    with pytest.raises(RunFileError, match="damaged run"):  # checked before anything is drawn
+        figures.RunOnDemand(run)
+
+
 def test_plateau_epoch_is_the_log_middle_of_the_plateau():
     runs = pd.DataFrame(
         {"run_id": ["a", "b"], "plateau_found": [True, False],

@@ -49,6 +49,9 @@ class ClaimSpec:
     rule: str
     tester: Callable[[ClaimData], list[Row]]
     needs_weights: bool = False
+    # False where the tester never reads ClaimData.tie_scale: its rows are the same at every
+    # tie scale, so the stability check evaluates it once.
+    uses_tie_scale: bool = True
 
 
 CLAIMS: tuple[ClaimSpec, ...] = (
@@ -102,6 +105,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "share of seeds that solve within the budget at α = 5, exact 95% interval; supported "
         "when it lies above 1/2, contradicted when below",
         testers.alpha_succeeds,
+        uses_tie_scale=False,
     ),
     ClaimSpec(
         "batch_one",
@@ -119,6 +123,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "per λ, runs with a weight snapshot inside their plateau; mean |bias| / mean |weight| "
         f"against 1, Wilcoxon signed-rank on the log ratio; {_RATIO}",
         testers.bias_dominates,
+        uses_tie_scale=False,
     ),
     ClaimSpec(
         "different_solutions",
@@ -130,6 +135,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         f"solution) when below {SAME_DISTANCE:g}",
         testers.different_solutions,
         needs_weights=True,
+        uses_tie_scale=False,
     ),
 )
 
@@ -171,6 +177,24 @@ def _row(spec: ClaimSpec, r: Row) -> dict:
     }
 
 
+def _claim_rows(
+    spec: ClaimSpec,
+    runs: pd.DataFrame,
+    experiments: dict,
+    final_weights: pd.DataFrame | None,
+    tie_scale: float,
+) -> list[dict]:
+    """The rows of one claim (one per setting)."""
+    if spec.experiment not in experiments:
+        found = [Row("—", INSUFFICIENT, stats.NO_DATA, "", "experiment not in the study")]
+    else:
+        df = select(runs, experiments[spec.experiment])
+        data = ClaimData(df, final_weights if spec.needs_weights else None, tie_scale)
+        found = spec.tester(data) if len(df) else []
+        found = found or [Row("—", INSUFFICIENT, stats.NO_DATA, "", "no runs to compare")]
+    return [_row(spec, r) for r in found]
+
+
 def evaluate_claims(
     runs: pd.DataFrame,
     experiments: dict,
@@ -181,15 +205,34 @@ def evaluate_claims(
     """One row per claim and setting (module docstring)."""
     rows = []
     for spec in claims:
-        if spec.experiment not in experiments:
-            found = [Row("—", INSUFFICIENT, stats.NO_DATA, "", "experiment not in the study")]
-        else:
-            df = select(runs, experiments[spec.experiment])
-            data = ClaimData(df, final_weights if spec.needs_weights else None, tie_scale)
-            found = spec.tester(data) if len(df) else []
-            found = found or [Row("—", INSUFFICIENT, stats.NO_DATA, "", "no runs to compare")]
-        rows += [_row(spec, r) for r in found]
+        rows += _claim_rows(spec, runs, experiments, final_weights, tie_scale)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _tables_by_scale(
+    runs: pd.DataFrame,
+    experiments: dict,
+    final_weights: pd.DataFrame | None,
+    scales: Sequence[float],
+    claims: Sequence[ClaimSpec],
+) -> list[pd.DataFrame]:
+    """`evaluate_claims` at each of `scales`; a claim that ignores the tie scale is evaluated
+    once and its rows reused (its tester is the slow one: seed-pair distances, bootstrap)."""
+    fixed = {
+        spec.id: _claim_rows(spec, runs, experiments, final_weights, 1.0)
+        for spec in claims
+        if not spec.uses_tie_scale
+    }
+    tables = []
+    for scale in scales:
+        rows = []
+        for spec in claims:
+            if spec.uses_tie_scale:
+                rows += _claim_rows(spec, runs, experiments, final_weights, scale)
+            else:
+                rows += fixed[spec.id]
+        tables.append(pd.DataFrame(rows, columns=COLUMNS))
+    return tables
 
 
 def tie_stability(
@@ -201,7 +244,7 @@ def tie_stability(
 ) -> pd.Series:
     """Per claim row: '' when the verdict is the same at every tie scale, else the verdicts by
     scale (`0×: supported, 1×: no effect, ...`)."""
-    tables = [evaluate_claims(runs, experiments, final_weights, s, claims) for s in scales]
+    tables = _tables_by_scale(runs, experiments, final_weights, scales, claims)
     return _stability(tables, scales)
 
 
@@ -214,7 +257,7 @@ def claims_with_stability(
 ) -> pd.DataFrame:
     """`evaluate_claims` (tie scale 1) with the `tie_stability` column, each scale evaluated
     once (the scale-1 table is the stability check's own, not evaluated a second time)."""
-    tables = [evaluate_claims(runs, experiments, final_weights, s, claims) for s in scales]
+    tables = _tables_by_scale(runs, experiments, final_weights, scales, claims)
     if 1.0 in scales:
         table = tables[list(scales).index(1.0)]
     else:

@@ -35,6 +35,7 @@ R's `survfit` reports it). Shares (e.g. runs that solved) get the exact Clopperâ
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -89,8 +90,18 @@ NO_DATA = Effect(math.nan, math.nan, math.nan, math.nan, 0, "")
 
 def _bootstrap(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:
     """Percentile bootstrap interval of `statistic(*data)` (NaN, NaN with too little data)."""
+    raw = tuple(np.ascontiguousarray(d, dtype=np.float64).tobytes() for d in data)
+    return _bootstrap_of(raw, statistic, paired)
+
+
+# The claims are evaluated at several tie scales, mostly on the same values: the same data give
+# the same interval and p (the resampling generator is seeded afresh on every call), so each is
+# computed once per process.
+@functools.lru_cache(maxsize=4096)
+def _bootstrap_of(raw: tuple[bytes, ...], statistic, paired: bool) -> tuple[float, float]:
     from scipy.stats import bootstrap
 
+    data = tuple(np.frombuffer(r, dtype=np.float64) for r in raw)
     if any(len(d) < 2 for d in data):
         return math.nan, math.nan
     if all(np.ptp(d) == 0 for d in data):  # every resample gives the same value
@@ -134,8 +145,6 @@ def paired_ratio(
     Pairs where both values are censored say nothing and are left out; `tie` (log scale) zeroes
     smaller differences; `floor` keeps zeros (e.g. no plateau) finite on the log scale.
     """
-    from scipy.stats import wilcoxon
-
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     ca = np.zeros(len(a), bool) if a_censored is None else np.asarray(a_censored, bool)
     cb = np.zeros(len(b), bool) if b_censored is None else np.asarray(b_censored, bool)
@@ -146,10 +155,7 @@ def paired_ratio(
     d = _log(a, floor) - _log(b, floor)
     d = np.where(np.abs(d) <= tie, 0.0, d)
     low, high = _bootstrap((d,), np.mean, paired=True)
-    if np.all(d == 0):
-        p = 1.0
-    else:
-        p = float(wilcoxon(d, zero_method="zsplit", alternative="two-sided").pvalue)
+    p = 1.0 if np.all(d == 0) else _wilcoxon_p(np.ascontiguousarray(d).tobytes())
     return Effect(
         math.exp(float(np.mean(d))),
         math.exp(low) if math.isfinite(low) else math.nan,
@@ -159,6 +165,16 @@ def paired_ratio(
         "Wilcoxon signed-rank",
         _bound(ca, cb),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _wilcoxon_p(raw: bytes) -> float:
+    """Two-sided Wilcoxon signed-rank p of the differences `raw` (float64 bytes), zeros split;
+    cached like `_bootstrap_of`."""
+    from scipy.stats import wilcoxon
+
+    d = np.frombuffer(raw, dtype=np.float64)
+    return float(wilcoxon(d, zero_method="zsplit", alternative="two-sided").pvalue)
 
 
 def _mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:

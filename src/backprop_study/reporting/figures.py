@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis import axes as vocabulary
-from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.reporting.curves import (
     early_figure,
     flow_time_figure,
@@ -334,10 +334,63 @@ def _union(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     return df.drop_duplicates(subset=subset, ignore_index=True)
 
 
+class RunOnDemand:
+    """A run directory as `runfiles.RunFiles` (curve, weights, hidden, meta), each file parsed
+    when a figure first uses it: the flow-time figure draws 90 runs' curves and never their
+    weights or hidden activations. Every file is checked against the run's checksums up front,
+    as `runfiles.read_run` does, so a damaged run still fails before any drawing."""
+
+    def __init__(self, directory: str | Path) -> None:
+        from backprop_study.engine import runfiles
+
+        self.directory = Path(directory)
+        damage = runfiles.check_run(self.directory)
+        if damage is not None:
+            raise RunFileError(
+                f"{self.directory}: damaged run ({damage}); the next `snakemake` sets it aside "
+                "and retrains it"
+            )
+        self._read: dict[str, Any] = {}
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from backprop_study.engine.runfiles import FILES
+
+        if name not in self._read:
+            path = self.directory / name
+            if not path.exists():
+                raise RunFileError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
+            try:
+                self._read[name] = pq.read_table(path).to_pandas()
+            except (OSError, pa.ArrowException) as exc:
+                raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+        return self._read[name]
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        return self._frame("curve.parquet")
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        return self._frame("weights.parquet")
+
+    @property
+    def hidden(self) -> pd.DataFrame:
+        return self._frame("hidden.parquet")
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        from backprop_study.engine.runfiles import read_meta
+
+        if "meta" not in self._read:
+            self._read["meta"] = read_meta(self.directory / "curve.parquet")
+        return self._read["meta"]
+
+
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
-
-    from backprop_study.engine.runfiles import read_run
 
     experiment = Experiment.from_grid(args.grid)
     spec = by_name(args.name, {experiment.name: experiment})
@@ -345,7 +398,7 @@ def run(args: argparse.Namespace) -> int:
     for directory in args.run:
         parts = Path(directory).parts
         first = next((i for i, p in enumerate(parts) if p.startswith("enc~")), 0)
-        run_files["/".join(parts[first:])] = read_run(directory)
+        run_files["/".join(parts[first:])] = RunOnDemand(directory)
     data = FigureData(
         experiment=experiment,
         quantiles=_union([pd.read_parquet(p) for p in args.quantiles], ["epoch"]),
