@@ -62,9 +62,35 @@ def _stack(size: int):  # noqa: ANN202
     return scratch
 
 
+@intrinsic
+def _shifted(typingctx, start, k):  # noqa: ANN001, ANN202, ARG001
+    """The pointer `k` float64 past `start`. Views made from it with `carray` keep LLVM's view
+    of where their data lives; numpy's slice-and-reshape goes through a C helper that hides
+    it, and LLVM then keeps every loop over such a view scalar (it might alias anything)."""
+
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        return builder.gep(args[0], [args[1]], inbounds=True)
+
+    return types.CPointer(types.float64)(start, k), codegen
+
+
 _params_scratch = _stack((2 * MAX_UNITS * MAX_UNITS + 2 * MAX_UNITS) * LANES)
 _units_scratch = _stack(MAX_UNITS * MAX_UNITS * LANES)
 _lane_scratch = _stack(MAX_UNITS * LANES)
+
+
+@_inline
+def _layers(at, h, n):  # noqa: ANN001, ANN202
+    """W1 (h, n, L), b1 (h, L), W2 (n, h, L), b2 (n, L) of the flat parameters at `at`."""
+    o_b1 = h * n * LANES
+    o_w2 = o_b1 + h * LANES
+    o_b2 = o_w2 + n * h * LANES
+    return (
+        carray(at, (h, n, LANES)),
+        carray(_shifted(at, o_b1), (h, LANES)),
+        carray(_shifted(at, o_w2), (n, h, LANES)),
+        carray(_shifted(at, o_b2), (n, LANES)),
+    )
 
 
 @_inline
@@ -414,27 +440,23 @@ def _run(  # noqa: PLR0913
     m, n = X.shape
     P = theta_io.shape[0]
     # Every array the epoch touches is on the stack (see `_stack`), theta and the optimizer's
-    # state copied in here and out at the end.
-    theta = carray(_params_scratch(), (P, LANES))
-    g = carray(_params_scratch(), (P, LANES))
-    sa = carray(_params_scratch(), (P, LANES))
-    sb = carray(_params_scratch(), (P, LANES))
-    sc = carray(_params_scratch(), (P, LANES))
+    # state copied in here and out at the end; views into them are `carray`s at offsets
+    # (`_layers`), not numpy slices and reshapes (see `_shifted`).
+    at_theta, at_g = _params_scratch(), _params_scratch()
+    at_sa, at_sb, at_sc = _params_scratch(), _params_scratch(), _params_scratch()
+    theta = carray(at_theta, (P, LANES))
+    sa = carray(at_sa, (P, LANES))
+    sb = carray(at_sb, (P, LANES))
+    sc = carray(at_sc, (P, LANES))
     theta[:] = theta_io
     sa[:] = sa_io
     sb[:] = sb_io
     sc[:] = sc_io
-    W1 = theta[0 : h * n].reshape((h, n, LANES))
-    b1 = theta[h * n : h * n + h]
-    W2 = theta[h * n + h : 2 * h * n + h].reshape((n, h, LANES))
-    b2 = theta[2 * h * n + h :]
-    gW1 = g[0 : h * n].reshape((h, n, LANES))
-    gb1 = g[h * n : h * n + h]
-    gW2 = g[h * n + h : 2 * h * n + h].reshape((n, h, LANES))
-    gb2 = g[2 * h * n + h :]
+    W1, b1, W2, b2 = _layers(at_theta, h, n)
+    gW1, gb1, gW2, gb2 = _layers(at_g, h, n)
     flat = P * LANES  # the optimizers step every (parameter, lane) alike: one flat loop
-    theta_f, g_f = theta.reshape(flat), g.reshape(flat)
-    sa_f, sb_f, sc_f = sa.reshape(flat), sb.reshape(flat), sc.reshape(flat)
+    theta_f, g_f = carray(at_theta, flat), carray(at_g, flat)
+    sa_f, sb_f, sc_f = carray(at_sa, flat), carray(at_sb, flat), carray(at_sc, flat)
     XT = carray(_units_scratch(), (n, m))
     YT = carray(_units_scratch(), (n, m))
     XT[:] = X.T
