@@ -324,17 +324,22 @@ def _evaluate(W1, b1, W2, b2, YT, Z2, A2, lam, loss, factor, k_minus_1, logged, 
             u[LOW, p, r] = 1.0
             u[Z_OK, p, r] = 1.0
     for o in range(n):
+        unit = float(o)
         for p in range(m):
             y = YT[o, p]
-            for r in range(LANES):
+            for r in range(LANES):  # every operand loaded first: selects, no branches
                 a = A2[o, p, r]
                 e = a - y
+                size = abs(e)
                 err = u[ERR, p, r]
-                u[ERR, p, r] = abs(e) if (abs(e) > err or e != e) else err
-                better = a > u[BEST_A, p, r]
-                u[BEST, p, r] = o if better else u[BEST, p, r]
-                u[BEST_A, p, r] = a if better else u[BEST_A, p, r]
-                u[LOW, p, r] = u[LOW, p, r] if a < 0.5 else 0.0
+                best = u[BEST, p, r]
+                best_a = u[BEST_A, p, r]
+                low = u[LOW, p, r]
+                better = a > best_a
+                u[ERR, p, r] = size if (size > err) | (e != e) else err
+                u[BEST, p, r] = unit if better else best
+                u[BEST_A, p, r] = a if better else best_a
+                u[LOW, p, r] = low if a < 0.5 else 0.0
             if not logged and loss != MSE:  # whether the cross-entropy would be finite
                 for r in range(LANES):
                     u[Z_OK, p, r] = u[Z_OK, p, r] if math.isfinite(Z2[o, p, r]) else 0.0
