@@ -96,16 +96,15 @@ def _layers(at, h, n):  # noqa: ANN001, ANN202
 @_inline
 def _forward(W1, b1, W2, b2, XT, A1, Z2, A2):  # noqa: ANN001, N803
     """`fastpath._forward` per lane: XT (n, m) is shared, A1 (h, m, L), Z2 and A2 (n, m, L).
-    Each sum runs over its terms in the same order as there, with the pattern loop inside so
-    that every statement reads and writes whole rows of lanes (see the module docstring)."""
+    Each sum runs over its terms in the same order as there, innermost, so that LLVM keeps the
+    row of lanes being summed in a register (see `_gradient`)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for j in range(h):
         for p in range(m):
             for r in range(LANES):
                 A1[j, p, r] = 0.0
-        for i in range(n):
-            for p in range(m):
+            for i in range(n):
                 x = XT[i, p]
                 for r in range(LANES):
                     A1[j, p, r] += W1[j, i, r] * x
@@ -116,8 +115,7 @@ def _forward(W1, b1, W2, b2, XT, A1, Z2, A2):  # noqa: ANN001, N803
         for p in range(m):
             for r in range(LANES):
                 Z2[o, p, r] = 0.0
-        for j in range(h):
-            for p in range(m):
+            for j in range(h):
                 for r in range(LANES):
                     Z2[o, p, r] += W2[o, j, r] * A1[j, p, r]
         for p in range(m):
@@ -128,7 +126,9 @@ def _forward(W1, b1, W2, b2, XT, A1, Z2, A2):  # noqa: ANN001, N803
 
 @_inline
 def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2):  # noqa: ANN001, N803
-    """`fastpath._gradient` per lane (full batch: every pattern, in column order)."""
+    """`fastpath._gradient` per lane (full batch: every pattern, in column order). Every sum is
+    the innermost loop, over its terms in fastpath's order: the element summed into stays in a
+    register (each one a load, add and store per term otherwise)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for o in range(n):
@@ -144,29 +144,50 @@ def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1,
         for p in range(m):
             for r in range(LANES):
                 D1[j, p, r] = 0.0
-        for o in range(n):
-            for p in range(m):
+            for o in range(n):
                 for r in range(LANES):
                     D1[j, p, r] += D2[o, p, r] * W2[o, j, r]
-        for p in range(m):
             for r in range(LANES):
                 D1[j, p, r] = _through_sigmoid(D1[j, p, r], A1[j, p, r], offset)
-    _zero(gW1, gb1, gW2, gb2)
-    for p in range(m):  # sums over patterns in pattern order, as fastpath._layer_gradient
-        for o in range(n):
-            for j in range(h):
+    exact = (m & (m - 1)) == 0  # as fastpath._layer_gradient
+    inv = 1.0 / m
+    for o in range(n):
+        for j in range(h):
+            for r in range(LANES):
+                gW2[o, j, r] = 0.0
+            for p in range(m):
                 for r in range(LANES):
                     gW2[o, j, r] += D2[o, p, r] * A1[j, p, r]
             for r in range(LANES):
+                s = gW2[o, j, r]
+                gW2[o, j, r] = (s * inv if exact else s / m) + lam * W2[o, j, r]
+        for r in range(LANES):
+            gb2[o, r] = 0.0
+        for p in range(m):
+            for r in range(LANES):
                 gb2[o, r] += D2[o, p, r]
-        for j in range(h):
-            for i in range(n):
+        for r in range(LANES):
+            s = gb2[o, r]
+            gb2[o, r] = s * inv if exact else s / m
+    for j in range(h):
+        for i in range(n):
+            for r in range(LANES):
+                gW1[j, i, r] = 0.0
+            for p in range(m):
                 x = XT[i, p]
                 for r in range(LANES):
                     gW1[j, i, r] += D1[j, p, r] * x
             for r in range(LANES):
+                s = gW1[j, i, r]
+                gW1[j, i, r] = (s * inv if exact else s / m) + lam * W1[j, i, r]
+        for r in range(LANES):
+            gb1[j, r] = 0.0
+        for p in range(m):
+            for r in range(LANES):
                 gb1[j, r] += D1[j, p, r]
-    _mean_and_decay(W1, W2, lam, m, gW1, gb1, gW2, gb2)
+        for r in range(LANES):
+            s = gb1[j, r]
+            gb1[j, r] = s * inv if exact else s / m
 
 
 @_inline
