@@ -94,41 +94,40 @@ def _layers(at, h, n):  # noqa: ANN001, ANN202
 
 
 @_inline
-def _forward(W1, b1, W2, b2, XT, A1, Z2, A2):  # noqa: ANN001, N803
+def _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc):  # noqa: ANN001, N803
     """`fastpath._forward` per lane: XT (n, m) is shared, A1 (h, m, L), Z2 and A2 (n, m, L).
-    Each sum runs over its terms in the same order as there, innermost, so that LLVM keeps the
-    row of lanes being summed in a register (see `_gradient`)."""
+    Each sum runs over its terms in the same order as there, innermost, into acc (L,) (see
+    `_gradient`)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for j in range(h):
         for p in range(m):
             for r in range(LANES):
-                A1[j, p, r] = 0.0
+                acc[r] = 0.0
             for i in range(n):
                 x = XT[i, p]
                 for r in range(LANES):
-                    A1[j, p, r] += W1[j, i, r] * x
-        for p in range(m):
+                    acc[r] += W1[j, i, r] * x
             for r in range(LANES):
-                A1[j, p, r] = sigmoid(A1[j, p, r] + b1[j, r])
+                A1[j, p, r] = sigmoid(acc[r] + b1[j, r])
     for o in range(n):
         for p in range(m):
             for r in range(LANES):
-                Z2[o, p, r] = 0.0
+                acc[r] = 0.0
             for j in range(h):
                 for r in range(LANES):
-                    Z2[o, p, r] += W2[o, j, r] * A1[j, p, r]
-        for p in range(m):
+                    acc[r] += W2[o, j, r] * A1[j, p, r]
             for r in range(LANES):
-                Z2[o, p, r] = Z2[o, p, r] + b2[o, r]
-                A2[o, p, r] = sigmoid(Z2[o, p, r])
+                z = acc[r] + b2[o, r]
+                Z2[o, p, r] = z
+                A2[o, p, r] = sigmoid(z)
 
 
 @_inline
-def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2):  # noqa: ANN001, N803
+def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2, acc):  # noqa: ANN001, N803
     """`fastpath._gradient` per lane (full batch: every pattern, in column order). Every sum is
-    the innermost loop, over its terms in fastpath's order: the element summed into stays in a
-    register (each one a load, add and store per term otherwise)."""
+    the innermost loop, over its terms in fastpath's order, into acc (L,): a row of lanes that
+    LLVM keeps in a register (a load, add and store per term when summed in place)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for o in range(n):
@@ -143,50 +142,50 @@ def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1,
     for j in range(h):
         for p in range(m):
             for r in range(LANES):
-                D1[j, p, r] = 0.0
+                acc[r] = 0.0
             for o in range(n):
                 for r in range(LANES):
-                    D1[j, p, r] += D2[o, p, r] * W2[o, j, r]
+                    acc[r] += D2[o, p, r] * W2[o, j, r]
             for r in range(LANES):
-                D1[j, p, r] = _through_sigmoid(D1[j, p, r], A1[j, p, r], offset)
+                D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], offset)
     exact = (m & (m - 1)) == 0  # as fastpath._layer_gradient
     inv = 1.0 / m
     for o in range(n):
         for j in range(h):
             for r in range(LANES):
-                gW2[o, j, r] = 0.0
+                acc[r] = 0.0
             for p in range(m):
                 for r in range(LANES):
-                    gW2[o, j, r] += D2[o, p, r] * A1[j, p, r]
+                    acc[r] += D2[o, p, r] * A1[j, p, r]
             for r in range(LANES):
-                s = gW2[o, j, r]
+                s = acc[r]
                 gW2[o, j, r] = (s * inv if exact else s / m) + lam * W2[o, j, r]
         for r in range(LANES):
-            gb2[o, r] = 0.0
+            acc[r] = 0.0
         for p in range(m):
             for r in range(LANES):
-                gb2[o, r] += D2[o, p, r]
+                acc[r] += D2[o, p, r]
         for r in range(LANES):
-            s = gb2[o, r]
+            s = acc[r]
             gb2[o, r] = s * inv if exact else s / m
     for j in range(h):
         for i in range(n):
             for r in range(LANES):
-                gW1[j, i, r] = 0.0
+                acc[r] = 0.0
             for p in range(m):
                 x = XT[i, p]
                 for r in range(LANES):
-                    gW1[j, i, r] += D1[j, p, r] * x
+                    acc[r] += D1[j, p, r] * x
             for r in range(LANES):
-                s = gW1[j, i, r]
+                s = acc[r]
                 gW1[j, i, r] = (s * inv if exact else s / m) + lam * W1[j, i, r]
         for r in range(LANES):
-            gb1[j, r] = 0.0
+            acc[r] = 0.0
         for p in range(m):
             for r in range(LANES):
-                gb1[j, r] += D1[j, p, r]
+                acc[r] += D1[j, p, r]
         for r in range(LANES):
-            s = gb1[j, r]
+            s = acc[r]
             gb1[j, r] = s * inv if exact else s / m
 
 
@@ -501,13 +500,14 @@ def _run(  # noqa: PLR0913
     d2 = carray(_lane_scratch(), (n, LANES))
     out = carray(_lane_scratch(), (5, LANES))
     finite = carray(_lane_scratch(), LANES)
+    acc = carray(_lane_scratch(), LANES)
     t = carray(_lane_scratch(), (7, LANES))
     u = carray(_units_scratch(), (5, m, LANES))
     full = batch == m
-    _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
+    _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc)
     for e in range(e0 + 1, e1 + 1):
         if full:
-            _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2)
+            _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2, acc)
             _step(theta_f, g_f, optimizer, alpha, hyper, sa_f, sb_f, sc_f, st)
         else:
             for start in range(0, m, batch):
@@ -540,7 +540,7 @@ def _run(  # noqa: PLR0913
                     d2,
                 )
                 _step(theta_f, g_f, optimizer, alpha, hyper, sa_f, sb_f, sc_f, st)
-        _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
+        _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc)
         row = log_slot[e - e0]
         _evaluate(
             W1, b1, W2, b2, YT, Z2, A2, lam, loss, factor, k_minus_1, row >= 0, out, finite, t, u
