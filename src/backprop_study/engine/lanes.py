@@ -254,10 +254,10 @@ def _gradient_rows(  # noqa: PLR0913
     x,
     y,
     a1,
-    z,
     a2,
     d1,
-    d2,  # noqa: ANN001, N803
+    d2,
+    acc,  # noqa: ANN001, N803
 ):
     """`fastpath._gradient_rows` per lane: lane r takes the patterns orders[row, start:, r].
     Each lane's pattern and target are first gathered into x, y (n, L)."""
@@ -275,27 +275,23 @@ def _gradient_rows(  # noqa: PLR0913
                     a1[j, r] = A1[j, p, r]
                 for o in range(n):
                     a2[o, r] = A2[o, p, r]
-        if not reuse:
+        if not reuse:  # each sum innermost, into acc (see `_gradient`)
             for j in range(h):
                 for r in range(LANES):
-                    z[j, r] = 0.0
-            for i in range(n):
+                    acc[r] = 0.0
+                for i in range(n):
+                    for r in range(LANES):
+                        acc[r] += W1[j, i, r] * x[i, r]
+                for r in range(LANES):
+                    a1[j, r] = sigmoid(acc[r] + b1[j, r])
+            for o in range(n):
+                for r in range(LANES):
+                    acc[r] = 0.0
                 for j in range(h):
                     for r in range(LANES):
-                        z[j, r] += W1[j, i, r] * x[i, r]
-            for j in range(h):
+                        acc[r] += W2[o, j, r] * a1[j, r]
                 for r in range(LANES):
-                    a1[j, r] = sigmoid(z[j, r] + b1[j, r])
-            for o in range(n):
-                for r in range(LANES):
-                    z[o, r] = 0.0
-            for j in range(h):
-                for o in range(n):
-                    for r in range(LANES):
-                        z[o, r] += W2[o, j, r] * a1[j, r]
-            for o in range(n):
-                for r in range(LANES):
-                    a2[o, r] = sigmoid(z[o, r] + b2[o, r])
+                    a2[o, r] = sigmoid(acc[r] + b2[o, r])
         for o in range(n):
             if loss == MSE:
                 for r in range(LANES):
@@ -305,14 +301,12 @@ def _gradient_rows(  # noqa: PLR0913
                     d2[o, r] = _ce_delta(a2[o, r], y[o, r], offset)
         for j in range(h):
             for r in range(LANES):
-                z[j, r] = 0.0
-        for o in range(n):
-            for j in range(h):
+                acc[r] = 0.0
+            for o in range(n):
                 for r in range(LANES):
-                    z[j, r] += d2[o, r] * W2[o, j, r]
-        for j in range(h):
+                    acc[r] += d2[o, r] * W2[o, j, r]
             for r in range(LANES):
-                d1[j, r] = _through_sigmoid(z[j, r], a1[j, r], offset)
+                d1[j, r] = _through_sigmoid(acc[r], a1[j, r], offset)
         for o in range(n):
             for j in range(h):
                 for r in range(LANES):
@@ -494,7 +488,6 @@ def _run(  # noqa: PLR0913
     x = carray(_lane_scratch(), (n, LANES))
     y = carray(_lane_scratch(), (n, LANES))
     a1 = carray(_lane_scratch(), (h, LANES))
-    z = carray(_lane_scratch(), (max(h, n), LANES))
     a2 = carray(_lane_scratch(), (n, LANES))
     d1 = carray(_lane_scratch(), (h, LANES))
     d2 = carray(_lane_scratch(), (n, LANES))
@@ -534,10 +527,10 @@ def _run(  # noqa: PLR0913
                     x,
                     y,
                     a1,
-                    z,
                     a2,
                     d1,
                     d2,
+                    acc,
                 )
                 _step(theta_f, g_f, optimizer, alpha, hyper, sa_f, sb_f, sc_f, st)
         _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc)
