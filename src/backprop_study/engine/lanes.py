@@ -146,8 +146,12 @@ def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1,
             for o in range(n):
                 for r in range(LANES):
                     acc[r] += D2[o, p, r] * W2[o, j, r]
-            for r in range(LANES):
-                D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], offset)
+            if offset == 0.0:  # tested here once, not per lane: branches keep the lanes scalar
+                for r in range(LANES):
+                    D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], 0.0)
+            else:
+                for r in range(LANES):
+                    D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], offset)
     exact = (m & (m - 1)) == 0  # as fastpath._layer_gradient
     inv = 1.0 / m
     for o in range(n):
