@@ -194,47 +194,6 @@ def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1,
 
 
 @_inline
-def _zero(gW1, gb1, gW2, gb2):  # noqa: ANN001, N803
-    h, n = gW1.shape[0], gW1.shape[1]
-    for j in range(h):
-        for i in range(n):
-            for r in range(LANES):
-                gW1[j, i, r] = 0.0
-        for r in range(LANES):
-            gb1[j, r] = 0.0
-    for o in range(n):
-        for j in range(h):
-            for r in range(LANES):
-                gW2[o, j, r] = 0.0
-        for r in range(LANES):
-            gb2[o, r] = 0.0
-
-
-@_inline
-def _mean_and_decay(W1, W2, lam, c, gW1, gb1, gW2, gb2):  # noqa: ANN001, N803
-    """Sums over c patterns to their mean, plus weight decay (as fastpath._layer_gradient)."""
-    h, n = W1.shape[0], W1.shape[1]
-    exact = (c & (c - 1)) == 0
-    inv = 1.0 / c
-    for j in range(h):
-        for i in range(n):
-            for r in range(LANES):
-                s = gW1[j, i, r]
-                gW1[j, i, r] = (s * inv if exact else s / c) + lam * W1[j, i, r]
-        for r in range(LANES):
-            s = gb1[j, r]
-            gb1[j, r] = s * inv if exact else s / c
-    for o in range(n):
-        for j in range(h):
-            for r in range(LANES):
-                s = gW2[o, j, r]
-                gW2[o, j, r] = (s * inv if exact else s / c) + lam * W2[o, j, r]
-        for r in range(LANES):
-            s = gb2[o, r]
-            gb2[o, r] = s * inv if exact else s / c
-
-
-@_inline
 def _gradient_rows(  # noqa: PLR0913
     W1,
     b1,
@@ -267,7 +226,8 @@ def _gradient_rows(  # noqa: PLR0913
     Each lane's pattern and target are first gathered into x, y (n, L)."""
     h, n = W1.shape[0], W1.shape[1]
     reuse = start == 0
-    _zero(gW1, gb1, gW2, gb2)
+    exact = (c & (c - 1)) == 0  # as fastpath._gradient_rows
+    inv = 1.0 / c
     for k in range(c):
         for r in range(LANES):
             p = orders[row, start + k, r]
@@ -311,19 +271,47 @@ def _gradient_rows(  # noqa: PLR0913
                     acc[r] += d2[o, r] * W2[o, j, r]
             for r in range(LANES):
                 d1[j, r] = _through_sigmoid(acc[r], a1[j, r], offset)
+        # Summed over the batch's patterns in order from 0.0 (no zeroing pass: the first pattern
+        # adds to 0.0, a select), then the mean plus weight decay as the last one is added (no
+        # pass of its own).
+        first, last = k == 0, k == c - 1
         for o in range(n):
             for j in range(h):
                 for r in range(LANES):
-                    gW2[o, j, r] += d2[o, r] * a1[j, r]
+                    before = gW2[o, j, r]
+                    acc[r] = (0.0 if first else before) + d2[o, r] * a1[j, r]
+                _keep(gW2[o, j], acc, W2[o, j], lam, True, last, exact, inv, c)
             for r in range(LANES):
-                gb2[o, r] += d2[o, r]
+                before = gb2[o, r]
+                acc[r] = (0.0 if first else before) + d2[o, r]
+            _keep(gb2[o], acc, gb2[o], lam, False, last, exact, inv, c)
         for j in range(h):
             for i in range(n):
                 for r in range(LANES):
-                    gW1[j, i, r] += d1[j, r] * x[i, r]
+                    before = gW1[j, i, r]
+                    acc[r] = (0.0 if first else before) + d1[j, r] * x[i, r]
+                _keep(gW1[j, i], acc, W1[j, i], lam, True, last, exact, inv, c)
             for r in range(LANES):
-                gb1[j, r] += d1[j, r]
-    _mean_and_decay(W1, W2, lam, c, gW1, gb1, gW2, gb2)
+                before = gb1[j, r]
+                acc[r] = (0.0 if first else before) + d1[j, r]
+            _keep(gb1[j], acc, gb1[j], lam, False, last, exact, inv, c)
+
+
+@_inline
+def _keep(g, acc, w, lam, decayed, last, exact, inv, c):  # noqa: ANN001
+    """Row acc (L,) into g: as it is, or if `last` its mean over c patterns plus, if `decayed`
+    (weights, not biases), lam w: as fastpath._gradient_rows."""
+    if not last:
+        for r in range(LANES):
+            g[r] = acc[r]
+    elif decayed:
+        for r in range(LANES):
+            s = acc[r]
+            g[r] = (s * inv if exact else s / c) + lam * w[r]
+    else:
+        for r in range(LANES):
+            s = acc[r]
+            g[r] = s * inv if exact else s / c
 
 
 @_inline
