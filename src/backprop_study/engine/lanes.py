@@ -62,47 +62,72 @@ def _stack(size: int):  # noqa: ANN202
     return scratch
 
 
+@intrinsic
+def _shifted(typingctx, start, k):  # noqa: ANN001, ANN202, ARG001
+    """The pointer `k` float64 past `start`. Views made from it with `carray` keep LLVM's view
+    of where their data lives; numpy's slice-and-reshape goes through a C helper that hides
+    it, and LLVM then keeps every loop over such a view scalar (it might alias anything)."""
+
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202, ARG001
+        return builder.gep(args[0], [args[1]], inbounds=True)
+
+    return types.CPointer(types.float64)(start, k), codegen
+
+
 _params_scratch = _stack((2 * MAX_UNITS * MAX_UNITS + 2 * MAX_UNITS) * LANES)
 _units_scratch = _stack(MAX_UNITS * MAX_UNITS * LANES)
 _lane_scratch = _stack(MAX_UNITS * LANES)
 
 
 @_inline
-def _forward(W1, b1, W2, b2, XT, A1, Z2, A2):  # noqa: ANN001, N803
+def _layers(at, h, n):  # noqa: ANN001, ANN202
+    """W1 (h, n, L), b1 (h, L), W2 (n, h, L), b2 (n, L) of the flat parameters at `at`."""
+    o_b1 = h * n * LANES
+    o_w2 = o_b1 + h * LANES
+    o_b2 = o_w2 + n * h * LANES
+    return (
+        carray(at, (h, n, LANES)),
+        carray(_shifted(at, o_b1), (h, LANES)),
+        carray(_shifted(at, o_w2), (n, h, LANES)),
+        carray(_shifted(at, o_b2), (n, LANES)),
+    )
+
+
+@_inline
+def _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc):  # noqa: ANN001, N803
     """`fastpath._forward` per lane: XT (n, m) is shared, A1 (h, m, L), Z2 and A2 (n, m, L).
-    Each sum runs over its terms in the same order as there, with the pattern loop inside so
-    that every statement reads and writes whole rows of lanes (see the module docstring)."""
+    Each sum runs over its terms in the same order as there, innermost, into acc (L,) (see
+    `_gradient`)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for j in range(h):
         for p in range(m):
             for r in range(LANES):
-                A1[j, p, r] = 0.0
-        for i in range(n):
-            for p in range(m):
+                acc[r] = 0.0
+            for i in range(n):
                 x = XT[i, p]
                 for r in range(LANES):
-                    A1[j, p, r] += W1[j, i, r] * x
-        for p in range(m):
+                    acc[r] += W1[j, i, r] * x
             for r in range(LANES):
-                A1[j, p, r] = sigmoid(A1[j, p, r] + b1[j, r])
+                A1[j, p, r] = sigmoid(acc[r] + b1[j, r])
     for o in range(n):
         for p in range(m):
             for r in range(LANES):
-                Z2[o, p, r] = 0.0
-        for j in range(h):
-            for p in range(m):
+                acc[r] = 0.0
+            for j in range(h):
                 for r in range(LANES):
-                    Z2[o, p, r] += W2[o, j, r] * A1[j, p, r]
-        for p in range(m):
+                    acc[r] += W2[o, j, r] * A1[j, p, r]
             for r in range(LANES):
-                Z2[o, p, r] = Z2[o, p, r] + b2[o, r]
-                A2[o, p, r] = sigmoid(Z2[o, p, r])
+                z = acc[r] + b2[o, r]
+                Z2[o, p, r] = z
+                A2[o, p, r] = sigmoid(z)
 
 
 @_inline
-def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2):  # noqa: ANN001, N803
-    """`fastpath._gradient` per lane (full batch: every pattern, in column order)."""
+def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2, acc):  # noqa: ANN001, N803
+    """`fastpath._gradient` per lane (full batch: every pattern, in column order). Every sum is
+    the innermost loop, over its terms in fastpath's order, into acc (L,): a row of lanes that
+    LLVM keeps in a register (a load, add and store per term when summed in place)."""
     h, n = W1.shape[0], W1.shape[1]
     m = XT.shape[1]
     for o in range(n):
@@ -117,71 +142,55 @@ def _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1,
     for j in range(h):
         for p in range(m):
             for r in range(LANES):
-                D1[j, p, r] = 0.0
-        for o in range(n):
+                acc[r] = 0.0
+            for o in range(n):
+                for r in range(LANES):
+                    acc[r] += D2[o, p, r] * W2[o, j, r]
+            if offset == 0.0:  # tested here once, not per lane: branches keep the lanes scalar
+                for r in range(LANES):
+                    D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], 0.0)
+            else:
+                for r in range(LANES):
+                    D1[j, p, r] = _through_sigmoid(acc[r], A1[j, p, r], offset)
+    exact = (m & (m - 1)) == 0  # as fastpath._layer_gradient
+    inv = 1.0 / m
+    for o in range(n):
+        for j in range(h):
+            for r in range(LANES):
+                acc[r] = 0.0
             for p in range(m):
                 for r in range(LANES):
-                    D1[j, p, r] += D2[o, p, r] * W2[o, j, r]
+                    acc[r] += D2[o, p, r] * A1[j, p, r]
+            for r in range(LANES):
+                s = acc[r]
+                gW2[o, j, r] = (s * inv if exact else s / m) + lam * W2[o, j, r]
+        for r in range(LANES):
+            acc[r] = 0.0
         for p in range(m):
             for r in range(LANES):
-                D1[j, p, r] = _through_sigmoid(D1[j, p, r], A1[j, p, r], offset)
-    _zero(gW1, gb1, gW2, gb2)
-    for p in range(m):  # sums over patterns in pattern order, as fastpath._layer_gradient
-        for o in range(n):
-            for j in range(h):
-                for r in range(LANES):
-                    gW2[o, j, r] += D2[o, p, r] * A1[j, p, r]
+                acc[r] += D2[o, p, r]
+        for r in range(LANES):
+            s = acc[r]
+            gb2[o, r] = s * inv if exact else s / m
+    for j in range(h):
+        for i in range(n):
             for r in range(LANES):
-                gb2[o, r] += D2[o, p, r]
-        for j in range(h):
-            for i in range(n):
+                acc[r] = 0.0
+            for p in range(m):
                 x = XT[i, p]
                 for r in range(LANES):
-                    gW1[j, i, r] += D1[j, p, r] * x
+                    acc[r] += D1[j, p, r] * x
             for r in range(LANES):
-                gb1[j, r] += D1[j, p, r]
-    _mean_and_decay(W1, W2, lam, m, gW1, gb1, gW2, gb2)
-
-
-@_inline
-def _zero(gW1, gb1, gW2, gb2):  # noqa: ANN001, N803
-    h, n = gW1.shape[0], gW1.shape[1]
-    for j in range(h):
-        for i in range(n):
-            for r in range(LANES):
-                gW1[j, i, r] = 0.0
+                s = acc[r]
+                gW1[j, i, r] = (s * inv if exact else s / m) + lam * W1[j, i, r]
         for r in range(LANES):
-            gb1[j, r] = 0.0
-    for o in range(n):
-        for j in range(h):
+            acc[r] = 0.0
+        for p in range(m):
             for r in range(LANES):
-                gW2[o, j, r] = 0.0
+                acc[r] += D1[j, p, r]
         for r in range(LANES):
-            gb2[o, r] = 0.0
-
-
-@_inline
-def _mean_and_decay(W1, W2, lam, c, gW1, gb1, gW2, gb2):  # noqa: ANN001, N803
-    """Sums over c patterns to their mean, plus weight decay (as fastpath._layer_gradient)."""
-    h, n = W1.shape[0], W1.shape[1]
-    exact = (c & (c - 1)) == 0
-    inv = 1.0 / c
-    for j in range(h):
-        for i in range(n):
-            for r in range(LANES):
-                s = gW1[j, i, r]
-                gW1[j, i, r] = (s * inv if exact else s / c) + lam * W1[j, i, r]
-        for r in range(LANES):
-            s = gb1[j, r]
-            gb1[j, r] = s * inv if exact else s / c
-    for o in range(n):
-        for j in range(h):
-            for r in range(LANES):
-                s = gW2[o, j, r]
-                gW2[o, j, r] = (s * inv if exact else s / c) + lam * W2[o, j, r]
-        for r in range(LANES):
-            s = gb2[o, r]
-            gb2[o, r] = s * inv if exact else s / c
+            s = acc[r]
+            gb1[j, r] = s * inv if exact else s / m
 
 
 @_inline
@@ -208,16 +217,17 @@ def _gradient_rows(  # noqa: PLR0913
     x,
     y,
     a1,
-    z,
     a2,
     d1,
-    d2,  # noqa: ANN001, N803
+    d2,
+    acc,  # noqa: ANN001, N803
 ):
     """`fastpath._gradient_rows` per lane: lane r takes the patterns orders[row, start:, r].
     Each lane's pattern and target are first gathered into x, y (n, L)."""
     h, n = W1.shape[0], W1.shape[1]
     reuse = start == 0
-    _zero(gW1, gb1, gW2, gb2)
+    exact = (c & (c - 1)) == 0  # as fastpath._gradient_rows
+    inv = 1.0 / c
     for k in range(c):
         for r in range(LANES):
             p = orders[row, start + k, r]
@@ -229,27 +239,23 @@ def _gradient_rows(  # noqa: PLR0913
                     a1[j, r] = A1[j, p, r]
                 for o in range(n):
                     a2[o, r] = A2[o, p, r]
-        if not reuse:
+        if not reuse:  # each sum innermost, into acc (see `_gradient`)
             for j in range(h):
                 for r in range(LANES):
-                    z[j, r] = 0.0
-            for i in range(n):
+                    acc[r] = 0.0
+                for i in range(n):
+                    for r in range(LANES):
+                        acc[r] += W1[j, i, r] * x[i, r]
+                for r in range(LANES):
+                    a1[j, r] = sigmoid(acc[r] + b1[j, r])
+            for o in range(n):
+                for r in range(LANES):
+                    acc[r] = 0.0
                 for j in range(h):
                     for r in range(LANES):
-                        z[j, r] += W1[j, i, r] * x[i, r]
-            for j in range(h):
+                        acc[r] += W2[o, j, r] * a1[j, r]
                 for r in range(LANES):
-                    a1[j, r] = sigmoid(z[j, r] + b1[j, r])
-            for o in range(n):
-                for r in range(LANES):
-                    z[o, r] = 0.0
-            for j in range(h):
-                for o in range(n):
-                    for r in range(LANES):
-                        z[o, r] += W2[o, j, r] * a1[j, r]
-            for o in range(n):
-                for r in range(LANES):
-                    a2[o, r] = sigmoid(z[o, r] + b2[o, r])
+                    a2[o, r] = sigmoid(acc[r] + b2[o, r])
         for o in range(n):
             if loss == MSE:
                 for r in range(LANES):
@@ -259,27 +265,53 @@ def _gradient_rows(  # noqa: PLR0913
                     d2[o, r] = _ce_delta(a2[o, r], y[o, r], offset)
         for j in range(h):
             for r in range(LANES):
-                z[j, r] = 0.0
+                acc[r] = 0.0
+            for o in range(n):
+                for r in range(LANES):
+                    acc[r] += d2[o, r] * W2[o, j, r]
+            for r in range(LANES):
+                d1[j, r] = _through_sigmoid(acc[r], a1[j, r], offset)
+        # Summed over the batch's patterns in order from 0.0 (no zeroing pass: the first pattern
+        # adds to 0.0, a select), then the mean plus weight decay as the last one is added (no
+        # pass of its own).
+        first, last = k == 0, k == c - 1
         for o in range(n):
             for j in range(h):
                 for r in range(LANES):
-                    z[j, r] += d2[o, r] * W2[o, j, r]
-        for j in range(h):
+                    before = gW2[o, j, r]
+                    acc[r] = (0.0 if first else before) + d2[o, r] * a1[j, r]
+                _keep(gW2[o, j], acc, W2[o, j], lam, True, last, exact, inv, c)
             for r in range(LANES):
-                d1[j, r] = _through_sigmoid(z[j, r], a1[j, r], offset)
-        for o in range(n):
-            for j in range(h):
-                for r in range(LANES):
-                    gW2[o, j, r] += d2[o, r] * a1[j, r]
-            for r in range(LANES):
-                gb2[o, r] += d2[o, r]
+                before = gb2[o, r]
+                acc[r] = (0.0 if first else before) + d2[o, r]
+            _keep(gb2[o], acc, gb2[o], lam, False, last, exact, inv, c)
         for j in range(h):
             for i in range(n):
                 for r in range(LANES):
-                    gW1[j, i, r] += d1[j, r] * x[i, r]
+                    before = gW1[j, i, r]
+                    acc[r] = (0.0 if first else before) + d1[j, r] * x[i, r]
+                _keep(gW1[j, i], acc, W1[j, i], lam, True, last, exact, inv, c)
             for r in range(LANES):
-                gb1[j, r] += d1[j, r]
-    _mean_and_decay(W1, W2, lam, c, gW1, gb1, gW2, gb2)
+                before = gb1[j, r]
+                acc[r] = (0.0 if first else before) + d1[j, r]
+            _keep(gb1[j], acc, gb1[j], lam, False, last, exact, inv, c)
+
+
+@_inline
+def _keep(g, acc, w, lam, decayed, last, exact, inv, c):  # noqa: ANN001
+    """Row acc (L,) into g: as it is, or if `last` its mean over c patterns plus, if `decayed`
+    (weights, not biases), lam w: as fastpath._gradient_rows."""
+    if not last:
+        for r in range(LANES):
+            g[r] = acc[r]
+    elif decayed:
+        for r in range(LANES):
+            s = acc[r]
+            g[r] = (s * inv if exact else s / c) + lam * w[r]
+    else:
+        for r in range(LANES):
+            s = acc[r]
+            g[r] = s * inv if exact else s / c
 
 
 @_inline
@@ -298,17 +330,22 @@ def _evaluate(W1, b1, W2, b2, YT, Z2, A2, lam, loss, factor, k_minus_1, logged, 
             u[LOW, p, r] = 1.0
             u[Z_OK, p, r] = 1.0
     for o in range(n):
+        unit = float(o)
         for p in range(m):
             y = YT[o, p]
-            for r in range(LANES):
+            for r in range(LANES):  # every operand loaded first: selects, no branches
                 a = A2[o, p, r]
                 e = a - y
+                size = abs(e)
                 err = u[ERR, p, r]
-                u[ERR, p, r] = abs(e) if (abs(e) > err or e != e) else err
-                better = a > u[BEST_A, p, r]
-                u[BEST, p, r] = o if better else u[BEST, p, r]
-                u[BEST_A, p, r] = a if better else u[BEST_A, p, r]
-                u[LOW, p, r] = u[LOW, p, r] if a < 0.5 else 0.0
+                best = u[BEST, p, r]
+                best_a = u[BEST_A, p, r]
+                low = u[LOW, p, r]
+                better = a > best_a
+                u[ERR, p, r] = size if (size > err) | (e != e) else err
+                u[BEST, p, r] = unit if better else best
+                u[BEST_A, p, r] = a if better else best_a
+                u[LOW, p, r] = low if a < 0.5 else 0.0
             if not logged and loss != MSE:  # whether the cross-entropy would be finite
                 for r in range(LANES):
                     u[Z_OK, p, r] = u[Z_OK, p, r] if math.isfinite(Z2[o, p, r]) else 0.0
@@ -414,27 +451,23 @@ def _run(  # noqa: PLR0913
     m, n = X.shape
     P = theta_io.shape[0]
     # Every array the epoch touches is on the stack (see `_stack`), theta and the optimizer's
-    # state copied in here and out at the end.
-    theta = carray(_params_scratch(), (P, LANES))
-    g = carray(_params_scratch(), (P, LANES))
-    sa = carray(_params_scratch(), (P, LANES))
-    sb = carray(_params_scratch(), (P, LANES))
-    sc = carray(_params_scratch(), (P, LANES))
+    # state copied in here and out at the end; views into them are `carray`s at offsets
+    # (`_layers`), not numpy slices and reshapes (see `_shifted`).
+    at_theta, at_g = _params_scratch(), _params_scratch()
+    at_sa, at_sb, at_sc = _params_scratch(), _params_scratch(), _params_scratch()
+    theta = carray(at_theta, (P, LANES))
+    sa = carray(at_sa, (P, LANES))
+    sb = carray(at_sb, (P, LANES))
+    sc = carray(at_sc, (P, LANES))
     theta[:] = theta_io
     sa[:] = sa_io
     sb[:] = sb_io
     sc[:] = sc_io
-    W1 = theta[0 : h * n].reshape((h, n, LANES))
-    b1 = theta[h * n : h * n + h]
-    W2 = theta[h * n + h : 2 * h * n + h].reshape((n, h, LANES))
-    b2 = theta[2 * h * n + h :]
-    gW1 = g[0 : h * n].reshape((h, n, LANES))
-    gb1 = g[h * n : h * n + h]
-    gW2 = g[h * n + h : 2 * h * n + h].reshape((n, h, LANES))
-    gb2 = g[2 * h * n + h :]
+    W1, b1, W2, b2 = _layers(at_theta, h, n)
+    gW1, gb1, gW2, gb2 = _layers(at_g, h, n)
     flat = P * LANES  # the optimizers step every (parameter, lane) alike: one flat loop
-    theta_f, g_f = theta.reshape(flat), g.reshape(flat)
-    sa_f, sb_f, sc_f = sa.reshape(flat), sb.reshape(flat), sc.reshape(flat)
+    theta_f, g_f = carray(at_theta, flat), carray(at_g, flat)
+    sa_f, sb_f, sc_f = carray(at_sa, flat), carray(at_sb, flat), carray(at_sc, flat)
     XT = carray(_units_scratch(), (n, m))
     YT = carray(_units_scratch(), (n, m))
     XT[:] = X.T
@@ -447,19 +480,19 @@ def _run(  # noqa: PLR0913
     x = carray(_lane_scratch(), (n, LANES))
     y = carray(_lane_scratch(), (n, LANES))
     a1 = carray(_lane_scratch(), (h, LANES))
-    z = carray(_lane_scratch(), (max(h, n), LANES))
     a2 = carray(_lane_scratch(), (n, LANES))
     d1 = carray(_lane_scratch(), (h, LANES))
     d2 = carray(_lane_scratch(), (n, LANES))
     out = carray(_lane_scratch(), (5, LANES))
     finite = carray(_lane_scratch(), LANES)
+    acc = carray(_lane_scratch(), LANES)
     t = carray(_lane_scratch(), (7, LANES))
     u = carray(_units_scratch(), (5, m, LANES))
     full = batch == m
-    _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
+    _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc)
     for e in range(e0 + 1, e1 + 1):
         if full:
-            _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2)
+            _gradient(W1, W2, XT, YT, A1, A2, lam, loss, offset, gW1, gb1, gW2, gb2, D1, D2, acc)
             _step(theta_f, g_f, optimizer, alpha, hyper, sa_f, sb_f, sc_f, st)
         else:
             for start in range(0, m, batch):
@@ -486,13 +519,13 @@ def _run(  # noqa: PLR0913
                     x,
                     y,
                     a1,
-                    z,
                     a2,
                     d1,
                     d2,
+                    acc,
                 )
                 _step(theta_f, g_f, optimizer, alpha, hyper, sa_f, sb_f, sc_f, st)
-        _forward(W1, b1, W2, b2, XT, A1, Z2, A2)
+        _forward(W1, b1, W2, b2, XT, A1, Z2, A2, acc)
         row = log_slot[e - e0]
         _evaluate(
             W1, b1, W2, b2, YT, Z2, A2, lam, loss, factor, k_minus_1, row >= 0, out, finite, t, u
