@@ -25,6 +25,7 @@ from numba import njit
 from backprop_study.engine import losses
 from backprop_study.engine.encodings import SOLVED_TOLERANCE
 from backprop_study.engine.exponential import sigmoid
+from backprop_study.engine.jitcache import keep_current
 from backprop_study.engine.network import Params, Record, Update
 from backprop_study.engine.optimizers import (
     ADAM,
@@ -426,6 +427,9 @@ def _run(  # noqa: PLR0913
             sb2[k] = b2
             sH[k] = A1.T
     return e1, first_correct, first_solved, False
+
+
+keep_current(_run)  # it inlines code from other files, which numba's cache does not check
 
 
 def run_epochs(

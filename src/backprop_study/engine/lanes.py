@@ -33,6 +33,7 @@ from backprop_study.engine.fastpath import (
     _step,
     _through_sigmoid,
 )
+from backprop_study.engine.jitcache import keep_current
 
 LANES = 8
 """Runs per kernel call: one AVX-512 register of float64, two AVX2 ones, four SSE2 ones."""
@@ -558,6 +559,9 @@ def _run(  # noqa: PLR0913
             return e
     _copy_out(theta, sa, sb, sc, theta_io, sa_io, sb_io, sc_io)
     return e1
+
+
+keep_current(_run)  # it inlines code from other files, which numba's cache does not check
 
 
 @_inline
