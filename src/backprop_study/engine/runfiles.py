@@ -237,22 +237,30 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return json.loads(raw)
 
 
+def check_intact(run_dir: str | Path) -> None:
+    """RunFileError (one line) unless the run's files match their checksums."""
+    damage = check_run(run_dir)
+    if damage is not None:
+        raise RunFileError(
+            f"{run_dir}: damaged run ({damage}); the next `snakemake` sets it aside and retrains it"
+        )
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """One Parquet file of a run as a DataFrame; RunFileError (one line) if missing or
+    unreadable."""
+    path = Path(path)
+    if not path.exists():
+        raise RunFileError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
+    try:
+        return pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
 def read_run(run_dir: str | Path) -> RunFiles:
     """Read a run directory back as DataFrames plus the metadata dict, after checking its files
     against their checksums."""
     run = Path(run_dir)
-    damage = check_run(run)
-    if damage is not None:
-        raise RunFileError(
-            f"{run}: damaged run ({damage}); the next `snakemake` sets it aside and retrains it"
-        )
-    frames = []
-    for name in FILES:
-        path = run / name
-        if not path.exists():
-            raise RunFileError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
-        try:
-            frames.append(pq.read_table(path).to_pandas())
-        except (OSError, pa.ArrowException) as exc:
-            raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
-    return RunFiles(*frames, read_meta(run / FILES[0]))
+    check_intact(run)
+    return RunFiles(*(read_frame(run / name) for name in FILES), read_meta(run / FILES[0]))

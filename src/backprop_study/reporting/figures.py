@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis import axes as vocabulary
-from backprop_study.engine.errors import ConfigError, RunFileError
+from backprop_study.engine.errors import ConfigError
 from backprop_study.reporting.curves import (
     early_figure,
     flow_time_figure,
@@ -341,31 +341,17 @@ class RunOnDemand:
     as `runfiles.read_run` does, so a damaged run still fails before any drawing."""
 
     def __init__(self, directory: str | Path) -> None:
-        from backprop_study.engine import runfiles
+        from backprop_study.engine.runfiles import check_intact
 
         self.directory = Path(directory)
-        damage = runfiles.check_run(self.directory)
-        if damage is not None:
-            raise RunFileError(
-                f"{self.directory}: damaged run ({damage}); the next `snakemake` sets it aside "
-                "and retrains it"
-            )
+        check_intact(self.directory)
         self._read: dict[str, Any] = {}
 
     def _frame(self, name: str) -> pd.DataFrame:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from backprop_study.engine.runfiles import FILES
+        from backprop_study.engine.runfiles import read_frame
 
         if name not in self._read:
-            path = self.directory / name
-            if not path.exists():
-                raise RunFileError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
-            try:
-                self._read[name] = pq.read_table(path).to_pandas()
-            except (OSError, pa.ArrowException) as exc:
-                raise RunFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+            self._read[name] = read_frame(self.directory / name)
         return self._read[name]
 
     @property
@@ -382,10 +368,10 @@ class RunOnDemand:
 
     @property
     def meta(self) -> dict[str, Any]:
-        from backprop_study.engine.runfiles import read_meta
+        from backprop_study.engine.runfiles import FILES, read_meta
 
         if "meta" not in self._read:
-            self._read["meta"] = read_meta(self.directory / "curve.parquet")
+            self._read["meta"] = read_meta(self.directory / FILES[0])
         return self._read["meta"]
 
 
