@@ -13,7 +13,7 @@ from backprop_study.study.config import (
     check_results_folder,
 )
 from backprop_study.study.grid import MANIFEST
-from backprop_study.study.integrity import check_settings, executes_jobs
+from backprop_study.study.integrity import check_jobs, executes_jobs
 
 
 # Schema (with defaults) + the checks jsonschema cannot express, before any job is scheduled.
@@ -72,7 +72,7 @@ STALE_MANIFESTS = []
 if workflow.is_main_process:
     STALE_MANIFESTS = [
         SEEDS_MANIFEST.format(setting=setting, part=part)
-        for setting, part in check_settings(
+        for setting, part in check_jobs(
             RUNS_ROOT, STUDY.training_jobs(), dry_run=not executes_jobs(sys.argv[1:])
         )
     ]

@@ -31,6 +31,8 @@ SEEDS_PER_JOB = 32
 setting stays one job; a 100-seed one becomes three, so that the cores are not left with one
 long job each at the end of a sweep."""
 LANE_BLOCK = 8
+"""`engine.lanes.LANES`, written out: importing the lane kernel would load numba in every
+`snakemake` call."""
 MANIFEST = "seeds-{part}.json"
 """A training job's output in its setting's folder: its seeds and their checksums digests
 (`engine.seeds_cli.manifest_text`), `part` being its index in `Study.seed_parts`."""

@@ -85,7 +85,7 @@ def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
     return None
 
 
-def check_settings(
+def check_jobs(
     runs_root: str | Path, jobs: Iterable[tuple[str, int]], dry_run: bool
 ) -> list[tuple[str, int]]:
     """Check every run that the manifests of training `jobs` (setting, part) list: a damaged
