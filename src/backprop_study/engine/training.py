@@ -315,13 +315,17 @@ def train_many(configs: Sequence[RunConfig], engine: str = "fast") -> Iterator[T
     """
     _engine(engine)
     todo = list(configs)
+    if engine != "fast":  # the lanes are the fast path's; no numba for the reference
+        for config in todo:
+            yield train(config, engine=engine)
+        return
     width = _lanes().LANES
     i = 0
     while i < len(todo):
         j = i + 1
         while j < len(todo) and j - i < width and lane_key(todo[j]) == lane_key(todo[i]):
             j += 1
-        if engine == "fast" and j - i >= MIN_LANE_RUNS and _fits_lanes(todo[i]):
+        if j - i >= MIN_LANE_RUNS and _fits_lanes(todo[i]):
             yield from _train_lanes(todo[i:j])
         else:
             for config in todo[i:j]:
