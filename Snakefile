@@ -27,6 +27,7 @@ rule all:
     input:
         SETTINGS_STAMP,
         RUNS_TABLE,
+        rules.curves_table.output,
         expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
         expand(FIGURE_PATH, figure=FIGURES),
         STUDY_REPORT,

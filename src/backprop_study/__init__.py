@@ -1,7 +1,8 @@
 """Backpropagation on the N-M-N sigmoid encoder, as studied in the 2020 ACML report.
 
-`train` and `RunConfig` are the engine's public face. Heavy modules (numba, pyarrow) load only
-when a run is trained or written, so that importing the package stays cheap.
+`train` and `RunConfig` are the engine's public face; `load` reads a finished study's tables.
+Heavy modules (numba, pyarrow, pandas) load only when a run is trained or written or a study
+loaded, so that importing the package stays cheap.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from backprop_study.engine.runconfig import RunConfig
 
 __version__ = version("backprop-study")
-__all__ = ["RunConfig", "TrainResult", "__version__", "train"]
+__all__ = ["RunConfig", "TrainResult", "__version__", "load", "train"]
 
 if TYPE_CHECKING:
     from backprop_study.engine.training import TrainResult, train
+    from backprop_study.study.load import load
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +25,8 @@ def __getattr__(name: str) -> Any:
         from backprop_study.engine import training
 
         return getattr(training, name)
+    if name == "load":  # pandas loads with it, not with the package
+        from backprop_study.study.load import load
+
+        return load
     raise AttributeError(f"module 'backprop_study' has no attribute {name!r}")

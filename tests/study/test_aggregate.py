@@ -17,7 +17,8 @@ from backprop_study.study import aggregate
 from backprop_study.study.grid import Run, run_dir
 
 DATA_MODEL_COLUMNS = [
-    "run_id", "encoding", "lam", "alpha", "batch_size", "classes", "hidden", "init_std", "epochs",
+    "run_id", "setting", "experiment", "encoding", "lam", "alpha", "batch_size", "classes",
+    "hidden", "init_std", "epochs",
     "log_every", "log_dense_until", "log_per_decade", "snapshots", "optimizer", "loss",
     "prime_offset", "momentum", "rprop_delta0", "rprop_eta_plus", "rprop_eta_minus",
     "rprop_delta_max", "rprop_delta_min", "adam_beta1", "adam_beta2", "adam_eps", "seed",
@@ -120,10 +121,10 @@ def test_long_curves_give_the_quantiles_of_curves_built_run_by_run(runs_root):
         files = read_run(run_dir(runs_root, run))
         row = aggregate.run_row(run, files)
         curve = files.curve[["epoch", *aggregate.CURVE_METRICS]]
-        config = tuple(row[c] for c in aggregate.CONFIG_COLUMNS)
+        config = (run.setting, *(row[c] for c in aggregate.CONFIG_COLUMNS))
         grouped.setdefault(config, []).append((run.seed, curve))
         one = curve.copy()
-        for col, value in zip(aggregate.CONFIG_COLUMNS, config, strict=True):
+        for col, value in zip(["setting", *aggregate.CONFIG_COLUMNS], config, strict=True):
             one[col] = value
         one["seed"] = run.seed
         per_run.append(one)
@@ -311,3 +312,81 @@ def test_outcome_table_has_kaplan_meier_medians_and_collapsed_runs():
     fewer = runs.assign(first_solved=pd.array([100, None, None, None], dtype="Int64"))
     shown = aggregate.outcome_display(aggregate.outcome_table(fewer, ["lam"]), ["lam"]).iloc[0]
     assert shown["epochs to solve, Kaplan–Meier median [95% CI]"] == "> 1,000"
+
+
+def _written(tables: aggregate.ExperimentTables, tmp_path: Path) -> dict[str, Path]:
+    paths = {}
+    comparison = aggregate.comparison_table(tables.runs)
+    for name, df in {**tables._asdict(), "comparison": comparison}.items():
+        paths[name] = tmp_path / f"{name}.parquet"
+        df.to_parquet(paths[name], index=False)
+    return paths
+
+
+def test_every_table_gives_each_config_column_one_arrow_type(runs_root, tmp_path):
+    """log_every is unset (null) in every run: still int64 in every table, so they join."""
+    import pyarrow.parquet as pq
+
+    exp = tiny_study().experiments["weight_decay"]
+    paths = _written(aggregate.read_experiment(exp, runs_root), tmp_path)
+    types = {
+        name: {f.name: str(f.type) for f in pq.read_schema(path)} for name, path in paths.items()
+    }
+    for name in ("runs", "comparison", "quantiles", "mechanism", "curvature"):
+        assert {c: types[name][c] for c in aggregate.CONFIG_COLUMNS} == {
+            c: types["runs"][c] for c in aggregate.CONFIG_COLUMNS
+        }, name
+        assert types[name]["setting"] == types[name]["experiment"] == types["runs"]["run_id"]
+    assert types["runs"]["log_every"] == "int64"
+    assert types["final_weights"]["setting"] == types["runs"]["setting"]
+    runs, comparison = (pd.read_parquet(paths[n]) for n in ("runs", "comparison"))
+    on_config = runs.merge(comparison, on=aggregate.CONFIG_COLUMNS)
+    on_setting = runs.merge(comparison, on=["setting", "experiment"])
+    assert len(on_config) == len(on_setting) == len(runs) == len(exp.runs())
+    assert (on_config["n_runs"] == len(exp.seeds)).all()
+    assert set(runs["setting"]) == {r.setting for r in exp.runs()}
+    assert (runs["experiment"] == "weight_decay").all()
+
+
+def test_the_study_runs_table_lists_each_runs_experiments():
+    a = pd.DataFrame({"run_id": ["r1", "r2"], "experiment": ["b", "b"], "x": [1, 2]})
+    b = pd.DataFrame({"run_id": ["r1"], "experiment": ["a"], "x": [1]})
+    union = aggregate.union_runs_tables([a, b])
+    assert list(union.columns) == ["run_id", "experiments", "x"]
+    assert union["experiments"].tolist() == [["a", "b"], ["b"]]
+
+
+def test_the_curves_table_holds_every_runs_curve_with_its_names(runs_root, tmp_path):
+    import pyarrow.dataset as ds
+
+    exp = tiny_study().experiments["learning_rate"]
+    out = tmp_path / "curves.parquet"
+    run_ids = [r.run_id for r in exp.runs()]
+    n = aggregate.write_curves_table(run_ids[::-1], runs_root, out)
+    curves = pd.read_parquet(out)
+    assert n == len(curves)
+    assert list(curves.columns[:4]) == ["run_id", "setting", "seed", "epoch"]
+    assert curves["run_id"].is_monotonic_increasing
+    for run in exp.runs():
+        mine = curves[curves["run_id"] == run.run_id].reset_index(drop=True)
+        curve = read_run(run_dir(runs_root, run)).curve
+        pd.testing.assert_frame_equal(mine[curve.columns.tolist()], curve)
+        assert (mine["setting"] == run.setting).all() and (mine["seed"] == run.seed).all()
+    one = exp.runs()[0].setting
+    filtered = ds.dataset(out).to_table(filter=ds.field("setting") == one)
+    assert set(filtered["setting"].to_pylist()) == {one}
+
+
+def test_the_curves_table_is_written_in_row_groups_of_whole_runs(runs_root, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(aggregate, "CURVES_BATCH_ROWS", 1)
+    exp = tiny_study().experiments["batch_size"]
+    out = tmp_path / "curves.parquet"
+    aggregate.write_curves_table([r.run_id for r in exp.runs()], runs_root, out)
+    assert pq.ParquetFile(out).num_row_groups == len(exp.runs())
+    runs = tmp_path / "runs.parquet"
+    pd.DataFrame({"run_id": [r.run_id for r in exp.runs()]}).to_parquet(runs)
+    assert main(["aggregate", "curves", "--runs-table", str(runs), "--runs-root",
+                 str(runs_root), "--out", str(tmp_path / "again.parquet")]) == 0  # fmt: skip
+    assert len(pd.read_parquet(tmp_path / "again.parquet")) == len(pd.read_parquet(out))

@@ -77,3 +77,26 @@ rule study_settings:
         settings=STUDY.settings_json(),
     shell:
         "backprop-study aggregate settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+
+
+# Every run's logged curve in one Parquet file (run_id, setting, seed, then the curve's
+# columns), for notebooks: `backprop_study.load(...).curves()` reads it in one call.
+rule curves_table:
+    input:
+        RUNS_TABLE,
+    output:
+        f"{RESULTS}/tables/curves.parquet",
+    log:
+        f"{LOGS}/aggregate/curves_table.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        runs_root=RUNS_ROOT,
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study aggregate curves --runs-table {input:q} --runs-root {params.runs_root:q}"
+        " --out {output:q} > {log:q} 2>&1"

@@ -11,7 +11,11 @@ and the end. The study's runs table is the union of the
 experiments' tables (a run that two experiments share appears once). Aggregating per experiment
 means adding a value to one experiment re-aggregates that experiment only.
 
-Sub-commands: `backprop-study aggregate experiment ...` and `backprop-study aggregate runs-table`.
+Every table names its rows' setting (the run path without the seed) and experiment, and gives each
+configuration column one type (`typed_columns`), so that any two tables join on either. The
+curves table puts every run's logged curve in one file for notebooks (`write_curves_table`).
+
+Sub-commands: `backprop-study aggregate experiment ...`, `... runs-table`, `... curves`.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ def run_row(run: Run, files: Any, record: dict[str, Any] | None = None) -> dict[
     last = files.curve.iloc[-1] if len(files.curve) else None
     row: dict[str, Any] = {
         "run_id": run.run_id,
+        "setting": run.setting,
         **{n: cfg[n] for n in CONFIG_COLUMNS},
         "seed": run.seed,
         "epochs_run": int(meta["epochs_run"]),
@@ -83,21 +88,37 @@ def run_row(run: Run, files: Any, record: dict[str, Any] | None = None) -> dict[
     return row | extra | provenance
 
 
-def _typed_runs_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+IDS = ("run_id", "setting", "experiment")
+"""Columns naming a row's run (its path), setting (the path without the seed) and experiment."""
+_DTYPES = {str: "string", int: "Int64", float: "float64"}
+
+
+def typed_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Every configuration column with its axis's one dtype (Arrow: string, int64, double),
+    whatever the values (None: unset), and the naming columns as strings, so that any two of
+    the study's tables join on them."""
+    for col in config_columns(df.columns):
+        df[col] = df[col].astype(_DTYPES[axis(col).kind])
+    for col in IDS:
+        if col in df:
+            df[col] = df[col].astype("string")
+    if "seed" in df:
+        df["seed"] = df["seed"].astype("int64")
+    return df
+
+
+def _typed_runs_table(rows: list[dict[str, Any]], experiment: str) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.DataFrame(rows)
     if df.empty:
         return df
+    df.insert(2, "experiment", experiment)
     for col in ("first_all_correct", "first_solved"):
         df[col] = df[col].astype("Int64")
-    for col in CONFIG_COLUMNS:  # one dtype per column, whatever the values (None: unset)
-        kind = axis(col).kind
-        df[col] = df[col].astype({str: "string", int: "Int64", float: "float64"}[kind])
-    df["run_id"] = df["run_id"].astype("string")
     for col in PROVENANCE_COLUMNS:
         df[col] = df[col].astype("string")
-    return df.sort_values("run_id", ignore_index=True)
+    return typed_columns(df).sort_values("run_id", ignore_index=True)
 
 
 class ExperimentTables(NamedTuple):
@@ -122,38 +143,43 @@ def read_experiment(
         from backprop_study.engine.runfiles import read_run
     rows, finals, mechanism, curvature = [], [], [], []
     curves: dict[tuple, list[tuple[int, pd.DataFrame]]] = {}  # configuration -> (seed, curve)
+    names = {"setting": "", "experiment": experiment.name}
     for run in experiment.runs():
         directory = run_dir(runs_root, run)
         files = read_run(directory)
         rows.append(run_row(run, files, read_sidecar(directory)))
-        finals.append(final_weights(files.weights, run.run_id))
+        names["setting"] = run.setting
+        finals.append(final_weights(files.weights, run.run_id).assign(**names))
         per_snapshot, points = analyse_run(files)
-        ids = {"run_id": run.run_id, **{c: rows[-1][c] for c in CONFIG_COLUMNS}, "seed": run.seed}
+        ids = {"run_id": run.run_id, **names, **{c: rows[-1][c] for c in CONFIG_COLUMNS}}
+        ids["seed"] = run.seed
         mechanism += [ids | r for r in per_snapshot]
         curvature += [ids | r for r in points]
-        config = tuple(rows[-1][col] for col in CONFIG_COLUMNS)
+        config = (run.setting, *(rows[-1][col] for col in CONFIG_COLUMNS))
         curves.setdefault(config, []).append((run.seed, files.curve[["epoch", *CURVE_METRICS]]))
+    quantiles = curve_quantiles(_long_curves(curves))
+    quantiles.insert(1, "experiment", experiment.name)
     return ExperimentTables(
-        runs=_typed_runs_table(rows),
-        quantiles=curve_quantiles(_long_curves(curves)),
-        final_weights=pd.concat(finals, ignore_index=True),
+        runs=_typed_runs_table(rows, experiment.name),
+        quantiles=typed_columns(quantiles),
+        final_weights=typed_columns(pd.concat(finals, ignore_index=True)),
         mechanism=_typed_ids(pd.DataFrame(mechanism)),
         curvature=_typed_ids(pd.DataFrame(curvature)),
     )
 
 
 def _long_curves(curves: dict[tuple, list[tuple[int, pd.DataFrame]]]) -> pd.DataFrame:
-    """The runs' curves as one long table with CONFIG_COLUMNS and seed (`curve_quantiles`'
-    input), from each configuration's (seed, curve) pairs. The configuration's values are set
-    once per configuration, not once per run (a column insert costs as much as reading a run's
-    curve); quantiles do not depend on the order of the rows."""
+    """The runs' curves as one long table with setting, CONFIG_COLUMNS and seed
+    (`curve_quantiles`' input), from each configuration's (seed, curve) pairs. The
+    configuration's values are set once per configuration, not once per run (a column insert
+    costs as much as reading a run's curve); quantiles do not depend on the order of the rows."""
     import numpy as np
     import pandas as pd
 
     parts = []
     for config, seeds in curves.items():
         part = pd.concat([curve for _, curve in seeds], ignore_index=True)
-        for col, value in zip(CONFIG_COLUMNS, config, strict=True):
+        for col, value in zip(["setting", *CONFIG_COLUMNS], config, strict=True):
             part[col] = value
         part["seed"] = np.repeat([seed for seed, _ in seeds], [len(c) for _, c in seeds])
         parts.append(part)
@@ -164,22 +190,20 @@ def _typed_ids(df: pd.DataFrame) -> pd.DataFrame:
     """One dtype per identifying column (as in the runs table), whatever the values."""
     if df.empty:
         return df
-    for col in CONFIG_COLUMNS:
-        kind = axis(col).kind
-        df[col] = df[col].astype({str: "string", int: "Int64", float: "float64"}[kind])
-    df["run_id"] = df["run_id"].astype("string")
-    return df.sort_values(["run_id", "epoch"], ignore_index=True)
+    return typed_columns(df).sort_values(["run_id", "epoch"], ignore_index=True)
 
 
 def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
     """Quartiles across seeds of each configuration's curve, at each logged epoch.
 
-    Input: long curves with CONFIG_COLUMNS, seed, epoch and CURVE_METRICS. Runs that diverged
-    stop early; later epochs use the seeds that are left (`n_runs` says how many).
+    Input: long curves with CONFIG_COLUMNS (and setting, if known), seed, epoch and
+    CURVE_METRICS. Runs that diverged stop early; later epochs use the seeds that are left
+    (`n_runs` says how many).
     """
     import pandas as pd
 
-    keys = [*config_columns(curves.columns), "epoch"]
+    named = ["setting"] if "setting" in curves else []
+    keys = [*named, *config_columns(curves.columns), "epoch"]
     grouped = curves.groupby(keys, sort=True, dropna=False)[CURVE_METRICS]
     parts = [grouped.size().rename("n_runs")]
     for label, q in QUANTILES.items():
@@ -215,7 +239,7 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    by = config_columns(runs.columns)
+    by = [*(c for c in ("setting", "experiment") if c in runs), *config_columns(runs.columns)]
     for config, group in runs.groupby(by, sort=True, dropna=False):
         ok = group[~group["diverged"].astype(bool)]
         solved_at = group["first_solved"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -234,7 +258,7 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
         for label, q in QUANTILES.items():
             row[f"epochs_to_solve_{label}"] = _censored_quantile(solved_at, q)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return typed_columns(pd.DataFrame(rows))
 
 
 def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
@@ -458,12 +482,75 @@ def _fmt_param(col: str) -> Callable[[Any], str]:
 
 
 def union_runs_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The study's runs table: every unique run once, sorted by run_id."""
+    """The study's runs table: every unique run once, sorted by run_id, its `experiment`
+    replaced by `experiments`, the sorted list of the experiments that have it."""
     import pandas as pd
 
     df = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    if "experiment" in df:
+        names: dict[str, set[str]] = {}
+        for run_id, name in zip(df["run_id"], df["experiment"], strict=True):
+            names.setdefault(run_id, set()).add(name)
+        df = df.drop_duplicates(subset="run_id", keep="first")
+        at = df.columns.get_loc("experiment")
+        lists = [sorted(names[run_id]) for run_id in df["run_id"]]
+        df = df.drop(columns="experiment")
+        df.insert(at, "experiments", pd.Series(lists, index=df.index, dtype=object))
     df = df.drop_duplicates(subset="run_id", keep="first")
     return df.sort_values("run_id", ignore_index=True)
+
+
+CURVES_IDS = ("run_id", "setting", "seed")
+CURVES_BATCH_ROWS = 1 << 17
+"""Rows per row group of the curves table: a run's curve is 300 to 10 million rows, so runs are
+gathered to keep row groups neither tiny nor larger than one run needs."""
+
+
+def run_curve(runs_root: str | Path, run_id: str) -> Any:
+    """A run's logged curve (curve.parquet, checked against its checksums) as an Arrow table
+    whose rows are led by the run's run_id, setting and seed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from backprop_study.engine.runfiles import FILES, check_intact
+
+    run = Run.from_id(run_id)
+    directory = Path(run_dir(runs_root, run))
+    check_intact(directory)
+    curve = pq.read_table(directory / FILES[0]).replace_schema_metadata(None)
+    n = curve.num_rows
+    ids = [pa.array([run_id] * n, pa.string()), pa.array([run.setting] * n, pa.string())]
+    ids.append(pa.array([run.seed] * n, pa.int64()))
+    return pa.table(ids + curve.columns, names=[*CURVES_IDS, *curve.column_names])
+
+
+def write_curves_table(run_ids: Sequence[str], runs_root: str | Path, out: str | Path) -> int:
+    """Every run's logged curve in one Parquet file (`run_curve`), in run_id order; returns the
+    rows written. Streams run by run, so memory stays at one row group whatever the study's
+    size."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n_rows = 0
+
+    def write(tmp: str) -> None:
+        nonlocal n_rows
+        writer, batch = None, []
+        for run_id in sorted(set(run_ids)):
+            batch.append(run_curve(runs_root, run_id))
+            if sum(t.num_rows for t in batch) >= CURVES_BATCH_ROWS:
+                writer = writer or pq.ParquetWriter(tmp, batch[0].schema)
+                writer.write_table(pa.concat_tables(batch))
+                n_rows, batch = n_rows + sum(t.num_rows for t in batch), []
+        if batch or writer is None:
+            table = pa.concat_tables(batch) if batch else pa.table({c: [] for c in CURVES_IDS})
+            writer = writer or pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            n_rows += table.num_rows
+        writer.close()
+
+    write_atomic(out, write)
+    return n_rows
 
 
 def write_atomic(path: str | Path, write: Callable[[str], None]) -> None:
@@ -507,14 +594,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     union = sub.add_parser("runs-table", help="union of experiments' runs tables")
     union.add_argument("tables", nargs="+", help="experiments' runs.parquet files")
     union.add_argument("--out", required=True, help="Parquet: the study's runs table")
+    curves = sub.add_parser("curves", help="every run's logged curve in one Parquet file")
+    curves.add_argument("--runs-table", required=True, help="the study's runs.parquet")
+    curves.add_argument("--runs-root", required=True, help="directory holding the run directories")
+    curves.add_argument("--out", required=True, help="Parquet: the curves table")
     stamp = sub.add_parser("settings", help="the study-wide settings of a results folder")
     stamp.add_argument("settings", help="the settings as JSON (study.Study.settings_json)")
     stamp.add_argument("--out", required=True, help="JSON file to write")
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     if args.what == "experiment":
         experiment = Experiment.from_grid(args.grid)
         tables = read_experiment(experiment, args.runs_root)
@@ -530,17 +619,25 @@ def run(args: argparse.Namespace) -> int:
             _write_parquet(tables.curvature, args.curvature_out)
         print(f"{experiment.name}: {len(tables.runs)} runs, {len(comparison)} configurations")
         return 0
+    if args.what == "curves":
+        runs = _read_table(args.runs_table, columns=["run_id"])
+        n = write_curves_table(runs["run_id"].tolist(), args.runs_root, args.out)
+        print(f"curves table: {n} rows of {len(runs)} runs")
+        return 0
     if args.what == "settings":
         _write_text(args.settings + "\n", args.out)
         print(f"wrote {args.out}")
         return 0
-    tables = []
-    for path in args.tables:
-        try:
-            tables.append(pd.read_parquet(path))
-        except (OSError, ValueError) as exc:
-            raise RunFileError(f"{path}: cannot read runs table ({exc})") from None
-    table = union_runs_tables(tables)
+    table = union_runs_tables([_read_table(path) for path in args.tables])
     _write_parquet(table, args.out)
     print(f"runs table: {len(table)} runs")
     return 0
+
+
+def _read_table(path: str, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunFileError(f"{path}: cannot read runs table ({exc})") from None
