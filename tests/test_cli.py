@@ -39,6 +39,15 @@ def test_help_still_shows_usage(capsys) -> None:
     assert capsys.readouterr().out.startswith("usage: backprop-study")
 
 
+def test_version_names_the_installed_package(capsys) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"backprop-study {version('backprop-study')}\n"
+
+
 @pytest.mark.parametrize(
     ("raised", "code", "line"),
     [

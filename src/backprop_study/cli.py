@@ -15,6 +15,7 @@ import importlib
 import sys
 from typing import NoReturn
 
+from backprop_study import __version__
 from backprop_study.engine.errors import UserError
 
 # sub-command -> (module, one-line help)
@@ -58,6 +59,7 @@ def build_parser(argv: list[str]) -> OneLineParser:
         prog="backprop-study",
         description="Backpropagation on the N-M-N sigmoid encoder: train runs, aggregate, report.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = _peek_command(argv)
     parser.commands = {}
