@@ -13,6 +13,7 @@ from tiny_study import tiny_study, train_runs
 from backprop_study.cli import main
 from backprop_study.engine.provenance import FIELDS, SIDECAR
 from backprop_study.study import provenance
+from backprop_study.study.config import SETTINGS_FILE
 from backprop_study.study.grid import run_dir
 
 LOCAL = {
@@ -110,3 +111,19 @@ def test_the_cli_names_a_path_without_runs(tmp_path, capsys):
     tmp_path.mkdir()
     assert main(["provenance", str(tmp_path)]) == 2
     assert "no run directories" in capsys.readouterr().err
+
+
+def test_a_study_nested_in_the_results_folder_is_not_counted(results, tmp_path, capsys):
+    """results/quick inside results/ is another study: its runs are not the main one's."""
+    main_study = tmp_path / "results"
+    shutil.copytree(results, main_study)
+    nested = main_study / "quick"
+    shutil.copytree(results / "runs", nested / "runs")
+    (nested / SETTINGS_FILE).write_text("{}")
+    n = len(tiny_study().run_ids())
+    assert main(["provenance", str(main_study)]) == 0
+    assert capsys.readouterr().out.startswith(f"{n} runs,")
+    assert len(provenance.run_dirs(main_study)) == len(provenance.run_dirs(nested)) == n
+    # A folder of run folders (no runs/ inside) still finds its runs, but not a nested study's.
+    shutil.move(nested, main_study / "runs" / "quick")
+    assert len(provenance.run_dirs(main_study / "runs")) == n

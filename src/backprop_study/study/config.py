@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from backprop_study.analysis.axes import AXIS_NAMES, DEFAULTS, axis
+from backprop_study.analysis.axes import AXIS_NAMES, DEFAULTS, axis, format_number
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.runconfig import (
     check_full_batch,
@@ -42,21 +42,54 @@ def _path(keys: Iterable[Any]) -> str:
     return out
 
 
-def _type_message(key: str, value: Any) -> str:
-    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
-        return (
-            f"{key}: {value!r} is a string, not a number (YAML reads 1e-4 as text; "
-            "write 1.0e-4 or 0.0001)"
-        )
-    return f"{key}: {value!r} is not a number"
+NUMBER_TEXT = re.compile(r"([-+]?)(\d+\.?\d*|\.\d+)(?:[eE]([-+]?)(\d+))?")
+
+
+def _type_message(key: str, value: Any, kind: type = float) -> str:
+    """Why `value` is not a number; for a number YAML read as text, how to write it."""
+    match = NUMBER_TEXT.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return f"{key}: {value!r} is not a number"
+    sign, mantissa, exp_sign, exponent = match.groups()
+    plain = format_number(float(value))
+    if exponent is None:
+        why, spellings = "quoted", [plain]
+    else:
+        why = "an exponent without both a dot and a sign is text to YAML"
+        mantissa = mantissa if "." in mantissa else f"{mantissa}.0"
+        spellings = [] if kind is int else [f"{sign}{mantissa}e{exp_sign or '+'}{exponent}"]
+        spellings += [plain] if len(plain) <= 16 else []
+    return (
+        f"{key}: {value!r} is a string, not a number ({why}); "
+        f"write {' or '.join(spellings or [plain])}"
+    )
+
+
+STUDY_RANGES = {"classes": (2, 64), "hidden": (1, 64)}
+"""Narrower than the engine's ranges: every run is analysed in aggregation (its Hessian at three
+points, `analysis.hessian`), whose memory grows as parameters × classes² and time as
+parameters³; see MAX_PARAMETERS."""
+MAX_PARAMETERS = 600
+"""The largest network (weights and biases) a study takes. Measured on one core, one run's
+aggregation: 8-3-8 (59 parameters) 0.1 s; 32-8-32 (552) 4 s, 0.2 GB; 64-8-64 (1,096) 18 s,
+0.4 GB; 64-16-64 (2,128) 91 s, 0.7 GB; 2-1000-2 (5,002) 51 s, 1 GB per run; 1000-3-1000 needs
+104 GiB. At 600 an experiment of 400 runs aggregates within the rule's 30 minutes and 4 GB."""
 
 
 def _checked(name: str, value: Any, key: str) -> Any:
-    """`value` for axis `name` after the engine's check (floats as float)."""
-    if isinstance(value, str) and axis(name).kind is not str:
-        raise ConfigError(_type_message(key, value))
+    """`value` for axis `name` after the engine's check and the study's ranges (floats as
+    float)."""
+    kind = axis(name).kind
+    if isinstance(value, str) and kind is not str:
+        raise ConfigError(_type_message(key, value, kind))
     check_setting(name, value, key)
-    return float(value) if axis(name).kind is float and value is not None else value
+    if name in STUDY_RANGES and not STUDY_RANGES[name][0] <= value <= STUDY_RANGES[name][1]:
+        lo, hi = STUDY_RANGES[name]
+        raise ConfigError(
+            f"{key}: {value} is out of range; allowed: an integer in [{lo}, {hi}] (every run's "
+            "Hessian is computed in aggregation)"
+        )
+    return float(value) if kind is float and value is not None else value
 
 
 def _values(name: str, given: Any, key: str) -> tuple:
@@ -108,6 +141,51 @@ def _defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     return defaults
 
 
+def _where(name: str, exp: Mapping[str, Any], key: str, value: Any, values: dict) -> str:
+    """The config key that gave axis `name` its `value` in this experiment: the experiment's
+    own entry, or the study-wide key when the experiment does not name the axis."""
+    if name not in exp:
+        return f"logging.{LOGGING[name]}" if name in LOGGING else name
+    if isinstance(exp[name], list | tuple):
+        return f"{key}.{name}[{values[name].index(value)}]"
+    return f"{key}.{name}"
+
+
+def _check_sizes(exp: Mapping[str, Any], key: str, values: dict) -> None:
+    """Batch sizes divide the classes; networks have at most MAX_PARAMETERS parameters."""
+    for classes, b in itertools.product(values["classes"], values["batch_size"]):
+        if classes % b == 0:
+            continue
+        if "batch_size" not in exp and "classes" in exp:
+            raise ConfigError(
+                f"{_where('classes', exp, key, classes, values)}: {classes} is not a multiple of "
+                f"batch_size={b}; allowed: a multiple of {b}, or a batch_size in the experiment"
+            )
+        allowed = ", ".join(map(str, divisors(classes)))
+        raise ConfigError(
+            f"{_where('batch_size', exp, key, b, values)}: {b} does not divide classes={classes}; "
+            f"allowed: {allowed}"
+        )
+    for enc, k, h in itertools.product(values["encoding"], values["classes"], values["hidden"]):
+        outputs = k if enc == "k" else k - 1
+        n = 2 * outputs * h + outputs + h
+        if n <= MAX_PARAMETERS:
+            continue
+        if "hidden" in exp or "classes" not in exp:
+            largest = (MAX_PARAMETERS - outputs) // (2 * outputs + 1)
+            raise ConfigError(
+                f"{_where('hidden', exp, key, h, values)}: {h} hidden units with classes={k} make "
+                f"{n:,} parameters; allowed: at most {MAX_PARAMETERS} parameters (hidden <= "
+                f"{largest} at classes={k}): every run's Hessian is computed in aggregation"
+            )
+        largest = max(c for c in range(2, 65) if 2 * c * h + c + h <= MAX_PARAMETERS)
+        raise ConfigError(
+            f"{_where('classes', exp, key, k, values)}: {k} classes with hidden={h} make {n:,} "
+            f"parameters; allowed: at most {MAX_PARAMETERS} parameters (classes <= {largest} at "
+            f"hidden={h}): every run's Hessian is computed in aggregation"
+        )
+
+
 def _experiment(
     name: str, exp: Any, defaults: dict, seeds: tuple, shared_snapshots: tuple
 ) -> Experiment:
@@ -122,31 +200,28 @@ def _experiment(
     values = {
         n: _values(n, exp[n], f"{key}.{n}") if n in exp else (defaults[n],) for n in AXIS_NAMES
     }
-    for i, b in enumerate(values["batch_size"]):
-        for classes in values["classes"]:
-            if classes % b:
-                allowed = ", ".join(map(str, divisors(classes)))
-                listed = isinstance(exp.get("batch_size"), list | tuple)
-                where = f"{key}.batch_size" + (f"[{i}]" if listed else "")
-                raise ConfigError(
-                    f"{where}: {b} does not divide classes={classes}; allowed: {allowed}"
-                )
+    _check_sizes(exp, key, values)
     for optimizer, classes in itertools.product(values["optimizer"], values["classes"]):
-        for i, b in enumerate(values["batch_size"]):
-            listed = isinstance(exp.get("batch_size"), list | tuple)
-            where = f"{key}.batch_size" + (f"[{i}]" if listed else "")
+        for b in values["batch_size"]:
+            where = _where("batch_size", exp, key, b, values)
             check_full_batch(optimizer, b, classes, key=where)
     rprop = ("rprop_delta0", "rprop_delta_min", "rprop_delta_max")
     for d0, dmin, dmax in itertools.product(*(values[n] for n in rprop)):
         if not dmin <= d0 <= dmax:
             d0, dmin, dmax = (axis("rprop_delta0").text(v) for v in (d0, dmin, dmax))
+            where = f"{key}.rprop_delta0" if "rprop_delta0" in exp else "rprop_delta0"
             raise ConfigError(
-                f"{key}.rprop_delta0: {d0} is outside [rprop_delta_min, rprop_delta_max] = "
+                f"{where}: {d0} is outside [rprop_delta_min, rprop_delta_max] = "
                 f"[{dmin}, {dmax}]; allowed: rprop_delta_min <= rprop_delta0 <= rprop_delta_max"
             )
     logging = ("epochs", "log_every", "log_dense_until", "log_per_decade")
     for combo in itertools.product(*(values[n] for n in logging)):
-        check_logging(*combo, key=f"{key}.")
+        try:
+            check_logging(*combo)
+        except ConfigError as exc:
+            name, rest = str(exc).split(":", 1)
+            value = dict(zip(logging, combo, strict=True))[name]
+            raise ConfigError(f"{_where(name, exp, key, value, values)}:{rest}") from None
     snapshot_at = _epoch_list(exp.get("snapshot_at", []), f"{key}.snapshot_at")
     for snaps, snaps_key in ((snapshot_at, f"{key}.snapshot_at"), shared_snapshots):
         for i, e in enumerate(snaps):
@@ -206,14 +281,24 @@ def load_study(config: Mapping[str, Any]) -> Study:
     return Study(Settings(defaults, snapshot_at, str(engine)), experiments, results)
 
 
+SOURCE_FOLDERS = ("src", "workflow", "config", "tests", "docs", "report", "profiles", "examples")
+"""The repository's own folders, where a study must not write its runs, tables and figures."""
+SOURCE_MARKS = ("Snakefile", "pyproject.toml", "src", "workflow")
+"""What marks a folder on disk as (a copy of) the repository."""
+
+
 def _results_folder(value: Any) -> str:
-    """A relative folder inside the repository (no `..`), without a trailing slash."""
+    """A relative folder inside the repository (no `..`), without a trailing slash, that is not
+    the repository itself nor one of its source folders."""
     path = Path(str(value)) if isinstance(value, str) else None
+    allowed = "allowed: a folder of its own such as results or results/quick"
     if path is None or not value.strip() or path.is_absolute() or ".." in path.parts:
-        raise ConfigError(
-            f"results: {value!r} is not allowed; allowed: a relative folder such as results or "
-            "results/quick"
-        )
+        raise ConfigError(f"results: {value!r} is not allowed; {allowed}")
+    if not path.parts or path.parts[0] in SOURCE_FOLDERS or path.parts[0].startswith("."):
+        raise ConfigError(f"results: {value!r} holds the workflow's source; {allowed}")
+    marks = [m for m in SOURCE_MARKS if (path / m).exists()]
+    if marks:
+        raise ConfigError(f"results: {value!r} holds the workflow's source ({marks[0]}); {allowed}")
     return path.as_posix()
 
 

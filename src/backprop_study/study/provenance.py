@@ -9,12 +9,14 @@ sidecars directly (so it also works before aggregation, and adds the training ti
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backprop_study.engine.errors import UserError
 from backprop_study.engine.provenance import FIELDS, read_sidecar
+from backprop_study.study.config import SETTINGS_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +122,16 @@ def format_text(summary: ProvenanceSummary) -> str:
 
 
 def run_dirs(root: Path) -> list[Path]:
-    """Every run directory (holding curve.parquet) at or under root."""
-    return sorted(p.parent for p in root.rglob("curve.parquet"))
+    """Every run directory (holding curve.parquet) of the study at root: under root/runs if
+    root is a results folder, else at or under root; never in another study's results folder
+    nested inside (results/quick in results), which holds its own settings stamp."""
+    base = root / "runs" if (root / "runs").is_dir() else root
+    found = []
+    for folder, subfolders, files in os.walk(base):
+        if "curve.parquet" in files:
+            found.append(Path(folder))
+        subfolders[:] = [d for d in subfolders if not (Path(folder, d) / SETTINGS_FILE).exists()]
+    return sorted(found)
 
 
 def collect(dirs: Sequence[Path]) -> tuple[pd.DataFrame, float]:
