@@ -70,10 +70,10 @@ STUDY_RANGES = {"classes": (2, 64), "hidden": (1, 64)}
 points, `analysis.hessian`), whose memory grows as parameters × classes² and time as
 parameters³; see MAX_PARAMETERS."""
 MAX_PARAMETERS = 600
-"""The largest network (weights and biases) a study takes. Measured on one core, one run's
-aggregation: 8-3-8 (59 parameters) 0.1 s; 32-8-32 (552) 4 s, 0.2 GB; 64-8-64 (1,096) 18 s,
-0.4 GB; 64-16-64 (2,128) 91 s, 0.7 GB; 2-1000-2 (5,002) 51 s, 1 GB per run; 1000-3-1000 needs
-104 GiB. At 600 an experiment of 400 runs aggregates within the rule's 30 minutes and 4 GB."""
+"""The largest network (weights and biases) a study takes. One run's aggregation, measured on a
+shared 2-core machine: 8-3-8 (59 parameters) 0.1 s; 64-4-64 (580) 7 s and 8-34-8 (586) 6 s, both
+under 0.3 GB; 64-8-64 (1,096) 18 s; 64-16-64 (2,128) 91 s, 0.7 GB; two 2-1000-2 runs 102 s and
+1.9 GB; 1000-3-1000 needs 104 GiB. At the bound, 200 runs fit the aggregate rule's 30 minutes."""
 
 
 def _checked(name: str, value: Any, key: str) -> Any:
