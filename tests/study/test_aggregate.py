@@ -365,6 +365,12 @@ def test_the_curves_table_holds_every_runs_curve_with_its_names(runs_root, tmp_p
     n = aggregate.write_curves_table(run_ids[::-1], runs_root, out)
     curves = pd.read_parquet(out)
     assert n == len(curves)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    as_in_the_tables = pa.Schema.from_pandas(pd.DataFrame({"x": ["a"]}).astype("string"))
+    for name in ("run_id", "setting"):  # the type pandas writes in every other table
+        assert pq.read_schema(out).field(name).type == as_in_the_tables.field("x").type
     assert list(curves.columns[:4]) == ["run_id", "setting", "seed", "epoch"]
     assert curves["run_id"].is_monotonic_increasing
     for run in exp.runs():

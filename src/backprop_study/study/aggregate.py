@@ -519,7 +519,7 @@ def run_curve(runs_root: str | Path, run_id: str) -> Any:
     check_intact(directory)
     curve = pq.read_table(directory / FILES[0]).replace_schema_metadata(None)
     n = curve.num_rows
-    ids = [pa.array([run_id] * n, pa.string()), pa.array([run.setting] * n, pa.string())]
+    ids = [pa.array([v] * n, pa.large_string()) for v in (run_id, run.setting)]
     ids.append(pa.array([run.seed] * n, pa.int64()))
     return pa.table(ids + curve.columns, names=[*CURVES_IDS, *curve.column_names])
 
