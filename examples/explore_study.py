@@ -21,7 +21,7 @@ print(study, study.experiments)
 
 # %%
 runs = study.runs
-print(runs[["run_id", "setting", "experiments", "lam", "seed", "first_solved"]].head())
+print(runs[["run_id", "setting", "experiments", "lam", "seed", "first_solved"]].head().to_string())
 
 # %% [markdown]
 # An experiment's comparison has one row per setting; each run joins to its setting's row.
@@ -29,7 +29,11 @@ print(runs[["run_id", "setting", "experiments", "lam", "seed", "first_solved"]].
 # %%
 comparison = study.comparison("weight_decay")
 joined = runs.merge(comparison, on="setting", suffixes=("", "_setting"))
-print(joined[["run_id", "lam", "final_data_loss", "final_data_loss_median", "success_rate"]])
+print(
+    joined[
+        ["run_id", "lam", "final_data_loss", "final_data_loss_median", "success_rate"]
+    ].to_string()
+)
 
 # %% [markdown]
 # Every run's logged curve in one call (run_id, setting, seed, epoch, losses); with the runs
@@ -40,8 +44,7 @@ curves = study.curves(columns=["run_id", "setting", "epoch", "data_loss"])
 curves = curves.merge(runs[["run_id", "lam"]], on="run_id")
 median = curves.groupby(["lam", "epoch"])["data_loss"].median().unstack("lam")
 ax = median.plot(logx=True, logy=True, xlabel="epoch", ylabel="data loss, median over seeds")
-ax.figure.savefig(os.environ.get("BACKPROP_FIGURE", "median_curves.png"))
-plt.close(ax.figure)
+plt.show()
 
 # %% [markdown]
 # The weights of one run at each snapshot, as W1 (hidden × inputs, bias last) at the end.
