@@ -345,6 +345,10 @@ def test_every_table_gives_each_config_column_one_arrow_type(runs_root, tmp_path
     assert len(on_config) == len(on_setting) == len(runs) == len(exp.runs())
     assert (on_config["n_runs"] == len(exp.seeds)).all()
     assert set(runs["setting"]) == {r.setting for r in exp.runs()}
+    # Rows in the order of the values (lam~0 before lam~0.1), not of the settings' text.
+    quantiles = pd.read_parquet(paths["quantiles"])
+    assert comparison["lam"].tolist() == [0.0, 0.1] and quantiles["lam"].is_monotonic_increasing
+    assert list(comparison.columns[:2]) == list(quantiles.columns[:2]) == ["setting", "experiment"]
     assert (runs["experiment"] == "weight_decay").all()
 
 

@@ -202,8 +202,8 @@ def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
     """
     import pandas as pd
 
-    named = ["setting"] if "setting" in curves else []
-    keys = [*named, *config_columns(curves.columns), "epoch"]
+    named = ["setting"] if "setting" in curves else []  # follows from the configuration
+    keys = [*config_columns(curves.columns), *named, "epoch"]
     grouped = curves.groupby(keys, sort=True, dropna=False)[CURVE_METRICS]
     parts = [grouped.size().rename("n_runs")]
     for label, q in QUANTILES.items():
@@ -211,7 +211,8 @@ def curve_quantiles(curves: pd.DataFrame) -> pd.DataFrame:
         part.columns = [f"{m}_{label}" for m in part.columns]
         parts.append(part)
     out = pd.concat(parts, axis=1).reset_index()
-    ordered = [*keys, "n_runs"] + [f"{m}_{label}" for m in CURVE_METRICS for label in QUANTILES]
+    ordered = [*named, *(k for k in keys if k not in named), "n_runs"]
+    ordered += [f"{m}_{label}" for m in CURVE_METRICS for label in QUANTILES]
     return out[ordered]
 
 
@@ -239,7 +240,8 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    by = [*(c for c in ("setting", "experiment") if c in runs), *config_columns(runs.columns)]
+    named = [c for c in ("setting", "experiment") if c in runs]  # follow from the configuration
+    by = [*config_columns(runs.columns), *named]
     for config, group in runs.groupby(by, sort=True, dropna=False):
         ok = group[~group["diverged"].astype(bool)]
         solved_at = group["first_solved"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -258,7 +260,8 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
         for label, q in QUANTILES.items():
             row[f"epochs_to_solve_{label}"] = _censored_quantile(solved_at, q)
         rows.append(row)
-    return typed_columns(pd.DataFrame(rows))
+    table = pd.DataFrame(rows)
+    return typed_columns(table[[*named, *(c for c in table.columns if c not in named)]])
 
 
 def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
