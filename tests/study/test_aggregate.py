@@ -1,8 +1,7 @@
-"""aggregate.py: runs table, comparison across seeds, curve quantiles, atomic writes, CLI."""
+"""aggregate.py: an experiment's tables from its runs, the study's runs table, the CLI."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +9,13 @@ import pandas as pd
 import pytest
 from tiny_study import EPOCHS, tiny_study, train_runs
 
+from backprop_study.analysis.axes import CONFIG_COLUMNS
 from backprop_study.cli import main
 from backprop_study.engine.errors import RunFileError
 from backprop_study.engine.runfiles import read_run
 from backprop_study.study import aggregate
+from backprop_study.study.across_seeds import CURVE_METRICS, comparison_table, curve_quantiles
+from backprop_study.study.atomic import write_parquet
 from backprop_study.study.grid import Run, run_dir
 
 DATA_MODEL_COLUMNS = [
@@ -83,7 +85,7 @@ def test_retraining_gives_a_byte_identical_runs_table(runs_root, tmp_path):
     digests = []
     for root in (runs_root, tmp_path / "again"):
         out = tmp_path / f"{len(digests)}.parquet"
-        aggregate._write_parquet(aggregate.read_experiment(exp, root).runs, out)
+        write_parquet(aggregate.read_experiment(exp, root).runs, out)
         digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
     assert digests[0] == digests[1]
 
@@ -97,7 +99,7 @@ def test_curve_quantiles_span_the_seeds_on_the_shared_grid(runs_root):
     for _, group in q.groupby(["encoding", "lam", "alpha", "batch_size"]):
         assert group["epoch"].tolist() == curve["epoch"].tolist()
         assert (group["n_runs"] == len(exp.seeds)).all()
-    for metric in aggregate.CURVE_METRICS:
+    for metric in CURVE_METRICS:
         assert (q[f"{metric}_q25"] <= q[f"{metric}_median"]).all()
         assert (q[f"{metric}_median"] <= q[f"{metric}_q75"]).all()
     # The median of three seeds is the middle seed's value.
@@ -120,11 +122,11 @@ def test_long_curves_give_the_quantiles_of_curves_built_run_by_run(runs_root):
     for run in runs:
         files = read_run(run_dir(runs_root, run))
         row = aggregate.run_row(run, files)
-        curve = files.curve[["epoch", *aggregate.CURVE_METRICS]]
-        config = (run.setting, *(row[c] for c in aggregate.CONFIG_COLUMNS))
+        curve = files.curve[["epoch", *CURVE_METRICS]]
+        config = (run.setting, *(row[c] for c in CONFIG_COLUMNS))
         grouped.setdefault(config, []).append((run.seed, curve))
         one = curve.copy()
-        for col, value in zip(["setting", *aggregate.CONFIG_COLUMNS], config, strict=True):
+        for col, value in zip(["setting", *CONFIG_COLUMNS], config, strict=True):
             one[col] = value
         one["seed"] = run.seed
         per_run.append(one)
@@ -132,8 +134,8 @@ def test_long_curves_give_the_quantiles_of_curves_built_run_by_run(runs_root):
     long = aggregate._long_curves(grouped)
     assert list(long.columns) == list(per_run[0].columns)
     pd.testing.assert_frame_equal(
-        aggregate.curve_quantiles(long),
-        aggregate.curve_quantiles(pd.concat(per_run, ignore_index=True)),
+        curve_quantiles(long),
+        curve_quantiles(pd.concat(per_run, ignore_index=True)),
     )
 
 
@@ -143,61 +145,6 @@ def test_final_weights_are_the_last_snapshot_of_each_run(runs_root):
     assert set(fw["run_id"]) == {r.run_id for r in exp.runs()}
     assert (fw["epoch"] == EPOCHS).all()
     assert len(fw) == len(exp.runs()) * (3 * 9 + 8 * 4)
-
-
-def _runs(**cols) -> pd.DataFrame:
-    n = len(next(iter(cols.values())))
-    base = {
-        "encoding": ["k"] * n,
-        "lam": [0.0] * n,
-        "alpha": [0.01] * n,
-        "batch_size": [8] * n,
-        "diverged": [False] * n,
-        "final_objective": [0.1] * n,
-    }
-    df = pd.DataFrame(base | cols)
-    df["first_solved"] = df["first_solved"].astype("Int64")
-    return df
-
-
-def test_comparison_censors_never_solved_and_leaves_out_diverged_losses():
-    runs = _runs(
-        seed=[0, 1, 2, 3],
-        first_solved=[100, 300, None, 200],
-        final_data_loss=[0.1, 0.3, 0.5, 9.0],
-        diverged=[False, False, False, True],
-    )
-    row = aggregate.comparison_table(runs).iloc[0]
-    assert row["n_runs"] == 4 and row["n_diverged"] == 1
-    assert row["n_solved"] == 2 and row["success_rate"] == 0.5
-    assert row["final_data_loss_median"] == pytest.approx(0.3)  # of 0.1, 0.3, 0.5
-    # epochs to solve: 100, 300, never, never(diverged) → median between 300 and never
-    assert math.isnan(row["epochs_to_solve_median"])
-    assert row["epochs_to_solve_q25"] == pytest.approx(250)
-
-
-def test_comparison_has_one_row_per_configuration():
-    runs = pd.concat(
-        [
-            _runs(seed=[0, 1], first_solved=[10, 30], final_data_loss=[1.0, 2.0]),
-            _runs(seed=[0, 1], first_solved=[5, 7], final_data_loss=[3.0, 4.0]).assign(lam=0.1),
-        ],
-        ignore_index=True,
-    )
-    comp = aggregate.comparison_table(runs)
-    assert comp["lam"].tolist() == [0.0, 0.1]
-    assert comp["epochs_to_solve_median"].tolist() == [20.0, 6.0]
-    assert comp["success_rate"].tolist() == [1.0, 1.0]
-
-
-def test_comparison_markdown_spells_out_never_and_canonical_numbers():
-    runs = _runs(seed=[0, 1], first_solved=[None, None], final_data_loss=[0.25, 0.5])
-    runs["lam"] = 1e-05
-    exp = tiny_study().experiments["weight_decay"]
-    md = aggregate.comparison_markdown(aggregate.comparison_table(runs), exp)
-    assert md.startswith("# weight_decay")
-    assert "0.00001" in md and "1e-05" not in md
-    assert "never [never, never]" in md and "0/2" in md
 
 
 def test_union_keeps_each_shared_run_once():
@@ -211,20 +158,6 @@ def test_run_row_rejects_files_of_another_run(runs_root):
     files = read_run(run_dir(runs_root, "enc~k/lam~0/alpha~0.5/batch~8/seed~0"))
     with pytest.raises(RunFileError, match="seed"):
         aggregate.run_row(Run("k", 0.0, 0.5, 8, 1), files)
-
-
-def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
-    target = tmp_path / "t.parquet"
-    target.write_text("old")
-
-    def failing(tmp: str) -> None:
-        Path(tmp).write_text("half")
-        raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        aggregate.write_atomic(target, failing)
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
 
 
 def test_cli_writes_every_table(runs_root, tmp_path):
@@ -255,68 +188,9 @@ def test_cli_reports_a_missing_run_in_one_line(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-def _outcome_runs() -> pd.DataFrame:
-    """Four seeds of one configuration: two solved, one never, one diverged; plateaus left,
-    never left, and none."""
-    return pd.DataFrame(
-        {
-            "encoding": "k", "lam": 0.0, "alpha": 0.5, "batch_size": 4, "seed": [0, 1, 2, 3],
-            "epochs": 1000, "n_patterns": 8, "diverged": [False, False, False, True],
-            "first_solved": pd.array([100, 300, None, None], dtype="Int64"),
-            "final_data_loss": [0.01, 0.02, 0.3, np.nan],
-            "plateau_found": [True, True, True, False], "plateau_left": [True, True, False, False],
-            "plateau_epochs": [50.0, 70.0, 900.0, np.nan],
-            "bias_ratio_plateau": [2.0, 3.0, 4.0, np.nan],
-        }
-    )  # fmt: skip
-
-
-def test_outcome_table_counts_censored_runs_at_their_budget():
-    row = aggregate.outcome_table(_outcome_runs()).iloc[0]
-    assert (row["n_runs"], row["n_solved"], row["n_diverged"]) == (4, 2, 1)
-    # Solve times 100, 300, ≥1000, ≥1000: the median interpolates into a censored run.
-    assert row["solve_q1"] == pytest.approx(250.0) and not row["solve_q1_censored"]
-    assert row["solve_median"] == pytest.approx(650.0) and row["solve_median_censored"]
-    # Plateau lengths 0 (none), 50, 70, ≥900 (never left).
-    assert row["plateau_median"] == pytest.approx(60.0) and not row["plateau_median_censored"]
-    assert row["plateau_q3_censored"]
-    assert (row["n_plateau"], row["n_plateau_left"]) == (3, 2)
-    assert row["final_data_loss_median"] == pytest.approx(0.02)  # diverged run left out
-
-
-def test_outcome_display_marks_censored_values_and_adds_updates_for_batch_sizes():
-    runs = _outcome_runs()
-    shown = aggregate.outcome_display(aggregate.outcome_table(runs, ["batch_size"]), ["batch_size"])
-    row = shown.iloc[0]
-    assert row["solved"] == "2/4"
-    assert row["epochs to solve, median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
-    assert row["updates to solve, median [IQR]"] == "≥ 1,300 [500, ≥ 2,000]"  # × 8/4 per epoch
-    # Gradient-flow time t = α·updates: 1,300 updates × α = 0.5 = 650.
-    assert row["t to solve (α·updates), median [IQR]"] == "≥ 650 [250, ≥ 1,000]"
-    assert "plateau length in t (α·updates), median [IQR]" in shown.columns
-    assert aggregate.format_epochs(float("nan")) == "—"
-
-
-def test_outcome_table_has_kaplan_meier_medians_and_collapsed_runs():
-    runs = _outcome_runs().assign(
-        collapsed=[False, False, True, False], weight_max_end=[5.0, 6.0, 1e-13, np.nan]
-    )
-    row = aggregate.outcome_table(runs).iloc[0]
-    # Events at 100 and 300, two censored at 1000: S = 3/4, 2/4 → the KM median is 300.
-    assert row["solve_km_median"] == 300.0 and row["solve_km_low"] == 100.0
-    assert row["solve_km_high"] == float("inf")
-    assert row["n_collapsed"] == 1 and row["weight_max_end_median"] == pytest.approx(5.0)
-    shown = aggregate.outcome_display(aggregate.outcome_table(runs, ["lam"]), ["lam"]).iloc[0]
-    assert shown["collapsed"] == "1/4"
-    assert shown["epochs to solve, Kaplan–Meier median [95% CI]"] == "300 [100, ∞]"
-    fewer = runs.assign(first_solved=pd.array([100, None, None, None], dtype="Int64"))
-    shown = aggregate.outcome_display(aggregate.outcome_table(fewer, ["lam"]), ["lam"]).iloc[0]
-    assert shown["epochs to solve, Kaplan–Meier median [95% CI]"] == "> 1,000"
-
-
 def _written(tables: aggregate.ExperimentTables, tmp_path: Path) -> dict[str, Path]:
     paths = {}
-    comparison = aggregate.comparison_table(tables.runs)
+    comparison = comparison_table(tables.runs)
     for name, df in {**tables._asdict(), "comparison": comparison}.items():
         paths[name] = tmp_path / f"{name}.parquet"
         df.to_parquet(paths[name], index=False)
@@ -333,14 +207,14 @@ def test_every_table_gives_each_config_column_one_arrow_type(runs_root, tmp_path
         name: {f.name: str(f.type) for f in pq.read_schema(path)} for name, path in paths.items()
     }
     for name in ("runs", "comparison", "quantiles", "mechanism", "curvature"):
-        assert {c: types[name][c] for c in aggregate.CONFIG_COLUMNS} == {
-            c: types["runs"][c] for c in aggregate.CONFIG_COLUMNS
+        assert {c: types[name][c] for c in CONFIG_COLUMNS} == {
+            c: types["runs"][c] for c in CONFIG_COLUMNS
         }, name
         assert types[name]["setting"] == types[name]["experiment"] == types["runs"]["run_id"]
     assert types["runs"]["log_every"] == "int64"
     assert types["final_weights"]["setting"] == types["runs"]["setting"]
     runs, comparison = (pd.read_parquet(paths[n]) for n in ("runs", "comparison"))
-    on_config = runs.merge(comparison, on=aggregate.CONFIG_COLUMNS)
+    on_config = runs.merge(comparison, on=CONFIG_COLUMNS)
     on_setting = runs.merge(comparison, on=["setting", "experiment"])
     assert len(on_config) == len(on_setting) == len(runs) == len(exp.runs())
     assert (on_config["n_runs"] == len(exp.seeds)).all()
@@ -360,43 +234,10 @@ def test_the_study_runs_table_lists_each_runs_experiments():
     assert union["experiments"].tolist() == [["a", "b"], ["b"]]
 
 
-def test_the_curves_table_holds_every_runs_curve_with_its_names(runs_root, tmp_path):
-    import pyarrow.dataset as ds
+def test_the_names_reporting_reads_from_here_are_the_ones_that_do_the_work():
+    from backprop_study.study import across_seeds, atomic, display
 
-    exp = tiny_study().experiments["learning_rate"]
-    out = tmp_path / "curves.parquet"
-    run_ids = [r.run_id for r in exp.runs()]
-    n = aggregate.write_curves_table(run_ids[::-1], runs_root, out)
-    curves = pd.read_parquet(out)
-    assert n == len(curves)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    as_in_the_tables = pa.Schema.from_pandas(pd.DataFrame({"x": ["a"]}).astype("string"))
-    for name in ("run_id", "setting"):  # the type pandas writes in every other table
-        assert pq.read_schema(out).field(name).type == as_in_the_tables.field("x").type
-    assert list(curves.columns[:4]) == ["run_id", "setting", "seed", "epoch"]
-    assert curves["run_id"].is_monotonic_increasing
-    for run in exp.runs():
-        mine = curves[curves["run_id"] == run.run_id].reset_index(drop=True)
-        curve = read_run(run_dir(runs_root, run)).curve
-        pd.testing.assert_frame_equal(mine[curve.columns.tolist()], curve)
-        assert (mine["setting"] == run.setting).all() and (mine["seed"] == run.seed).all()
-    one = exp.runs()[0].setting
-    filtered = ds.dataset(out).to_table(filter=ds.field("setting") == one)
-    assert set(filtered["setting"].to_pylist()) == {one}
-
-
-def test_the_curves_table_is_written_in_row_groups_of_whole_runs(runs_root, tmp_path, monkeypatch):
-    import pyarrow.parquet as pq
-
-    monkeypatch.setattr(aggregate, "CURVES_BATCH_ROWS", 1)
-    exp = tiny_study().experiments["batch_size"]
-    out = tmp_path / "curves.parquet"
-    aggregate.write_curves_table([r.run_id for r in exp.runs()], runs_root, out)
-    assert pq.ParquetFile(out).num_row_groups == len(exp.runs())
-    runs = tmp_path / "runs.parquet"
-    pd.DataFrame({"run_id": [r.run_id for r in exp.runs()]}).to_parquet(runs)
-    assert main(["aggregate", "curves", "--runs-table", str(runs), "--runs-root",
-                 str(runs_root), "--out", str(tmp_path / "again.parquet")]) == 0  # fmt: skip
-    assert len(pd.read_parquet(tmp_path / "again.parquet")) == len(pd.read_parquet(out))
+    assert aggregate.outcome_table is across_seeds.outcome_table
+    assert aggregate.write_atomic is atomic.write_atomic
+    for name in ("outcome_display", "OUTCOME_NOTE", "format_value"):
+        assert getattr(aggregate, name) is getattr(display, name)

@@ -18,7 +18,7 @@ import pyarrow as pa
 from backprop_study.analysis.axes import config_columns
 from backprop_study.engine.errors import UserError
 from backprop_study.engine.runfiles import FILES, check_intact, read_frame
-from backprop_study.study.aggregate import run_curve
+from backprop_study.study.curves_table import run_curve
 from backprop_study.study.grid import Run, run_dir
 
 RUNS = "tables/runs.parquet"
