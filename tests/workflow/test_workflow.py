@@ -220,7 +220,7 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
     assert "loss_by_lambda" in weight_decay_figures
     assert jobs["figure"] == {f"results/figures/{name}.png" for name in weight_decay_figures}
     assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
-                         "study_report", "all"}  # fmt: skip
+                         "curves_table", "study_report", "all"}  # fmt: skip
 
 
 def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[str, set[str]]:
@@ -255,7 +255,7 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
         for kind in ("loss", "outcomes")
     }
     assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
-                         "study_report", "all"}  # fmt: skip
+                         "curves_table", "study_report", "all"}  # fmt: skip
 
 
 @pytest.mark.workflow
