@@ -161,14 +161,15 @@ def collapsed_note(runs: pd.DataFrame) -> str:
 
 
 def config_runs(runs: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
-    """The rows of `runs` with the given configuration values."""
+    """The rows of `runs` with the given configuration values (None, NaN or NA: unset)."""
     import numpy as np
+    import pandas as pd
 
     mask = np.ones(len(runs), dtype=bool)
     for col, v in config.items():
         if col not in runs:
             continue
-        if v is None or v != v:
+        if v is None or v is pd.NA or v != v:
             mask &= runs[col].isna().to_numpy()
         else:
             mask &= (runs[col] == v).fillna(False).to_numpy(dtype=bool)
