@@ -1,7 +1,10 @@
 """How each of the seed's claims is tested: one function per claim, one `Row` per setting.
 
 A tester gets a `ClaimData` (the claim's experiment's runs, the final weights, the tie scale)
-and returns one row per setting it compares: never pooled across λ, α, batch size or encoding.
+and the key of the measure to compare (`measures.MEASURES`, or the tester's own for shares,
+ratios and distances), fixed by the claim's spec, never by the data; it returns one row per
+setting it compares: never pooled across λ, α, batch size or encoding. Two arms whose budgets
+differ in the measure's clock are compared at their common horizon (`measures.within`).
 Each row holds its verdict (`stats.verdict`), its effect with a bootstrap CI and p-value, the
 measure it compared, the numbers behind it (`evidence`) and, where the seed's explanation is
 not what the runs show, what they show instead (`instead`).
@@ -13,6 +16,7 @@ convergence, bias weights and solutions, its verdict is `collapsed`, and its evi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -23,12 +27,23 @@ import pandas as pd
 
 from backprop_study.analysis import stats, weightstats
 from backprop_study.analysis.axes import config_columns, symbol, value_text
-from backprop_study.analysis.measures import MEASURES, Measure, flow_per_epoch, solved_share
+from backprop_study.analysis.measures import (
+    MEASURES,
+    Measure,
+    common_horizon,
+    flow_per_epoch,
+    solved_share,
+)
 from backprop_study.analysis.stats import COLLAPSED, INSUFFICIENT, Effect
 
 DIFFERENT_DISTANCE = 0.5  # aligned relative distance above which two networks differ
 SAME_DISTANCE = 0.1  # ... and below which they are one solution
 SEED_ALPHA = 5.0  # the largest learning rate the seed reports as successful
+OWN_MEASURES = {  # measures a tester computes itself: key -> what a verdict on it is "in"
+    "solved_share": "share of runs",
+    "bias_ratio": "bias ratio",
+    "distance": "weight distance",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,8 @@ class Row:
     measure: str
     evidence: str
     instead: str = ""
+    key: str = ""  # the measure's key
+    clock: str = ""  # what the verdict is "in": epochs, flow time, ...
 
 
 @dataclass(frozen=True)
@@ -93,12 +110,14 @@ def _tie(data: ClaimData, measure: Measure, df: pd.DataFrame) -> float:
 def paired_effect(
     data: ClaimData, factor: str, a, b, measure: Measure, df: pd.DataFrame | None = None
 ) -> Effect:
-    """Ratio a / b of `measure`, runs paired by seed and every other setting."""
+    """Ratio a / b of `measure`, runs paired by seed and every other setting, both arms censored
+    at their common horizon."""
     df = data.runs if df is None else df
-    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
+    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor and c != "epochs"]
     left, right = at(df, factor, a), at(df, factor, b)
-    va, ca = measure.values(left)
-    vb, cb = measure.values(right)
+    horizon = common_horizon(measure, left, right)
+    va, ca = measure.within(left, horizon)
+    vb, cb = measure.within(right, horizon)
     pairs = left[keys].assign(va=va, ca=ca).merge(right[keys].assign(vb=vb, cb=cb), on=keys)
     return stats.paired_ratio(
         pairs["va"], pairs["vb"], pairs["ca"], pairs["cb"], tie=_tie(data, measure, df), floor=1.0
@@ -107,10 +126,23 @@ def paired_effect(
 
 def unpaired_effect(data: ClaimData, factor: str, a, b, measure: Measure) -> Effect:
     left, right = at(data.runs, factor, a), at(data.runs, factor, b)
-    va, ca = measure.values(left)
-    vb, cb = measure.values(right)
+    horizon = common_horizon(measure, left, right)
+    va, ca = measure.within(left, horizon)
+    vb, cb = measure.within(right, horizon)
     return stats.unpaired_ratio(
         va, vb, ca, cb, event_times=measure.event, tie=_tie(data, measure, data.runs)
+    )
+
+
+def horizon_text(measure: Measure, *dfs: pd.DataFrame) -> str:
+    """Where the arms' budgets differ in the measure's clock: the common horizon, else ''."""
+    budgets = [measure.budget(d) for d in dfs if len(d)]
+    if not budgets or max(b.max() for b in budgets) <= min(b.min() for b in budgets) * (1 + 1e-9):
+        return ""
+    horizon = common_horizon(measure, *dfs)
+    return (
+        f"budgets differ in {measure.unit} ({', '.join(f'{b.max():.4g}' for b in budgets)}): "
+        f"both arms censored at the common horizon {horizon:.4g}"
     )
 
 
@@ -153,8 +185,9 @@ def _measure_text(measure: Measure, ratio: str) -> str:
 
 def _medians(df: pd.DataFrame, factor: str, lv: Sequence, measure: Measure) -> str:
     parts = []
+    horizon = common_horizon(measure, *(at(df, factor, level) for level in lv))
     for level in lv:
-        v, c = measure.values(at(df, factor, level))
+        v, c = measure.within(at(df, factor, level), horizon)
         if len(v):
             tail = f", {int(c.sum())} censored" if c.any() else ""
             parts.append(f"{eq(factor, level)}: {np.median(v):.4g}{tail}")
@@ -174,11 +207,14 @@ def compare_row(
     """The row of one comparison: a (the claimed setting) against b."""
     setting = vs(factor, a, b)
     what = _measure_text(measure, f"{eq(factor, a)} / {eq(factor, b)}")
+    tags = {"key": measure.key, "clock": measure.clock}
     da, db = at(data.runs, factor, a), at(data.runs, factor, b)
     if da.empty or db.empty:
-        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "no runs")
+        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "no runs", **tags)
     if collapse_ends_it and (row := collapsed_row(setting, what, da, db)):
-        return row
+        return dataclasses.replace(row, **tags)
+    if not all(np.isfinite(measure.values(d)[0]).any() for d in (da, db)):
+        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "not in the runs table", **tags)
     effect = (paired_effect if paired else unpaired_effect)(data, factor, a, b, measure)
     evidence = (
         f"{effect.test} p = {effect.p_text()} over {effect.n} "
@@ -186,44 +222,42 @@ def compare_row(
     )
     if effect.bound:
         evidence += f"; {effect.bound}: censored runs enter at the budget, so the ratio is a bound"
-    return Row(setting, stats.verdict(effect, claimed), effect, what, evidence)
+    if horizon := horizon_text(measure, da, db):
+        evidence += f"; {horizon}"
+    return Row(setting, stats.verdict(effect, claimed), effect, what, evidence, **tags)
 
 
 # --- the claims -------------------------------------------------------------------------------
 
 
-def lambda_drop(data: ClaimData) -> list[Row]:
+def lambda_drop(data: ClaimData, key: str) -> list[Row]:
     return [
-        compare_row(data, "lam", a, b, MEASURES["drop"], "lower", collapse_ends_it=False)
+        compare_row(data, "lam", a, b, MEASURES[key], "lower", collapse_ends_it=False)
         for a, b in itertools.pairwise(levels(data.runs, "lam"))
     ]
 
 
-def lambda_plateau(data: ClaimData) -> list[Row]:
+def lambda_plateau(data: ClaimData, key: str) -> list[Row]:
     return [
-        compare_row(data, "lam", a, b, MEASURES["plateau_exit"], "lower")
+        compare_row(data, "lam", a, b, MEASURES[key], "lower")
         for a, b in itertools.pairwise(levels(data.runs, "lam"))
     ]
 
 
-def lambda_slows(data: ClaimData) -> list[Row]:
+def lambda_slows(data: ClaimData, key: str) -> list[Row]:
     lams = levels(data.runs, "lam")
     if 0 not in lams:
         return []
     rows = []
     for lam in (v for v in lams if v > 0):
-        row = compare_row(data, "lam", lam, 0, MEASURES["solve"], "higher")
+        row = compare_row(data, "lam", lam, 0, MEASURES[key], "higher")
         g = at(data.runs, "lam", lam)
         share = solved_share(g)
         if row.verdict != COLLAPSED and share < 0.5:
-            row = Row(
-                row.setting,
-                row.verdict,
-                row.effect,
-                row.measure,
-                row.evidence,
-                f"not slower but stopped short: {share:.0%} of runs solve; the others settle "
-                "where weight decay balances the data term (median data loss "
+            row = dataclasses.replace(
+                row,
+                instead=f"not slower but stopped short: {share:.0%} of runs solve; the others "
+                "settle where weight decay balances the data term (median data loss "
                 f"{g['final_data_loss'].median():.3g}; {g['final_correct'].median():.0f} of "
                 f"{int(g['n_patterns'].max())} patterns decoded correctly, but the outputs never "
                 "get within 0.4 of their targets)",
@@ -232,7 +266,21 @@ def lambda_slows(data: ClaimData) -> list[Row]:
     return rows
 
 
-def k_minus_1(data: ClaimData) -> list[Row]:
+DECODING = {
+    "all_correct": (
+        "decoded to the nearest target: k by argmax; k-1's all-zeros class when all 7 outputs "
+        "are below 0.5, else argmax (for k-1 the nearest target and the most probable class "
+        "under independent outputs are both this rule)"
+    ),
+    "rounded_correct": (
+        "decoded by rounding, alike for k and k-1: a pattern is correct when every output is on "
+        "its target's side of 0.5 (k's argmax needs no threshold; this asks k the same as k-1's "
+        "all-zeros class)"
+    ),
+}
+
+
+def k_minus_1(data: ClaimData, key: str) -> list[Row]:
     if not {"k", "k-1"} <= set(levels(data.runs, "encoding")):
         return []
     inputs = (
@@ -240,75 +288,62 @@ def k_minus_1(data: ClaimData) -> list[Row]:
         "inputs and 7 outputs; networks of different shapes from different starts, compared "
         "unpaired"
     )
-    rows = []
-    for key in ("all_correct", "solve", "loss_per_output"):
-        row = compare_row(
-            data, "encoding", "k-1", "k", MEASURES[key], "lower", paired=False,
-            collapse_ends_it=False,
-        )  # fmt: skip
-        instead = inputs
-        if key == "loss_per_output":
-            k, k1 = at(data.runs, "encoding", "k"), at(data.runs, "encoding", "k-1")
-            instead = (
-                "compared per output unit: summed, k-1 adds up 7 errors and k 8 (the trivial "
-                f"network's loss is {k1['trivial_loss'].iloc[0]:.3g} against "
-                f"{k['trivial_loss'].iloc[0]:.4g}, the whole gap between the plateaus of the "
-                "seed's Fig 7); " + inputs
-            )
-        setting = f"{row.setting}: {MEASURES[key].name}"
-        rows.append(Row(setting, row.verdict, row.effect, row.measure, row.evidence, instead))
-    return rows
+    row = compare_row(
+        data, "encoding", "k-1", "k", MEASURES[key], "lower", paired=False, collapse_ends_it=False
+    )
+    instead = inputs
+    if key in DECODING:
+        instead = f"{DECODING[key]}; {inputs}"
+    if key == "loss_per_output":
+        k, k1 = at(data.runs, "encoding", "k"), at(data.runs, "encoding", "k-1")
+        instead = (
+            "compared per output unit: summed, k-1 adds up 7 errors and k 8 (the trivial "
+            f"network's loss is {k1['trivial_loss'].iloc[0]:.3g} against "
+            f"{k['trivial_loss'].iloc[0]:.4g}, the whole gap between the plateaus of the "
+            "seed's Fig 7); " + inputs
+        )
+    return [dataclasses.replace(row, instead=instead)]
 
 
-def per_seed_ratios(data: ClaimData, factor: str, a, b, measure: Measure) -> np.ndarray:
-    """a / b of `measure` for each seed (runs paired as in `paired_effect`; censored included)."""
-    df = data.runs
-    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
-    left, right = at(df, factor, a), at(df, factor, b)
-    va, _ = measure.values(left)
-    vb, _ = measure.values(right)
-    pairs = left[keys].assign(va=va).merge(right[keys].assign(vb=vb), on=keys)
-    return (pairs["va"] / pairs["vb"]).to_numpy(dtype=np.float64)
-
-
-def _rescaling_text(data: ClaimData, factor: str, a, b, measure: Measure, flow: Effect) -> str:
-    """Epoch ratio against the exact-rescaling prediction, the deviation in t, and how far single
-    seeds' times to solve in t stray from exact rescaling."""
+def _clock_text(data: ClaimData, factor: str, a, b, measure: Measure, row: Row) -> str:
+    """For a comparison in flow time: the epoch ratio against exact rescaling's prediction, and
+    what the verdict in t says about the clock."""
     da, db = at(data.runs, factor, a), at(data.runs, factor, b)
     predicted = float(np.median(flow_per_epoch(db)) / np.median(flow_per_epoch(da)))
     epochs = paired_effect(data, factor, a, b, MEASURES[measure.key.removesuffix("_t")])
-    seeds = per_seed_ratios(data, factor, a, b, MEASURES["solve_t"])
-    worst = float(np.max(np.abs(seeds - 1))) if len(seeds) else math.nan
+    meaning = {
+        stats.NO_EFFECT: "the same path on a faster clock: the effect in epochs is the clock",
+        stats.SUPPORTED: "shorter even in t: more than the clock",
+        stats.CONTRADICTED: "longer in t: the clock more than accounts for the effect in epochs",
+    }.get(row.verdict, "in t it cannot be told whether the clock is all there is")
     return (
-        f"rescaled time, not a different path: in epochs the {measure.name} is ×"
-        f"{epochs.estimate:.3g} (exact rescaling predicts ×{predicted:.3g}); in t = α·updates it "
-        f"is ×{flow.estimate:.3g} [{flow.low:.3g}, {flow.high:.3g}], "
-        f"{flow.estimate - 1:+.1%} from exact rescaling; single seeds' time to solve in t is "
-        f"×{np.min(seeds):.3g} to ×{np.max(seeds):.3g} of their own at {eq(factor, b)} "
-        f"(largest deviation {worst:.1%})"
+        f"in epochs ×{epochs.estimate:.3g} (exact rescaling predicts ×{predicted:.3g}); in "
+        f"t = α·updates ×{row.effect.text()}: {meaning}"
     )
 
 
-def _rescaling_rows(data: ClaimData, factor: str, base, others, key: str) -> list[Row]:
+def _rescaled(data: ClaimData, factor: str, base, others, key: str) -> list[Row]:
+    """Each level against `base` in `key`; in flow time with what the clock explains."""
     rows = []
     measure = MEASURES[key]
     for level in others:
         row = compare_row(data, factor, level, base, measure, "lower")
-        if row.effect.n:
-            instead = _rescaling_text(data, factor, level, base, measure, row.effect)
-            row = Row(row.setting, row.verdict, row.effect, row.measure, row.evidence, instead)
+        if row.effect.n and measure.clock == "flow time":
+            row = dataclasses.replace(
+                row, instead=_clock_text(data, factor, level, base, measure, row)
+            )
         rows.append(row)
     return rows
 
 
-def alpha_plateau(data: ClaimData) -> list[Row]:
+def alpha_plateau(data: ClaimData, key: str) -> list[Row]:
     alphas = levels(data.runs, "alpha")
     if len(alphas) < 2:
         return []
-    return _rescaling_rows(data, "alpha", alphas[0], alphas[1:], "plateau_t")
+    return _rescaled(data, "alpha", alphas[0], alphas[1:], key)
 
 
-def alpha_succeeds(data: ClaimData) -> list[Row]:
+def alpha_succeeds(data: ClaimData, key: str) -> list[Row]:
     alphas = levels(data.runs, "alpha")
     alpha = SEED_ALPHA if any(math.isclose(a, SEED_ALPHA) for a in alphas) else max(alphas)
     g = at(data.runs, "alpha", alpha)
@@ -321,18 +356,20 @@ def alpha_succeeds(data: ClaimData) -> list[Row]:
             effect,
             "share of runs that solve within the budget",
             f"{solved} of {len(g)} runs solved; exact binomial interval, p against 1/2",
+            key=key,
+            clock="share of runs",
         )
     ]
 
 
-def batch_one(data: ClaimData) -> list[Row]:
+def batch_one(data: ClaimData, key: str) -> list[Row]:
     sizes = levels(data.runs, "batch_size")
     if len(sizes) < 2:
         return []
-    return _rescaling_rows(data, "batch_size", sizes[-1], sizes[:-1], "solve_t")
+    return _rescaled(data, "batch_size", sizes[-1], sizes[:-1], key)
 
 
-def bias_dominates(data: ClaimData) -> list[Row]:
+def bias_dominates(data: ClaimData, key: str) -> list[Row]:
     rows = []
     what = "mean |bias| / mean |weight| at the plateau snapshot, against 1"
     for lam in levels(data.runs, "lam"):
@@ -403,7 +440,7 @@ def median_distance(d: np.ndarray) -> Effect:
     return Effect(float(np.median(values)), float(low), float(high), math.nan, len(values), "")
 
 
-def different_solutions(data: ClaimData) -> list[Row]:
+def different_solutions(data: ClaimData, key: str) -> list[Row]:
     rows = []
     fw = data.final_weights
     what = "aligned relative distance between seeds' final weights (median over seed pairs)"
