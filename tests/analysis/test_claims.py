@@ -463,7 +463,7 @@ def test_table_shape_and_missing_experiments():
 
 
 def test_median_distance_over_seed_pairs_has_a_bootstrap_interval():
-    from backprop_study.analysis.testers import median_distance
+    from backprop_study.analysis.weight_claims import median_distance
 
     d = np.ones((10, 10))
     e = median_distance(d)

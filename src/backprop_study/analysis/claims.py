@@ -42,16 +42,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import stats, testers
+from backprop_study.analysis import stats, testers, weight_claims
 from backprop_study.analysis.axes import config_columns
-from backprop_study.analysis.measures import MEASURES
 from backprop_study.analysis.stats import INSUFFICIENT, MARGIN
 from backprop_study.analysis.testers import (
     DIFFERENT_DISTANCE,
-    OWN_MEASURES,
     SAME_DISTANCE,
     ClaimData,
     Row,
+    clock_of,
+    verdict_text,
 )
 
 PRIMARY, EXPLANATION, SECONDARY = "primary", "explanation", "secondary"
@@ -191,7 +191,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "weight_decay",
         "per λ, runs with a weight snapshot inside their plateau; mean |bias| / mean |weight| "
         f"against 1, Wilcoxon signed-rank on the log ratio; {_RATIO}",
-        testers.bias_dominates,
+        weight_claims.bias_dominates,
         "bias_ratio",
         wording="bias weights have a significant impact on the outcome of the problem due to "
         "having much higher values",
@@ -205,7 +205,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "units permuted and flipped to match best); median over pairs, 95% bootstrap CI over "
         f"seeds; supported when the CI lies above {DIFFERENT_DISTANCE:g}, contradicted (one "
         f"solution) when below {SAME_DISTANCE:g}",
-        testers.different_solutions,
+        weight_claims.different_solutions,
         "distance",
         wording="the weights from different training sessions of the same network, in which "
         "the weights were randomly initialized, produced completely different sets of weights",
@@ -231,19 +231,6 @@ def select(runs: pd.DataFrame, axes: dict) -> pd.DataFrame:
         if key in axes and axes[key] is not None:
             mask &= testers.matches(runs[col], axes[key])
     return runs[mask]
-
-
-def clock_of(key: str) -> str:
-    return MEASURES[key].clock if key in MEASURES else OWN_MEASURES.get(key, key)
-
-
-def verdict_text(verdict: str, clock: str, res: stats.Resolution) -> str:
-    """The verdict with its clock: "supported in epochs", "undecided in flow time at 10 seeds"."""
-    if verdict in (stats.COLLAPSED, INSUFFICIENT):
-        return verdict
-    if verdict == stats.INCONCLUSIVE and math.isfinite(res.halfwidth) and not res.resolves:
-        return f"undecided in {clock} at {res.seeds} seeds"
-    return f"{verdict} in {clock}"
 
 
 def _row(spec: ClaimSpec, role: str, key: str, r: Row) -> dict:
@@ -289,32 +276,6 @@ def _row(spec: ClaimSpec, role: str, key: str, r: Row) -> dict:
     }
 
 
-def clock_reach(rows: Sequence[dict]) -> str:
-    """Where exact rescaling holds, from one setting's rows: the measures on which flow time
-    shows no effect, and those on which it does not."""
-    flow = [r for r in rows if r["clock"] == "flow time" and r["n"]]
-    held = [r for r in flow if r["verdict"] == stats.NO_EFFECT]
-    not_shown = [r for r in flow if r["verdict"] != stats.NO_EFFECT]
-
-    def name(r: dict) -> str:
-        return r["measure"].split(" (")[0]
-
-    if not flow:
-        return ""
-    if not not_shown:
-        return f"exact rescaling holds in t for every measure ({', '.join(map(name, held))})"
-    head = (
-        f"exact rescaling holds in t for {', '.join(map(name, held))}; "
-        if held
-        else "exact rescaling is not shown in t; "
-    )
-    return (
-        head
-        + "not shown for "
-        + "; ".join(f"{name(r)} ({r['effect']}, {r['verdict_text']})" for r in not_shown)
-    )
-
-
 def _claim_rows(
     spec: ClaimSpec,
     runs: pd.DataFrame,
@@ -342,7 +303,7 @@ def _claim_rows(
         keys = [k for _, k in spec.checks()]
         out = [_row(spec, role, keys[rank], r) for rank, role, r in setting_rows]
         reading = "; ".join(o["verdict_text"] for o in out if o["role"] != SECONDARY)
-        reach = clock_reach(out)
+        reach = testers.clock_reach(out)
         for o in out:
             o["reading"] = reading
             if o["role"] == PRIMARY and reach:

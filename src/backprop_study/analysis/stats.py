@@ -26,12 +26,10 @@ p < SIGNIFICANCE; *contradicted* when it excludes 1 on the other side and p < SI
 *inconclusive* otherwise. A bound counts only in the direction it bounds (a "≥" ratio can
 support "higher", never "lower" or "no effect").
 
-Resolution (`resolution`): whether the seeds at hand could have detected an effect of the
-margin's size (the interval's half-width on the log scale below log(1 + MARGIN)), and, for an
-undecided verdict, about how many seeds would decide it: intervals narrow as 1/√n, so n · (h /
-h*)² where h is the half-width and h* the half-width that would settle the verdict either way
-(exclude 1, or fit inside the margin) around the same estimate. `label_from_ci` places an
-interval against a margin (below, within, above, or straddling an edge).
+Resolution (`resolution`): could the seeds at hand detect an effect of the margin's size (CI
+half-width h on the log scale below log(1 + MARGIN)); for an undecided verdict, the seeds that
+would decide it, n · (h / h*)² (intervals narrow as 1/√n; h* settles it around the same
+estimate: excludes 1 or fits the margin).
 
 Kaplan–Meier (`kaplan_meier`): the product-limit estimate S(t) = Π_{t_i ≤ t} (1 − d_i / n_i)
 (d_i events at t_i, n_i runs still at risk), from `scipy.stats.ecdf` on right-censored data,
@@ -276,21 +274,18 @@ def verdict(effect: Effect, claimed: str, margin: float = MARGIN) -> str:
     return INCONCLUSIVE
 
 
-BELOW = "below"
-WITHIN = "within"
-ABOVE = "above"
+BELOW, WITHIN, ABOVE = "below", "within", "above"  # an interval against the margin
 
 
 def label_from_ci(effect: Effect, margin: float = MARGIN) -> str:
     """Where a ratio's interval lies against the margin 1/(1 + margin) .. 1 + margin: `within`,
-    wholly `below` or wholly `above` it, or `inconclusive` when it straddles an edge (a
-    "≥"/"≤" bound is open on its side); `insufficient data` without an interval. A label such
-    as "shortens" against "rescales" is decided this way, never by the point estimate."""
+    wholly `below` or `above` it, or `inconclusive` when it straddles an edge (a bound is open
+    on its side), so that a label ("shortens" / "rescales") never rests on a point estimate."""
     if effect.n == 0 or not (math.isfinite(effect.low) and math.isfinite(effect.high)):
         return INSUFFICIENT
+    edge = math.log1p(margin)
     if effect.bound == "?":
         return INCONCLUSIVE
-    edge = math.log1p(margin)
     lo = -math.inf if effect.bound == "≤" else math.log(effect.low)
     hi = math.inf if effect.bound == "≥" else math.log(effect.high)
     if -edge < lo and hi < edge:
@@ -308,8 +303,8 @@ class Resolution:
 
     halfwidth: float  # the interval's half-width on the log scale, as a relative amount
     resolves: bool  # narrower than the margin: an effect of the margin's size would show
-    seeds: int  # seeds per arm behind the interval
-    seeds_needed: float  # for an undecided verdict, seeds per arm that would decide it; else NaN
+    seeds: int  # per arm
+    seeds_needed: float  # per arm, to decide an undecided verdict; else NaN
     decided: bool = True
 
     def text(self, margin: float = MARGIN) -> str:
@@ -324,17 +319,15 @@ class Resolution:
 
 
 def resolution(effect: Effect, seeds: int, decided: bool, margin: float = MARGIN) -> Resolution:
-    """The `Resolution` of a ratio effect from `seeds` per arm (module docstring); `decided` is
-    False for an inconclusive verdict."""
+    """The `Resolution` of a ratio from `seeds` per arm; `decided`: not inconclusive."""
     if effect.n == 0 or not (effect.low > 0 and effect.high > 0) or effect.estimate <= 0:
         return Resolution(math.nan, False, seeds, math.nan, decided)
     h = (math.log(effect.high) - math.log(effect.low)) / 2
     edge = math.log1p(margin)
     needed = math.nan
     if not decided and h > 0:
-        d = abs(math.log(effect.estimate))
-        settle = max(d, edge - d)  # exclude 1, or fit inside the margin
-        n = math.ceil(seeds * (h / settle) ** 2)
+        d = abs(math.log(effect.estimate))  # h* = max(d, edge - d): exclude 1, or fit the margin
+        n = math.ceil(seeds * (h / max(d, edge - d)) ** 2)
         needed = float(n) if n > seeds else math.nan
     return Resolution(math.expm1(h), h < edge, seeds, needed, decided)
 

@@ -1,17 +1,15 @@
 """How each of the seed's claims is tested: one function per claim, one `Row` per setting.
 
-A tester gets a `ClaimData` (the claim's experiment's runs, the final weights, the tie scale)
-and the key of the measure to compare (`measures.MEASURES`, or the tester's own for shares,
-ratios and distances), fixed by the claim's spec, never by the data; it returns one row per
-setting it compares: never pooled across λ, α, batch size or encoding. Two arms whose budgets
-differ in the measure's clock are compared at their common horizon (`measures.within`).
-Each row holds its verdict (`stats.verdict`), its effect with a bootstrap CI and p-value, the
-measure it compared, the numbers behind it (`evidence`) and, where the seed's explanation is
-not what the runs show, what they show instead (`instead`).
+A tester gets a `ClaimData` (the experiment's runs, final weights, tie scale) and the key of
+the measure its claim's spec names (never chosen from the data); it returns one row per setting,
+never pooled across λ, α, batch size or encoding. Arms whose budgets differ in the measure's
+clock are compared at their common horizon (`measures.within`). A row holds its verdict, its
+effect (bootstrap CI, p), the measure, the numbers behind it (`evidence`) and, where the seed's
+explanation is not what the runs show, what they show instead (`instead`).
 
-A comparison involving a setting where most runs collapsed to the trivial network
-(`collapse`) is not a slowdown or a speed-up but another outcome: for claims about the plateau,
-convergence, bias weights and solutions, its verdict is `collapsed`, and its evidence names it.
+A setting where most runs collapsed to the trivial network is another outcome, not a slowdown
+or speed-up: for claims about the plateau, convergence, bias weights and solutions its verdict
+is `collapsed`, and its evidence names it.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import stats, weightstats
+from backprop_study.analysis import stats
 from backprop_study.analysis.axes import config_columns, symbol, value_text
 from backprop_study.analysis.measures import (
     MEASURES,
@@ -89,10 +87,6 @@ def levels(df: pd.DataFrame, col: str) -> list:
 
 def at(df: pd.DataFrame, col: str, level) -> pd.DataFrame:
     return df[matches(df[col], [level])]
-
-
-def fmt(x) -> str:
-    return x if isinstance(x, str) else f"{float(x):g}"
 
 
 def eq(col: str, level) -> str:
@@ -267,16 +261,10 @@ def lambda_slows(data: ClaimData, key: str) -> list[Row]:
 
 
 DECODING = {
-    "all_correct": (
-        "decoded to the nearest target: k by argmax; k-1's all-zeros class when all 7 outputs "
-        "are below 0.5, else argmax (for k-1 the nearest target and the most probable class "
-        "under independent outputs are both this rule)"
-    ),
-    "rounded_correct": (
-        "decoded by rounding, alike for k and k-1: a pattern is correct when every output is on "
-        "its target's side of 0.5 (k's argmax needs no threshold; this asks k the same as k-1's "
-        "all-zeros class)"
-    ),
+    "all_correct": "decoded to the nearest target: k by argmax; k-1's all-zeros class when all 7 "
+    "outputs are below 0.5, else argmax (also the most probable class under independent outputs)",
+    "rounded_correct": "decoded by rounding, alike for k and k-1: a pattern is correct when every "
+    "output is on its target's side of 0.5 (asks k what k-1's all-zeros class is asked)",
 }
 
 
@@ -369,115 +357,44 @@ def batch_one(data: ClaimData, key: str) -> list[Row]:
     return _rescaled(data, "batch_size", sizes[-1], sizes[:-1], key)
 
 
-def bias_dominates(data: ClaimData, key: str) -> list[Row]:
-    rows = []
-    what = "mean |bias| / mean |weight| at the plateau snapshot, against 1"
-    for lam in levels(data.runs, "lam"):
-        g = at(data.runs, "lam", lam)
-        setting = eq("lam", lam)
-        ratios = g["bias_ratio_plateau"].to_numpy(dtype=np.float64)
-        effect = stats.one_sample_ratio(ratios)
-        if row := collapsed_row(setting, what, g):
-            rows.append(
-                Row(
-                    setting,
-                    COLLAPSED,
-                    effect,
-                    what,
-                    f"{row.evidence}; the ratio, {effect.text()}, divides by weights that are "
-                    "on their way to zero",
-                    "the weights vanish, the biases keep every output at the class mean",
-                )
-            )
-            continue
-        evidence = (
-            f"{effect.test} p = {effect.p_text()} over {effect.n} runs with a snapshot inside "
-            f"a plateau; median ratio hidden layer {g['bias_ratio_plateau_hidden'].median():.3g},"
-            f" output layer {g['bias_ratio_plateau_output'].median():.3g}; at the end "
-            f"{g['bias_ratio_end'].median():.3g}"
-        )
-        verdict = stats.verdict(effect, "higher")
-        instead = ""
-        if verdict == stats.SUPPORTED and "weight_abs_plateau_hidden" in g:
-            instead = (
-                "in the plateau the input → hidden weights are still at their initial size "
-                f"(mean |weight| {g['weight_abs_plateau_hidden'].median():.2g}; initial std "
-                f"{g['init_std'].iloc[0]:g}) while the biases have moved so that every output "
-                "is near the class mean: the ratio is large because those weights have not grown "
-                "yet, not because a small α keeps them from moving (the plateau lasts the same "
-                "gradient-flow time at every α)"
-            )
-        rows.append(Row(setting, verdict, effect, what, evidence, instead))
-    return rows
+# --- reading a verdict ------------------------------------------------------------------------
 
 
-def _distance_matrix(runs: pd.DataFrame, final_weights: pd.DataFrame) -> np.ndarray:
-    params = [
-        weightstats.params_at(final_weights[final_weights["run_id"] == rid])
-        for rid in runs["run_id"]
-    ]
-    return weightstats.distance_matrix(params)
+def clock_of(key: str) -> str:
+    """What a verdict on the measure `key` is "in"."""
+    return MEASURES[key].clock if key in MEASURES else OWN_MEASURES.get(key, key)
 
 
-def median_distance(d: np.ndarray) -> Effect:
-    """Median over seed pairs of an n × n distance matrix, bootstrap CI over seeds (a resample
-    of seeds keeps the pairs of distinct seeds drawn)."""
-    n = d.shape[0]
-    iu = np.triu_indices(n, 1)
-    values = d[iu]
-    if len(values) == 0:
-        return stats.NO_DATA
-    rng = np.random.default_rng(stats.RNG_SEED)
-    meds = []
-    for _ in range(stats.N_RESAMPLES):
-        idx = rng.integers(0, n, n)
-        sub = d[np.ix_(idx, idx)][iu]
-        sub = sub[np.isfinite(sub)]
-        if len(sub):
-            meds.append(np.median(sub))
-    tail = (1 - stats.CONFIDENCE) / 2
-    low, high = np.quantile(meds, [tail, 1 - tail])
-    return Effect(float(np.median(values)), float(low), float(high), math.nan, len(values), "")
+def verdict_text(verdict: str, clock: str, res: stats.Resolution) -> str:
+    """The verdict with its clock: "supported in epochs", "undecided in flow time at 10 seeds"."""
+    if verdict in (COLLAPSED, INSUFFICIENT):
+        return verdict
+    if verdict == stats.INCONCLUSIVE and math.isfinite(res.halfwidth) and not res.resolves:
+        return f"undecided in {clock} at {res.seeds} seeds"
+    return f"{verdict} in {clock}"
 
 
-def different_solutions(data: ClaimData, key: str) -> list[Row]:
-    rows = []
-    fw = data.final_weights
-    what = "aligned relative distance between seeds' final weights (median over seed pairs)"
-    for _cfg, g in data.runs.groupby(config_columns(data.runs.columns), dropna=False, sort=True):
-        setting = eq("lam", g["lam"].iloc[0])
-        if fw is None or not set(g["run_id"]) <= set(fw["run_id"]):
-            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "final weights not given"))
-            continue
-        if len(g) < 2:
-            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "one seed: no pairs"))
-            continue
-        d = _distance_matrix(g, fw)
-        effect = median_distance(d)
-        pairs = d[np.triu_indices(len(g), 1)]
-        evidence = (
-            f"{int(np.sum(pairs > DIFFERENT_DISTANCE))} of {len(pairs)} seed pairs further apart "
-            f"than {DIFFERENT_DISTANCE:g} (min {np.nanmin(pairs):.3g}) after matching hidden "
-            "units (permutation and sign flip); bootstrap over seeds, no test"
-        )
-        if is_collapsed(g):
-            rows.append(
-                Row(
-                    setting,
-                    COLLAPSED,
-                    effect,
-                    what,
-                    f"{collapsed_text(g)}; {evidence}",
-                    "every seed ends at the same trivial network: the seed's Figs 11-13 show "
-                    "weights on their way to zero, not different solutions",
-                )
-            )
-            continue
-        if effect.low > DIFFERENT_DISTANCE:
-            verdict = stats.SUPPORTED
-        elif effect.high < SAME_DISTANCE:
-            verdict = stats.CONTRADICTED
-        else:
-            verdict = stats.INCONCLUSIVE
-        rows.append(Row(setting, verdict, effect, what, evidence))
-    return rows
+def clock_reach(rows: Sequence[dict]) -> str:
+    """Where exact rescaling holds, from one setting's rows: the measures on which flow time
+    shows no effect, and those on which it does not."""
+    flow = [r for r in rows if r["clock"] == "flow time" and r["n"]]
+    held = [r for r in flow if r["verdict"] == stats.NO_EFFECT]
+    not_shown = [r for r in flow if r["verdict"] != stats.NO_EFFECT]
+
+    def name(r: dict) -> str:
+        return r["measure"].split(" (")[0]
+
+    if not flow:
+        return ""
+    if not not_shown:
+        return f"exact rescaling holds in t for every measure ({', '.join(map(name, held))})"
+    head = (
+        f"exact rescaling holds in t for {', '.join(map(name, held))}; "
+        if held
+        else "exact rescaling is not shown in t; "
+    )
+    return (
+        head
+        + "not shown for "
+        + "; ".join(f"{name(r)} ({r['effect']}, {r['verdict_text']})" for r in not_shown)
+    )
