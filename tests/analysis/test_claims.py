@@ -415,7 +415,9 @@ def test_claims_with_stability_is_evaluate_claims_plus_tie_stability():
     df = table([run_row(seed=s) for s in SEEDS])
     ex = experiments(weight_decay={})
     stability = tie_stability(df, ex, claims=specs)
-    want = evaluate_claims(df, ex, claims=specs).assign(tie_stability=stability.to_numpy())
+    want = evaluate_claims(df, ex, claims=specs).assign(
+        tie_stability=stability.to_numpy(), seed_robustness=math.nan, subset_verdicts=""
+    )
     assert want["tie_stability"].iloc[-1] == "0×: supported, 1×: supported, 2×: no effect"
     pd.testing.assert_frame_equal(claims.claims_with_stability(df, ex, claims=specs), want)
     only_zero = claims.claims_with_stability(df, ex, scales=(0.0, 2.0), claims=specs)

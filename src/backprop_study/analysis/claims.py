@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import stats, testers, weight_claims
+from backprop_study.analysis import robustness, stats, testers, weight_claims
 from backprop_study.analysis.axes import config_columns
 from backprop_study.analysis.stats import INSUFFICIENT, MARGIN
 from backprop_study.analysis.testers import (
@@ -373,13 +373,19 @@ def claims_with_stability(
     claims: Sequence[ClaimSpec] = CLAIMS,
 ) -> pd.DataFrame:
     """`evaluate_claims` (tie scale 1) with the `tie_stability` column, each scale evaluated
-    once (the scale-1 table is the stability check's own, not evaluated a second time)."""
+    once (the scale-1 table is the stability check's own, not evaluated a second time), and
+    the `seed_robustness` and `subset_verdicts` columns (`robustness`; NaN and '' for a study
+    with no more than `robustness.SUBSET_SEEDS` seeds)."""
     tables = _tables_by_scale(runs, experiments, final_weights, scales, claims)
     if 1.0 in scales:
         table = tables[list(scales).index(1.0)]
     else:
         table = evaluate_claims(runs, experiments, final_weights, 1.0, claims)
-    return table.assign(tie_stability=_stability(tables, scales).to_numpy())
+    table = table.assign(tie_stability=_stability(tables, scales).to_numpy())
+    robust = robustness.seed_robustness(
+        table, lambda ex: evaluate_claims(runs, ex, final_weights, 1.0, claims), experiments
+    )
+    return pd.concat([table, robust], axis=1)
 
 
 def _stability(tables: Sequence[pd.DataFrame], scales: Sequence[float]) -> pd.Series:
