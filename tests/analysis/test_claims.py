@@ -286,6 +286,18 @@ def test_unequal_budgets_in_flow_time_are_cut_at_the_common_horizon():
     assert "common horizon" not in batch.loc["solve", "evidence"]
 
 
+def test_arms_with_different_epoch_budgets_pair_by_seed_at_the_common_horizon():
+    rows = []
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        rows.append(run_row(lam=0.0, seed=s, epochs=1_000_000, first_solved=int(200_000 * f)))
+        rows.append(run_row(lam=1e-4, seed=s, epochs=500_000, first_solved=int(230_000 * f)))
+    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [0, 1e-4]}))
+    row = rows_of(out, "lambda_slows").iloc[0]
+    assert row["n"] == 10 and row["verdict"] == SUPPORTED
+    assert "common horizon 5e+05" in row["evidence"]
+
+
 def test_a_plateau_length_is_censored_at_the_common_horizon():
     df = table([run_row(alpha=0.1, plateau_start=100.0, plateau_end=90_000.0)])
     t = MEASURES["plateau_t"]

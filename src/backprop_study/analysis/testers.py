@@ -107,8 +107,11 @@ def paired_effect(
     """Ratio a / b of `measure`, runs paired by seed and every other setting, both arms censored
     at their common horizon."""
     df = data.runs if df is None else df
-    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor and c != "epochs"]
     left, right = at(df, factor, a), at(df, factor, b)
+    # arms with different budgets pair by seed and the other settings, not by budget
+    budgets_differ = "epochs" in df and set(left["epochs"]) != set(right["epochs"])
+    skip = {factor, "epochs"} if budgets_differ else {factor}
+    keys = [c for c in (*config_columns(df.columns), "seed") if c not in skip]
     horizon = common_horizon(measure, left, right)
     va, ca = measure.within(left, horizon)
     vb, cb = measure.within(right, horizon)
@@ -173,10 +176,6 @@ def collapsed_row(setting: str, measure: str, *dfs: pd.DataFrame) -> Row | None:
     )
 
 
-def _measure_text(measure: Measure, ratio: str) -> str:
-    return f"{measure.name} ({measure.unit}), ratio {ratio}"
-
-
 def _medians(df: pd.DataFrame, factor: str, lv: Sequence, measure: Measure) -> str:
     parts = []
     horizon = common_horizon(measure, *(at(df, factor, level) for level in lv))
@@ -200,7 +199,7 @@ def compare_row(
 ) -> Row:
     """The row of one comparison: a (the claimed setting) against b."""
     setting = vs(factor, a, b)
-    what = _measure_text(measure, f"{eq(factor, a)} / {eq(factor, b)}")
+    what = f"{measure.name} ({measure.unit}), ratio {eq(factor, a)} / {eq(factor, b)}"
     tags = {"key": measure.key, "clock": measure.clock}
     da, db = at(data.runs, factor, a), at(data.runs, factor, b)
     if da.empty or db.empty:
