@@ -199,6 +199,13 @@ def test_resolution_says_whether_the_interval_could_see_the_margin_and_the_seeds
     far = Effect(math.exp(0.3), math.exp(-0.1), math.exp(0.7), 0.2, 10, "Wilcoxon signed-rank")
     assert stats.resolution(far, 10, decided=False).seeds_needed == math.ceil(10 * (0.4 / 0.3) ** 2)
     assert math.isnan(stats.resolution(stats.NO_DATA, 10, decided=False).halfwidth)
+    # 4 pairs whose spread alone would need 5: the signed-rank test needs 6 to reach p < 0.05
+    few = Effect(1.0, math.exp(-0.1), math.exp(0.1), 0.12, 4, "Wilcoxon signed-rank")
+    assert stats.resolution(few, 4, decided=False).seeds_needed == 5
+    assert stats.resolution(few, 4, decided=False, min_seeds=6).seeds_needed == 6
+    n = stats.SIGNED_RANK_MIN_N  # all pairs one way: the smallest p there is
+    assert paired_ratio(np.full(n - 1, 2.0), np.ones(n - 1)).p >= stats.SIGNIFICANCE
+    assert paired_ratio(np.arange(2.0, n + 2), np.ones(n)).p < stats.SIGNIFICANCE
 
 
 def test_a_label_is_decided_by_the_interval_against_the_margin_not_the_estimate():

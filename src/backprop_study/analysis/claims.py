@@ -240,7 +240,7 @@ def _row(spec: ClaimSpec, role: str, key: str, r: Row) -> dict:
     seeds = e.n // arms
     decided = r.verdict != stats.INCONCLUSIVE
     res = (
-        stats.resolution(e, seeds, decided)
+        stats.resolution(e, seeds, decided, min_seeds=stats.SIGNED_RANK_MIN_N * (arms == 1))
         if e.test in RATIO_TESTS
         else stats.Resolution(math.nan, False, seeds, math.nan)
     )

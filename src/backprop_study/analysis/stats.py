@@ -52,6 +52,7 @@ CONFIDENCE = 0.95
 MARGIN = 0.10  # equivalence margin: a ratio within 1/1.1 .. 1.1 is "no effect"
 N_RESAMPLES = 4000
 RNG_SEED = 2020
+SIGNED_RANK_MIN_N = 6  # exact two-sided p >= 2 / 2**n: fewer pairs never reach p < 0.05
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -318,17 +319,16 @@ class Resolution:
         return head
 
 
-def resolution(effect: Effect, seeds: int, decided: bool, margin: float = MARGIN) -> Resolution:
+def resolution(
+    effect: Effect, seeds: int, decided: bool, margin: float = MARGIN, min_seeds: int = 0
+) -> Resolution:
     """The `Resolution` of a ratio from `seeds` per arm; `decided`: not inconclusive."""
     if effect.n == 0 or not (effect.low > 0 and effect.high > 0) or effect.estimate <= 0:
         return Resolution(math.nan, False, seeds, math.nan, decided)
-    h = (math.log(effect.high) - math.log(effect.low)) / 2
-    edge = math.log1p(margin)
-    needed = math.nan
-    if not decided and h > 0:
-        d = abs(math.log(effect.estimate))  # h* = max(d, edge - d): exclude 1, or fit the margin
-        n = math.ceil(seeds * (h / max(d, edge - d)) ** 2)
-        needed = float(n) if n > seeds else math.nan
+    h, edge = (math.log(effect.high) - math.log(effect.low)) / 2, math.log1p(margin)
+    d = abs(math.log(effect.estimate))  # h* = max(d, edge - d): exclude 1, or fit the margin
+    n = max(math.ceil(seeds * (h / max(d, edge - d)) ** 2), min_seeds)  # min_seeds: a test's own
+    needed = float(n) if not decided and h > 0 and n > seeds else math.nan
     return Resolution(math.expm1(h), h < edge, seeds, needed, decided)
 
 
