@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backprop_study.analysis import claims
+from backprop_study.analysis import claims, stats
 from backprop_study.analysis.claims import evaluate_claims, select, tie_stability
 from backprop_study.analysis.measures import MEASURES, flow_per_epoch, loss_per_output
 from backprop_study.analysis.stats import (
     COLLAPSED,
     CONTRADICTED,
+    INCONCLUSIVE,
     INSUFFICIENT,
     NO_EFFECT,
     SUPPORTED,
@@ -39,6 +40,7 @@ def run_row(encoding="k", lam=0.0, alpha=0.01, batch_size=8, seed=1, **over):
         "log_per_decade": 1000,
         "first_solved": int(450_000 * f),
         "first_all_correct": int(200_000 * f),
+        "first_rounded_correct": 210_000.0 * f,
         "final_objective": 0.01,
         "final_data_loss": 0.01 * f,
         "final_correct": 8,
@@ -177,7 +179,12 @@ def test_verdict_does_not_flip_within_the_detectors_resolution():
 # --- learning rate and batch size: rescaling ------------------------------------------------
 
 
-def test_alpha_and_batch_are_tested_as_rescalings():
+def primary(result, claim):
+    rows = result[(result["claim"] == claim) & (result["role"] == claims.PRIMARY)]
+    return rows.set_index("setting")
+
+
+def clock_change_alpha():
     rows = []
     for s in SEEDS:
         f = SEED_FACTOR[s]
@@ -187,22 +194,55 @@ def test_alpha_and_batch_are_tested_as_rescalings():
                 run_row(alpha=alpha, seed=s, plateau_start=3_000.0 * k,
                         plateau_end=40_000.0 * f * k, first_solved=int(450_000 * f * k))
             )  # fmt: skip
-    out = evaluate_claims(table(rows), experiments(learning_rate={"alpha": [0.01, 0.1, 1.0]}))
+    return table(rows)
+
+
+def test_a_pure_clock_change_is_supported_in_epochs_and_no_effect_in_flow_time():
+    out = evaluate_claims(
+        clock_change_alpha(), experiments(learning_rate={"alpha": [0.01, 0.1, 1.0]})
+    )
     alpha = rows_of(out, "alpha_plateau")
-    assert list(alpha.index) == ["α = 0.1 vs 0.01", "α = 1 vs 0.01"]
-    assert (alpha["verdict"] == NO_EFFECT).all()
-    assert "exact rescaling predicts ×0.01" in alpha.loc["α = 1 vs 0.01", "instead"]
+    assert list(primary(out, "alpha_plateau").index) == ["α = 0.1 vs 0.01", "α = 1 vs 0.01"]
+    assert alpha["role"].tolist() == ["primary", "explanation", "secondary"] * 2
+    assert alpha["measure_key"].tolist() == ["plateau", "plateau_t", "solve_t"] * 2
+    assert (alpha["reading"] == "supported in epochs; no effect in flow time").all()
+    assert alpha["verdict_text"].tolist()[:3] == [
+        "supported in epochs", "no effect in flow time", "no effect in flow time",
+    ]  # fmt: skip
+    one = alpha.loc["α = 1 vs 0.01"]
+    assert one["estimate"].iloc[0] == pytest.approx(0.01, rel=1e-3)  # epochs: 100× shorter
+    assert "exact rescaling predicts ×0.01" in one["instead"].iloc[1]
+    assert "exact rescaling holds in t for every measure" in one["instead"].iloc[0]
     assert rows_of(out, "alpha_succeeds")["verdict"].iloc[0] == SUPPORTED
 
     rows = [
-        run_row(batch_size=b, seed=s, first_solved=int(450_000 * SEED_FACTOR[s] * b / 8))
+        run_row(batch_size=b, seed=s, first_solved=int(450_000 * SEED_FACTOR[s] * b / 8),
+                plateau_end=40_000.0 * SEED_FACTOR[s] * b / 8)
         for s in SEEDS
         for b in (1, 8)
-    ]
+    ]  # fmt: skip
     out = evaluate_claims(table(rows), experiments(batch_size={"batch_size": [1, 8]}))
     batch = rows_of(out, "batch_one").loc["batch size = 1 vs 8"]
-    assert batch["verdict"] == NO_EFFECT and batch["estimate"] == pytest.approx(1.0, rel=1e-4)
-    assert "exact rescaling predicts ×0.125" in batch["instead"]
+    assert batch["measure_key"].tolist() == ["solve", "solve_t", "plateau_exit_t"]
+    assert batch["reading"].iloc[0] == "supported in epochs; no effect in flow time"
+    assert batch["estimate"].iloc[0] == pytest.approx(0.125, rel=1e-4)
+    assert batch["estimate"].iloc[1] == pytest.approx(1.0, rel=1e-4)
+    assert "exact rescaling predicts ×0.125" in batch["instead"].iloc[1]
+
+
+def test_where_the_rescaling_stops_is_said():
+    """Exact rescaling to the plateau's end, 30% slower to solve in t at α = 1."""
+    df = clock_change_alpha()
+    late = np.isclose(df["alpha"], 1.0)
+    df.loc[late, "first_solved"] = (df.loc[late, "first_solved"] * 1.3).astype("Int64")
+    out = evaluate_claims(df, experiments(learning_rate={"alpha": [0.01, 0.1, 1.0]}))
+    one = rows_of(out, "alpha_plateau").loc["α = 1 vs 0.01"]
+    assert one["verdict_text"].tolist() == [
+        "supported in epochs", "no effect in flow time", "contradicted in flow time",
+    ]  # fmt: skip
+    reach = one["instead"].iloc[0]
+    assert "holds in t for plateau length; not shown for time to solve (1.3" in reach
+    assert "contradicted in flow time)" in reach
 
 
 def test_a_real_speed_up_beyond_rescaling_is_supported():
@@ -212,30 +252,120 @@ def test_a_real_speed_up_beyond_rescaling_is_supported():
         for a, w in ((0.01, 1.0), (1.0, 0.5))
     ]
     out = evaluate_claims(table(rows), experiments(learning_rate={"alpha": [0.01, 1.0]}))
-    assert rows_of(out, "alpha_plateau")["verdict"].iloc[0] == SUPPORTED
+    alpha = rows_of(out, "alpha_plateau")
+    assert alpha["verdict"].tolist()[:2] == [SUPPORTED, SUPPORTED]  # in epochs and in t
+
+
+def test_unequal_budgets_in_flow_time_are_cut_at_the_common_horizon():
+    """Batch 1 has 8× batch 8's budget in t. Two batch-8 runs do not solve within their budget
+    (t = 8,000) and their batch-1 twins solve at t = 9,000: counted as they are, the ratio is a
+    '≤' bound and the verdict inconclusive; censored at t = 8,000 in both arms, the pairs say
+    nothing and the rest is an exact rescaling: no effect."""
+    rows = []
+    for s in SEEDS:
+        epochs8 = 450_000 * SEED_FACTOR[s] if s > 2 else None  # t = 9,000 for seeds 1, 2
+        epochs1 = epochs8 / 8 if epochs8 else 900_000 / 8
+        for b, solved in ((1, epochs1), (8, epochs8)):
+            rows.append(
+                run_row(batch_size=b, seed=s, epochs=800_000,
+                        first_solved=None if solved is None else int(solved))
+            )  # fmt: skip
+    df = table(rows)
+    flow = MEASURES["solve_t"]
+    one, eight = df[df["batch_size"] == 1], df[df["batch_size"] == 8]
+    assert flow.budget(one)[0] == 8 * flow.budget(eight)[0] == 64_000
+    naive = stats.paired_ratio(*flow.values(one)[:1], *flow.values(eight)[:1],
+                               flow.values(one)[1], flow.values(eight)[1])  # fmt: skip
+    assert naive.bound == "≤" and stats.verdict(naive, "lower") == INCONCLUSIVE
+    out = evaluate_claims(df, experiments(batch_size={"batch_size": [1, 8]}))
+    batch = rows_of(out, "batch_one").set_index("measure_key")
+    assert batch.loc["solve_t", "verdict"] == NO_EFFECT and batch.loc["solve_t", "bound"] == ""
+    assert batch.loc["solve_t", "n"] == 8  # the two pairs past the horizon say nothing
+    assert "common horizon 8000" in batch.loc["solve_t", "evidence"]
+    assert batch.loc["solve", "verdict"] == SUPPORTED  # equal budgets in epochs: unchanged
+    assert "common horizon" not in batch.loc["solve", "evidence"]
+
+
+def test_arms_with_different_epoch_budgets_pair_by_seed_at_the_common_horizon():
+    rows = []
+    for s in SEEDS:
+        f = SEED_FACTOR[s]
+        rows.append(run_row(lam=0.0, seed=s, epochs=1_000_000, first_solved=int(200_000 * f)))
+        rows.append(run_row(lam=1e-4, seed=s, epochs=500_000, first_solved=int(230_000 * f)))
+    out = evaluate_claims(table(rows), experiments(weight_decay={"lam": [0, 1e-4]}))
+    row = rows_of(out, "lambda_slows").iloc[0]
+    assert row["n"] == 10 and row["verdict"] == SUPPORTED
+    assert "common horizon 5e+05" in row["evidence"]
+
+
+def test_a_plateau_length_is_censored_at_the_common_horizon():
+    df = table([run_row(alpha=0.1, plateau_start=100.0, plateau_end=90_000.0)])
+    t = MEASURES["plateau_t"]
+    assert t.within(df, 5_000.0)[0][0] == pytest.approx(5_000 - 10)  # t: start 10, end 9,000
+    assert t.within(df, 5_000.0)[1][0]
+    assert t.within(df, 10_000.0)[0][0] == pytest.approx(9_000 - 10)
+    assert not t.within(df, 10_000.0)[1][0]
 
 
 # --- k against k-1: unpaired, per output ----------------------------------------------------
 
 
-def test_k_minus_1_is_unpaired_and_per_output():
+def k_table(later_correct=True, noisy=False):
     rows = []
+    rng = np.random.default_rng(3)
     for s in SEEDS:
         f = SEED_FACTOR[s]
+        g = SEED_FACTOR[11 - s] * (rng.lognormal(0, 0.6) if noisy else 1.0)
         rows.append(run_row(encoding="k", seed=s, final_data_loss=0.008 * f))
         # k-1: 7 outputs summing to a smaller total but the same loss per output; later
         rows.append(
             run_row(encoding="k-1", seed=s, final_data_loss=0.007 * SEED_FACTOR[11 - s],
-                    first_all_correct=int(350_000 * SEED_FACTOR[11 - s]))
+                    plateau_end=40_000.0 * g,
+                    first_all_correct=int((350_000 if later_correct else 200_000) * g))
         )  # fmt: skip
-    out = evaluate_claims(table(rows), experiments(encoding={"encoding": ["k", "k-1"]}))
+    return table(rows)
+
+
+def test_k_minus_1_is_judged_on_the_plateau_exit_the_other_measures_beside_it():
+    out = evaluate_claims(k_table(), experiments(encoding={"encoding": ["k", "k-1"]}))
     k1 = rows_of(out, "k_minus_1").reset_index()
-    assert len(k1) == 3 and (k1["test"].iloc[:2] == "log-rank").all()
-    assert k1["test"].iloc[2] == "Mann–Whitney U"
-    assert k1["verdict"].iloc[0] == CONTRADICTED  # all patterns correct later
-    assert k1["estimate"].iloc[2] == pytest.approx(1.0)  # per output: the same loss
-    assert k1["verdict"].iloc[2] != SUPPORTED
+    assert k1["measure_key"].tolist() == [
+        "plateau_exit", "solve", "all_correct", "rounded_correct", "loss_per_output",
+    ]  # fmt: skip
+    assert k1["role"].tolist() == ["primary"] + ["secondary"] * 4
+    assert (k1["test"].iloc[:4] == "log-rank").all() and k1["test"].iloc[4] == "Mann–Whitney U"
+    assert k1["verdict"].iloc[0] != CONTRADICTED  # the plateau: the same exit times
+    assert k1["verdict"].iloc[2] == CONTRADICTED  # all patterns correct later
+    assert k1["reading"].iloc[0] == k1["verdict_text"].iloc[0]  # no explanation rows
+    assert k1["estimate"].iloc[4] == pytest.approx(1.0)  # per output: the same loss
+    assert "all 7 outputs are below 0.5" in k1["instead"].iloc[2]
+    assert "every output is on its target's side of 0.5" in k1["instead"].iloc[3]
     assert "class 0 is all zeros" in k1["instead"].iloc[0]
+
+
+def test_the_primary_measure_is_fixed_by_the_spec_not_by_the_data():
+    """Two data sets, one where only the primary measure moves, one where only a secondary
+    does: the primary row is the spec's measure in both, and a spec cannot be changed."""
+    import dataclasses
+
+    ex = experiments(encoding={"encoding": ["k", "k-1"]})
+    for df in (k_table(later_correct=True), k_table(later_correct=False)):
+        first = primary(evaluate_claims(df, ex), "k_minus_1")
+        assert first["measure_key"].tolist() == ["plateau_exit"]
+    spec = next(c for c in claims.CLAIMS if c.id == "k_minus_1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.primary = "all_correct"
+    for spec in claims.CLAIMS:
+        assert spec.checks()[0] == (claims.PRIMARY, spec.primary)
+
+
+def test_an_underpowered_comparison_reads_undecided_with_the_seeds_needed():
+    out = evaluate_claims(k_table(noisy=True), experiments(encoding={"encoding": ["k", "k-1"]}))
+    row = primary(out, "k_minus_1").iloc[0]
+    assert row["verdict"] == INCONCLUSIVE and not row["resolves_margin"]
+    assert row["verdict_text"] == "undecided in epochs at 10 seeds"
+    assert row["seeds"] == 10 and row["seeds_needed"] > 10
+    assert f"about {row['seeds_needed']:.0f} seeds would decide it" in row["resolution"]
 
 
 # --- different solutions --------------------------------------------------------------------
@@ -288,16 +418,18 @@ def test_claims_with_stability_is_evaluate_claims_plus_tie_stability():
     from backprop_study.analysis import stats
     from backprop_study.analysis.testers import Row
 
-    def by_tie_scale(data):  # a verdict that moves with the tie scale
+    def by_tie_scale(data, key):  # a verdict that moves with the tie scale
         verdict = SUPPORTED if data.tie_scale < 1.5 else NO_EFFECT
         return [Row("λ = 0", verdict, stats.NO_DATA, "m", f"scale {data.tie_scale:g}")]
 
-    moving = claims.ClaimSpec("moving", "s", "weight_decay", "r", by_tie_scale)
+    moving = claims.ClaimSpec("moving", "s", "weight_decay", "r", by_tie_scale, "m")
     specs = (*claims.CLAIMS, moving)
     df = table([run_row(seed=s) for s in SEEDS])
     ex = experiments(weight_decay={})
     stability = tie_stability(df, ex, claims=specs)
-    want = evaluate_claims(df, ex, claims=specs).assign(tie_stability=stability.to_numpy())
+    want = evaluate_claims(df, ex, claims=specs).assign(
+        tie_stability=stability.to_numpy(), seed_robustness=math.nan, subset_verdicts=""
+    )
     assert want["tie_stability"].iloc[-1] == "0×: supported, 1×: supported, 2×: no effect"
     pd.testing.assert_frame_equal(claims.claims_with_stability(df, ex, claims=specs), want)
     only_zero = claims.claims_with_stability(df, ex, scales=(0.0, 2.0), claims=specs)
@@ -345,7 +477,7 @@ def test_table_shape_and_missing_experiments():
 
 
 def test_median_distance_over_seed_pairs_has_a_bootstrap_interval():
-    from backprop_study.analysis.testers import median_distance
+    from backprop_study.analysis.weight_claims import median_distance
 
     d = np.ones((10, 10))
     e = median_distance(d)

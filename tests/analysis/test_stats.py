@@ -179,3 +179,45 @@ def test_kaplan_meier_when_fewer_than_half_have_the_event():
     assert math.isnan(km.median) and km.median_high == math.inf
     none = kaplan_meier(np.full(3, 10.0), np.ones(3, bool))
     assert none.n_events == 0 and math.isnan(none.median)
+
+
+# --- resolution and labels against the margin ------------------------------------------------
+
+
+def test_resolution_says_whether_the_interval_could_see_the_margin_and_the_seeds_needed():
+    wide = Effect(1.0, math.exp(-0.2), math.exp(0.2), 0.5, 10, "Wilcoxon signed-rank")
+    res = stats.resolution(wide, seeds=10, decided=False)
+    assert res.halfwidth == pytest.approx(math.expm1(0.2)) and not res.resolves
+    # h = 0.2 must shrink to log(1.1) around 0 to fit the margin: n (h / h*)^2 seeds
+    assert res.seeds_needed == math.ceil(10 * (0.2 / math.log(1.1)) ** 2)
+    assert "too wide" in res.text() and f"about {res.seeds_needed:.0f} seeds" in res.text()
+    narrow = Effect(1.0, 0.98, 1.02, 0.9, 10, "Wilcoxon signed-rank")
+    assert stats.resolution(narrow, 10, decided=True).resolves
+    assert math.isnan(stats.resolution(narrow, 10, decided=True).seeds_needed)
+    assert "too wide" not in stats.resolution(wide, 10, decided=True).text()
+    # an estimate far from 1: excluding 1 settles it (h* = |log estimate|)
+    far = Effect(math.exp(0.3), math.exp(-0.1), math.exp(0.7), 0.2, 10, "Wilcoxon signed-rank")
+    assert stats.resolution(far, 10, decided=False).seeds_needed == math.ceil(10 * (0.4 / 0.3) ** 2)
+    assert math.isnan(stats.resolution(stats.NO_DATA, 10, decided=False).halfwidth)
+    # 4 pairs whose spread alone would need 5: the signed-rank test needs 6 to reach p < 0.05
+    few = Effect(1.0, math.exp(-0.1), math.exp(0.1), 0.12, 4, "Wilcoxon signed-rank")
+    assert stats.resolution(few, 4, decided=False).seeds_needed == 5
+    assert stats.resolution(few, 4, decided=False, min_seeds=6).seeds_needed == 6
+    n = stats.SIGNED_RANK_MIN_N  # all pairs one way: the smallest p there is
+    assert paired_ratio(np.full(n - 1, 2.0), np.ones(n - 1)).p >= stats.SIGNIFICANCE
+    assert paired_ratio(np.arange(2.0, n + 2), np.ones(n)).p < stats.SIGNIFICANCE
+
+
+def test_a_label_is_decided_by_the_interval_against_the_margin_not_the_estimate():
+    def ratio(low, high, bound=""):
+        return Effect(math.sqrt(low * high), low, high, 0.01, 10, "x", bound)
+
+    assert stats.label_from_ci(ratio(0.95, 1.05)) == stats.WITHIN
+    assert stats.label_from_ci(ratio(0.5, 0.8)) == stats.BELOW
+    assert stats.label_from_ci(ratio(1.2, 1.5)) == stats.ABOVE
+    # the estimate (0.87) is beyond the margin's edge (1/1.1 = 0.909), the interval straddles it
+    assert stats.label_from_ci(ratio(0.8, 0.95)) == INCONCLUSIVE
+    assert stats.label_from_ci(ratio(0.95, 1.05, "≥")) == INCONCLUSIVE  # open above
+    assert stats.label_from_ci(ratio(0.5, 0.8, "≤")) == stats.BELOW
+    assert stats.label_from_ci(ratio(0.8, 0.95), margin=0.3) == stats.WITHIN
+    assert stats.label_from_ci(stats.NO_DATA) == INSUFFICIENT

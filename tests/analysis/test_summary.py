@@ -106,3 +106,10 @@ def test_missing_snapshots_give_nan_not_an_error():
     run.hidden = run.hidden.iloc[0:0]
     row = summarise_run(run)
     assert math.isnan(row["bias_ratio_end"]) and row["code_distinct"] == 0
+
+
+def test_rounded_correct_epoch_is_the_first_logged_epoch_with_max_error_below_half():
+    curve = pd.DataFrame({"epoch": [0, 10, 100, 1000], "max_error": [0.9, 0.5, 0.49, 0.2]})
+    assert summary.rounded_correct_epoch(curve) == 100.0
+    assert math.isnan(summary.rounded_correct_epoch(curve.assign(max_error=0.7)))
+    assert "first_rounded_correct" in summarise_run(synthetic_run())

@@ -7,11 +7,17 @@ gradient-flow time t = α × (parameter updates) = α · epochs · m / b: plain 
 step α follows the gradient flow dθ/dt = −∇J, so runs that differ only in α or in the batch
 size b trace (nearly) the same path in t, and their epoch counts differ by the factor α · m / b.
 
-`MEASURES` names each one with its unit and resolution: the relative difference below which
-two values cannot be told apart (on the log scale), used as the tie tolerance. Events checked
-every epoch (solve, all correct) are exact; the drop time is read from the logged epochs
+`MEASURES` names each one with its unit, its clock (the verdict is "in epochs" or "in flow
+time") and resolution: the relative difference below which two values cannot be told apart (on
+the log scale), used as the tie tolerance. Events checked every epoch (solve, all correct) are
+exact; the drop time and the rounded-outputs time are read from the logged epochs
 (`log_per_decade` per decade); the plateau from the detector's grid
 (`plateau.PlateauParams.grid_per_decade` points per decade).
+
+Runs with different budgets in a measure's clock are compared at their common horizon
+(`common_horizon`, `within`): the shorter budget in that clock, where both arms could still
+have been seen. In t a batch of 1 gets 8 updates per epoch, so its 800,000-epoch budget is 8×
+longer than the full batch's; a time past the common horizon is censored there.
 """
 
 from __future__ import annotations
@@ -90,6 +96,23 @@ def plateau_exit(df: pd.DataFrame) -> Values:
     return value, found & ~left
 
 
+def rounded_correct_time(df: pd.DataFrame) -> Values:
+    """First logged epoch at which every output is on its target's side of 0.5 (max error < 0.5):
+    the decoding that treats k and k-1 alike; never → censored at the budget; NaN everywhere when
+    the runs table has no `first_rounded_correct` column."""
+    if "first_rounded_correct" not in df:
+        return np.full(len(df), np.nan), np.zeros(len(df), dtype=bool)
+    t = df["first_rounded_correct"].to_numpy(dtype=np.float64, na_value=np.nan)
+    censored = ~np.isfinite(t)
+    return np.where(censored, _budget(df), t), censored
+
+
+def plateau_exit_t(df: pd.DataFrame) -> Values:
+    """Gradient-flow time the plateau is left (exit epoch · α · m / b)."""
+    v, c = plateau_exit(df)
+    return v * flow_per_epoch(df), c
+
+
 def drop_time(df: pd.DataFrame) -> Values:
     """First logged epoch at half the initial objective; never → censored at the budget."""
     t = df["drop_epoch"].to_numpy(dtype=np.float64)
@@ -119,10 +142,18 @@ def _per_decade(df: pd.DataFrame, column: str, default: float) -> float:
     return default
 
 
+def _epochs_scale(df: pd.DataFrame) -> np.ndarray:
+    return np.ones(len(df))
+
+
 @dataclass(frozen=True)
 class Measure:
     """A measure for people: what it is, its unit, whether it is a time to an event (censored
-    runs, Kaplan–Meier, log-rank) and its resolution (log scale) for a runs table."""
+    runs, Kaplan–Meier, log-rank) and its resolution (log scale) for a runs table.
+
+    `clock` is what a verdict on it is "in" (epochs, flow time); `scale` gives a run's clock
+    units per epoch for times (None for a measure that is not a time); `length` marks a
+    duration from the plateau's start rather than a time from epoch 0."""
 
     key: str
     name: str
@@ -130,6 +161,38 @@ class Measure:
     values: Callable[[pd.DataFrame], Values]
     event: bool
     resolution: Callable[[pd.DataFrame], float]
+    clock: str = "epochs"
+    scale: Callable[[pd.DataFrame], np.ndarray] | None = _epochs_scale
+    length: bool = False
+
+    def budget(self, df: pd.DataFrame) -> np.ndarray:
+        """Each run's budget in this measure's clock (inf for a measure that is not a time)."""
+        if self.scale is None:
+            return np.full(len(df), np.inf)
+        return _budget(df) * self.scale(df)
+
+    def within(self, df: pd.DataFrame, horizon: float) -> Values:
+        """The values censored at `horizon` (in the measure's clock): what a run shows if it is
+        only watched that long. A plateau still on at the horizon is censored at its length
+        so far (0 if it starts later)."""
+        v, c = self.values(df)
+        if self.scale is None or not np.isfinite(horizon):
+            return v, c
+        if self.length:
+            scale = self.scale(df)
+            left = df["plateau_left"].to_numpy(dtype=bool)
+            end = np.where(left, df["plateau_end"].to_numpy(dtype=np.float64), _budget(df))
+            start = df["plateau_start"].to_numpy(dtype=np.float64) * scale
+            late = (v > 0) & (end * scale > horizon)
+            return np.where(late, np.maximum(horizon - start, 0.0), v), c | late
+        late = (v > horizon) | (c & (v >= horizon))
+        return np.where(late, horizon, v), c | late
+
+
+def common_horizon(measure: Measure, *dfs: pd.DataFrame) -> float:
+    """The shortest budget, in the measure's clock, of the runs compared."""
+    budgets = [measure.budget(d) for d in dfs if len(d)]
+    return float(min(b.min() for b in budgets)) if budgets else math.inf
 
 
 def _exact(df: pd.DataFrame) -> float:
@@ -148,16 +211,22 @@ MEASURES = {
     m.key: m
     for m in (
         Measure("solve", "time to solve", "epochs", solve_time, True, _exact),
-        Measure("solve_t", "time to solve", "t = α·updates", solve_flow_time, True, _exact),
+        Measure("solve_t", "time to solve", "t = α·updates", solve_flow_time, True, _exact,
+                "flow time", flow_per_epoch),
         Measure("all_correct", "time to all patterns correct", "epochs", all_correct_time, True,
                 _exact),
+        Measure("rounded_correct", "time to every output on its target's side of 0.5",
+                "epochs", rounded_correct_time, True, _logged),
         Measure("drop", "time to half the initial loss", "epochs", drop_time, True, _logged),
-        Measure("plateau", "plateau length", "epochs", plateau_length, False, _detector),
+        Measure("plateau", "plateau length", "epochs", plateau_length, False, _detector,
+                length=True),
         Measure("plateau_t", "plateau length", "t = α·updates", plateau_flow_length, False,
-                _detector),
+                _detector, "flow time", flow_per_epoch, length=True),
         Measure("plateau_exit", "epoch the plateau is left", "epochs", plateau_exit, True,
                 _detector),
+        Measure("plateau_exit_t", "time the plateau is left", "t = α·updates", plateau_exit_t,
+                True, _detector, "flow time", flow_per_epoch),
         Measure("loss_per_output", "final data loss per output", "loss", loss_per_output, False,
-                _exact),
+                _exact, "loss per output", None),
     )
 }  # fmt: skip

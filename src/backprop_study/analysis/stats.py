@@ -26,6 +26,11 @@ p < SIGNIFICANCE; *contradicted* when it excludes 1 on the other side and p < SI
 *inconclusive* otherwise. A bound counts only in the direction it bounds (a "≥" ratio can
 support "higher", never "lower" or "no effect").
 
+Resolution (`resolution`): could the seeds at hand detect an effect of the margin's size (CI
+half-width h on the log scale below log(1 + MARGIN)); for an undecided verdict, the seeds that
+would decide it, n · (h / h*)² (intervals narrow as 1/√n; h* settles it around the same
+estimate: excludes 1 or fits the margin).
+
 Kaplan–Meier (`kaplan_meier`): the product-limit estimate S(t) = Π_{t_i ≤ t} (1 − d_i / n_i)
 (d_i events at t_i, n_i runs still at risk), from `scipy.stats.ecdf` on right-censored data,
 with log-log Greenwood pointwise 95% bands; the median is the first t with S(t) ≤ 0.5 and its
@@ -47,6 +52,7 @@ CONFIDENCE = 0.95
 MARGIN = 0.10  # equivalence margin: a ratio within 1/1.1 .. 1.1 is "no effect"
 N_RESAMPLES = 4000
 RNG_SEED = 2020
+SIGNED_RANK_MIN_N = 6  # exact two-sided p >= 2 / 2**n: fewer pairs never reach p < 0.05
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -267,6 +273,63 @@ def verdict(effect: Effect, claimed: str, margin: float = MARGIN) -> str:
     if significant and (below or above):
         return SUPPORTED if below == (claimed == "lower") else CONTRADICTED
     return INCONCLUSIVE
+
+
+BELOW, WITHIN, ABOVE = "below", "within", "above"  # an interval against the margin
+
+
+def label_from_ci(effect: Effect, margin: float = MARGIN) -> str:
+    """Where a ratio's interval lies against the margin 1/(1 + margin) .. 1 + margin: `within`,
+    wholly `below` or `above` it, or `inconclusive` when it straddles an edge (a bound is open
+    on its side), so that a label ("shortens" / "rescales") never rests on a point estimate."""
+    if effect.n == 0 or not (math.isfinite(effect.low) and math.isfinite(effect.high)):
+        return INSUFFICIENT
+    edge = math.log1p(margin)
+    if effect.bound == "?":
+        return INCONCLUSIVE
+    lo = -math.inf if effect.bound == "≤" else math.log(effect.low)
+    hi = math.inf if effect.bound == "≥" else math.log(effect.high)
+    if -edge < lo and hi < edge:
+        return WITHIN
+    if hi < -edge:
+        return BELOW
+    if lo > edge:
+        return ABOVE
+    return INCONCLUSIVE
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How finely an effect's interval resolves the margin."""
+
+    halfwidth: float  # the interval's half-width on the log scale, as a relative amount
+    resolves: bool  # narrower than the margin: an effect of the margin's size would show
+    seeds: int  # per arm
+    seeds_needed: float  # per arm, to decide an undecided verdict; else NaN
+    decided: bool = True
+
+    def text(self, margin: float = MARGIN) -> str:
+        if not math.isfinite(self.halfwidth):
+            return ""
+        head = f"95% CI ±{100 * self.halfwidth:.2g}% against the ±{margin:.0%} margin"
+        if not self.decided and not self.resolves:
+            head += f": too wide to detect an effect of the margin's size at {self.seeds} seeds"
+        if math.isfinite(self.seeds_needed):
+            head += f"; about {self.seeds_needed:.0f} seeds would decide it"
+        return head
+
+
+def resolution(
+    effect: Effect, seeds: int, decided: bool, margin: float = MARGIN, min_seeds: int = 0
+) -> Resolution:
+    """The `Resolution` of a ratio from `seeds` per arm; `decided`: not inconclusive."""
+    if effect.n == 0 or not (effect.low > 0 and effect.high > 0) or effect.estimate <= 0:
+        return Resolution(math.nan, False, seeds, math.nan, decided)
+    h, edge = (math.log(effect.high) - math.log(effect.low)) / 2, math.log1p(margin)
+    d = abs(math.log(effect.estimate))  # h* = max(d, edge - d): exclude 1, or fit the margin
+    n = max(math.ceil(seeds * (h / max(d, edge - d)) ** 2), min_seeds)  # min_seeds: a test's own
+    needed = float(n) if not decided and h > 0 and n > seeds else math.nan
+    return Resolution(math.expm1(h), h < edge, seeds, needed, decided)
 
 
 def share_verdict(effect: Effect, at_least: float = 0.5) -> str:

@@ -24,6 +24,10 @@ Weights (`weightstats`), bias ratio = mean |bias| / mean |non-bias weight| over 
   weight_abs_plateau_output (mean |non-bias weight| of each layer at the plateau snapshot).
 Updates (`convergence`): updates_per_epoch (int, m / b), first_all_correct_updates and
   first_solved_updates (event epoch * updates per epoch; NaN = never).
+Decoding by rounding: first_rounded_correct (first logged epoch at which every output is on its
+  target's side of 0.5, max_error < 0.5; NaN = never): all patterns correct read the same way
+  for k and k-1, where `first_all_correct` takes k's argmax but k-1's all-zeros class only when
+  all its outputs are below 0.5.
 Collapse (`collapse`): weight_max_end, output_spread_end, trivial_loss, collapsed (bool: the run
   ends at, or heads to, the trivial network whose outputs are the class mean).
 """
@@ -122,6 +126,14 @@ def update_columns(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def rounded_correct_epoch(curve: pd.DataFrame) -> float:
+    """First logged epoch with every output on its target's side of 0.5 (NaN = never)."""
+    if "max_error" not in curve or curve.empty:
+        return math.nan
+    hit = curve["epoch"][curve["max_error"] < 0.5]
+    return float(hit.iloc[0]) if len(hit) else math.nan
+
+
 def summarise_run(run: RunLike) -> dict[str, Any]:
     """The analysis columns of one run (module docstring)."""
     solved = _epoch_or_nan(run.meta.get("first_solved"))
@@ -129,6 +141,7 @@ def summarise_run(run: RunLike) -> dict[str, Any]:
     row.update(code_columns(run.hidden))
     row.update(weight_columns(run.weights, row["plateau_start"], row["plateau_end"]))
     row.update(update_columns(run.meta))
+    row["first_rounded_correct"] = rounded_correct_epoch(run.curve)
     cfg = run.meta["config"]
     final_loss = float(run.curve["data_loss"].iloc[-1]) if len(run.curve) else math.nan
     row.update(collapse.collapse_columns(run.weights, final_loss, cfg["encoding"], cfg["classes"]))

@@ -1,18 +1,20 @@
 """How each of the seed's claims is tested: one function per claim, one `Row` per setting.
 
-A tester gets a `ClaimData` (the claim's experiment's runs, the final weights, the tie scale)
-and returns one row per setting it compares: never pooled across λ, α, batch size or encoding.
-Each row holds its verdict (`stats.verdict`), its effect with a bootstrap CI and p-value, the
-measure it compared, the numbers behind it (`evidence`) and, where the seed's explanation is
-not what the runs show, what they show instead (`instead`).
+A tester gets a `ClaimData` (the experiment's runs, final weights, tie scale) and the key of
+the measure its claim's spec names (never chosen from the data); it returns one row per setting,
+never pooled across λ, α, batch size or encoding. Arms whose budgets differ in the measure's
+clock are compared at their common horizon (`measures.within`). A row holds its verdict, its
+effect (bootstrap CI, p), the measure, the numbers behind it (`evidence`) and, where the seed's
+explanation is not what the runs show, what they show instead (`instead`).
 
-A comparison involving a setting where most runs collapsed to the trivial network
-(`collapse`) is not a slowdown or a speed-up but another outcome: for claims about the plateau,
-convergence, bias weights and solutions, its verdict is `collapsed`, and its evidence names it.
+A setting where most runs collapsed to the trivial network is another outcome, not a slowdown
+or speed-up: for claims about the plateau, convergence, bias weights and solutions its verdict
+is `collapsed`, and its evidence names it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -21,14 +23,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import stats, weightstats
+from backprop_study.analysis import stats
 from backprop_study.analysis.axes import config_columns, symbol, value_text
-from backprop_study.analysis.measures import MEASURES, Measure, flow_per_epoch, solved_share
+from backprop_study.analysis.measures import (
+    MEASURES,
+    Measure,
+    common_horizon,
+    flow_per_epoch,
+    solved_share,
+)
 from backprop_study.analysis.stats import COLLAPSED, INSUFFICIENT, Effect
 
 DIFFERENT_DISTANCE = 0.5  # aligned relative distance above which two networks differ
 SAME_DISTANCE = 0.1  # ... and below which they are one solution
 SEED_ALPHA = 5.0  # the largest learning rate the seed reports as successful
+OWN_MEASURES = {  # measures a tester computes itself: key -> what a verdict on it is "in"
+    "solved_share": "share of runs",
+    "bias_ratio": "bias ratio",
+    "distance": "weight distance",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class Row:
     measure: str
     evidence: str
     instead: str = ""
+    key: str = ""  # the measure's key
+    clock: str = ""  # what the verdict is "in": epochs, flow time, ...
 
 
 @dataclass(frozen=True)
@@ -74,10 +89,6 @@ def at(df: pd.DataFrame, col: str, level) -> pd.DataFrame:
     return df[matches(df[col], [level])]
 
 
-def fmt(x) -> str:
-    return x if isinstance(x, str) else f"{float(x):g}"
-
-
 def eq(col: str, level) -> str:
     return f"{symbol(col)} = {value_text(col, level)}"
 
@@ -93,12 +104,17 @@ def _tie(data: ClaimData, measure: Measure, df: pd.DataFrame) -> float:
 def paired_effect(
     data: ClaimData, factor: str, a, b, measure: Measure, df: pd.DataFrame | None = None
 ) -> Effect:
-    """Ratio a / b of `measure`, runs paired by seed and every other setting."""
+    """Ratio a / b of `measure`, runs paired by seed and every other setting, both arms censored
+    at their common horizon."""
     df = data.runs if df is None else df
-    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
     left, right = at(df, factor, a), at(df, factor, b)
-    va, ca = measure.values(left)
-    vb, cb = measure.values(right)
+    # arms with different budgets pair by seed and the other settings, not by budget
+    budgets_differ = "epochs" in df and set(left["epochs"]) != set(right["epochs"])
+    skip = {factor, "epochs"} if budgets_differ else {factor}
+    keys = [c for c in (*config_columns(df.columns), "seed") if c not in skip]
+    horizon = common_horizon(measure, left, right)
+    va, ca = measure.within(left, horizon)
+    vb, cb = measure.within(right, horizon)
     pairs = left[keys].assign(va=va, ca=ca).merge(right[keys].assign(vb=vb, cb=cb), on=keys)
     return stats.paired_ratio(
         pairs["va"], pairs["vb"], pairs["ca"], pairs["cb"], tie=_tie(data, measure, df), floor=1.0
@@ -107,10 +123,23 @@ def paired_effect(
 
 def unpaired_effect(data: ClaimData, factor: str, a, b, measure: Measure) -> Effect:
     left, right = at(data.runs, factor, a), at(data.runs, factor, b)
-    va, ca = measure.values(left)
-    vb, cb = measure.values(right)
+    horizon = common_horizon(measure, left, right)
+    va, ca = measure.within(left, horizon)
+    vb, cb = measure.within(right, horizon)
     return stats.unpaired_ratio(
         va, vb, ca, cb, event_times=measure.event, tie=_tie(data, measure, data.runs)
+    )
+
+
+def horizon_text(measure: Measure, *dfs: pd.DataFrame) -> str:
+    """Where the arms' budgets differ in the measure's clock: the common horizon, else ''."""
+    budgets = [measure.budget(d) for d in dfs if len(d)]
+    if not budgets or max(b.max() for b in budgets) <= min(b.min() for b in budgets) * (1 + 1e-9):
+        return ""
+    horizon = common_horizon(measure, *dfs)
+    return (
+        f"budgets differ in {measure.unit} ({', '.join(f'{b.max():.4g}' for b in budgets)}): "
+        f"both arms censored at the common horizon {horizon:.4g}"
     )
 
 
@@ -147,14 +176,11 @@ def collapsed_row(setting: str, measure: str, *dfs: pd.DataFrame) -> Row | None:
     )
 
 
-def _measure_text(measure: Measure, ratio: str) -> str:
-    return f"{measure.name} ({measure.unit}), ratio {ratio}"
-
-
 def _medians(df: pd.DataFrame, factor: str, lv: Sequence, measure: Measure) -> str:
     parts = []
+    horizon = common_horizon(measure, *(at(df, factor, level) for level in lv))
     for level in lv:
-        v, c = measure.values(at(df, factor, level))
+        v, c = measure.within(at(df, factor, level), horizon)
         if len(v):
             tail = f", {int(c.sum())} censored" if c.any() else ""
             parts.append(f"{eq(factor, level)}: {np.median(v):.4g}{tail}")
@@ -173,12 +199,15 @@ def compare_row(
 ) -> Row:
     """The row of one comparison: a (the claimed setting) against b."""
     setting = vs(factor, a, b)
-    what = _measure_text(measure, f"{eq(factor, a)} / {eq(factor, b)}")
+    what = f"{measure.name} ({measure.unit}), ratio {eq(factor, a)} / {eq(factor, b)}"
+    tags = {"key": measure.key, "clock": measure.clock}
     da, db = at(data.runs, factor, a), at(data.runs, factor, b)
     if da.empty or db.empty:
-        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "no runs")
+        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "no runs", **tags)
     if collapse_ends_it and (row := collapsed_row(setting, what, da, db)):
-        return row
+        return dataclasses.replace(row, **tags)
+    if not all(np.isfinite(measure.values(d)[0]).any() for d in (da, db)):
+        return Row(setting, INSUFFICIENT, stats.NO_DATA, what, "not in the runs table", **tags)
     effect = (paired_effect if paired else unpaired_effect)(data, factor, a, b, measure)
     evidence = (
         f"{effect.test} p = {effect.p_text()} over {effect.n} "
@@ -186,44 +215,42 @@ def compare_row(
     )
     if effect.bound:
         evidence += f"; {effect.bound}: censored runs enter at the budget, so the ratio is a bound"
-    return Row(setting, stats.verdict(effect, claimed), effect, what, evidence)
+    if horizon := horizon_text(measure, da, db):
+        evidence += f"; {horizon}"
+    return Row(setting, stats.verdict(effect, claimed), effect, what, evidence, **tags)
 
 
 # --- the claims -------------------------------------------------------------------------------
 
 
-def lambda_drop(data: ClaimData) -> list[Row]:
+def lambda_drop(data: ClaimData, key: str) -> list[Row]:
     return [
-        compare_row(data, "lam", a, b, MEASURES["drop"], "lower", collapse_ends_it=False)
+        compare_row(data, "lam", a, b, MEASURES[key], "lower", collapse_ends_it=False)
         for a, b in itertools.pairwise(levels(data.runs, "lam"))
     ]
 
 
-def lambda_plateau(data: ClaimData) -> list[Row]:
+def lambda_plateau(data: ClaimData, key: str) -> list[Row]:
     return [
-        compare_row(data, "lam", a, b, MEASURES["plateau_exit"], "lower")
+        compare_row(data, "lam", a, b, MEASURES[key], "lower")
         for a, b in itertools.pairwise(levels(data.runs, "lam"))
     ]
 
 
-def lambda_slows(data: ClaimData) -> list[Row]:
+def lambda_slows(data: ClaimData, key: str) -> list[Row]:
     lams = levels(data.runs, "lam")
     if 0 not in lams:
         return []
     rows = []
     for lam in (v for v in lams if v > 0):
-        row = compare_row(data, "lam", lam, 0, MEASURES["solve"], "higher")
+        row = compare_row(data, "lam", lam, 0, MEASURES[key], "higher")
         g = at(data.runs, "lam", lam)
         share = solved_share(g)
         if row.verdict != COLLAPSED and share < 0.5:
-            row = Row(
-                row.setting,
-                row.verdict,
-                row.effect,
-                row.measure,
-                row.evidence,
-                f"not slower but stopped short: {share:.0%} of runs solve; the others settle "
-                "where weight decay balances the data term (median data loss "
+            row = dataclasses.replace(
+                row,
+                instead=f"not slower but stopped short: {share:.0%} of runs solve; the others "
+                "settle where weight decay balances the data term (median data loss "
                 f"{g['final_data_loss'].median():.3g}; {g['final_correct'].median():.0f} of "
                 f"{int(g['n_patterns'].max())} patterns decoded correctly, but the outputs never "
                 "get within 0.4 of their targets)",
@@ -232,7 +259,15 @@ def lambda_slows(data: ClaimData) -> list[Row]:
     return rows
 
 
-def k_minus_1(data: ClaimData) -> list[Row]:
+DECODING = {
+    "all_correct": "decoded to the nearest target: k by argmax; k-1's all-zeros class when all 7 "
+    "outputs are below 0.5, else argmax (also the most probable class under independent outputs)",
+    "rounded_correct": "decoded by rounding, alike for k and k-1: a pattern is correct when every "
+    "output is on its target's side of 0.5 (asks k what k-1's all-zeros class is asked)",
+}
+
+
+def k_minus_1(data: ClaimData, key: str) -> list[Row]:
     if not {"k", "k-1"} <= set(levels(data.runs, "encoding")):
         return []
     inputs = (
@@ -240,75 +275,62 @@ def k_minus_1(data: ClaimData) -> list[Row]:
         "inputs and 7 outputs; networks of different shapes from different starts, compared "
         "unpaired"
     )
-    rows = []
-    for key in ("all_correct", "solve", "loss_per_output"):
-        row = compare_row(
-            data, "encoding", "k-1", "k", MEASURES[key], "lower", paired=False,
-            collapse_ends_it=False,
-        )  # fmt: skip
-        instead = inputs
-        if key == "loss_per_output":
-            k, k1 = at(data.runs, "encoding", "k"), at(data.runs, "encoding", "k-1")
-            instead = (
-                "compared per output unit: summed, k-1 adds up 7 errors and k 8 (the trivial "
-                f"network's loss is {k1['trivial_loss'].iloc[0]:.3g} against "
-                f"{k['trivial_loss'].iloc[0]:.4g}, the whole gap between the plateaus of the "
-                "seed's Fig 7); " + inputs
-            )
-        setting = f"{row.setting}: {MEASURES[key].name}"
-        rows.append(Row(setting, row.verdict, row.effect, row.measure, row.evidence, instead))
-    return rows
+    row = compare_row(
+        data, "encoding", "k-1", "k", MEASURES[key], "lower", paired=False, collapse_ends_it=False
+    )
+    instead = inputs
+    if key in DECODING:
+        instead = f"{DECODING[key]}; {inputs}"
+    if key == "loss_per_output":
+        k, k1 = at(data.runs, "encoding", "k"), at(data.runs, "encoding", "k-1")
+        instead = (
+            "compared per output unit: summed, k-1 adds up 7 errors and k 8 (the trivial "
+            f"network's loss is {k1['trivial_loss'].iloc[0]:.3g} against "
+            f"{k['trivial_loss'].iloc[0]:.4g}, the whole gap between the plateaus of the "
+            "seed's Fig 7); " + inputs
+        )
+    return [dataclasses.replace(row, instead=instead)]
 
 
-def per_seed_ratios(data: ClaimData, factor: str, a, b, measure: Measure) -> np.ndarray:
-    """a / b of `measure` for each seed (runs paired as in `paired_effect`; censored included)."""
-    df = data.runs
-    keys = [c for c in (*config_columns(df.columns), "seed") if c != factor]
-    left, right = at(df, factor, a), at(df, factor, b)
-    va, _ = measure.values(left)
-    vb, _ = measure.values(right)
-    pairs = left[keys].assign(va=va).merge(right[keys].assign(vb=vb), on=keys)
-    return (pairs["va"] / pairs["vb"]).to_numpy(dtype=np.float64)
-
-
-def _rescaling_text(data: ClaimData, factor: str, a, b, measure: Measure, flow: Effect) -> str:
-    """Epoch ratio against the exact-rescaling prediction, the deviation in t, and how far single
-    seeds' times to solve in t stray from exact rescaling."""
+def _clock_text(data: ClaimData, factor: str, a, b, measure: Measure, row: Row) -> str:
+    """For a comparison in flow time: the epoch ratio against exact rescaling's prediction, and
+    what the verdict in t says about the clock."""
     da, db = at(data.runs, factor, a), at(data.runs, factor, b)
     predicted = float(np.median(flow_per_epoch(db)) / np.median(flow_per_epoch(da)))
     epochs = paired_effect(data, factor, a, b, MEASURES[measure.key.removesuffix("_t")])
-    seeds = per_seed_ratios(data, factor, a, b, MEASURES["solve_t"])
-    worst = float(np.max(np.abs(seeds - 1))) if len(seeds) else math.nan
+    meaning = {
+        stats.NO_EFFECT: "the same path on a faster clock: the effect in epochs is the clock",
+        stats.SUPPORTED: "shorter even in t: more than the clock",
+        stats.CONTRADICTED: "longer in t: the clock more than accounts for the effect in epochs",
+    }.get(row.verdict, "in t it cannot be told whether the clock is all there is")
     return (
-        f"rescaled time, not a different path: in epochs the {measure.name} is ×"
-        f"{epochs.estimate:.3g} (exact rescaling predicts ×{predicted:.3g}); in t = α·updates it "
-        f"is ×{flow.estimate:.3g} [{flow.low:.3g}, {flow.high:.3g}], "
-        f"{flow.estimate - 1:+.1%} from exact rescaling; single seeds' time to solve in t is "
-        f"×{np.min(seeds):.3g} to ×{np.max(seeds):.3g} of their own at {eq(factor, b)} "
-        f"(largest deviation {worst:.1%})"
+        f"in epochs ×{epochs.estimate:.3g} (exact rescaling predicts ×{predicted:.3g}); in "
+        f"t = α·updates ×{row.effect.text()}: {meaning}"
     )
 
 
-def _rescaling_rows(data: ClaimData, factor: str, base, others, key: str) -> list[Row]:
+def _rescaled(data: ClaimData, factor: str, base, others, key: str) -> list[Row]:
+    """Each level against `base` in `key`; in flow time with what the clock explains."""
     rows = []
     measure = MEASURES[key]
     for level in others:
         row = compare_row(data, factor, level, base, measure, "lower")
-        if row.effect.n:
-            instead = _rescaling_text(data, factor, level, base, measure, row.effect)
-            row = Row(row.setting, row.verdict, row.effect, row.measure, row.evidence, instead)
+        if row.effect.n and measure.clock == "flow time":
+            row = dataclasses.replace(
+                row, instead=_clock_text(data, factor, level, base, measure, row)
+            )
         rows.append(row)
     return rows
 
 
-def alpha_plateau(data: ClaimData) -> list[Row]:
+def alpha_plateau(data: ClaimData, key: str) -> list[Row]:
     alphas = levels(data.runs, "alpha")
     if len(alphas) < 2:
         return []
-    return _rescaling_rows(data, "alpha", alphas[0], alphas[1:], "plateau_t")
+    return _rescaled(data, "alpha", alphas[0], alphas[1:], key)
 
 
-def alpha_succeeds(data: ClaimData) -> list[Row]:
+def alpha_succeeds(data: ClaimData, key: str) -> list[Row]:
     alphas = levels(data.runs, "alpha")
     alpha = SEED_ALPHA if any(math.isclose(a, SEED_ALPHA) for a in alphas) else max(alphas)
     g = at(data.runs, "alpha", alpha)
@@ -321,126 +343,57 @@ def alpha_succeeds(data: ClaimData) -> list[Row]:
             effect,
             "share of runs that solve within the budget",
             f"{solved} of {len(g)} runs solved; exact binomial interval, p against 1/2",
+            key=key,
+            clock="share of runs",
         )
     ]
 
 
-def batch_one(data: ClaimData) -> list[Row]:
+def batch_one(data: ClaimData, key: str) -> list[Row]:
     sizes = levels(data.runs, "batch_size")
     if len(sizes) < 2:
         return []
-    return _rescaling_rows(data, "batch_size", sizes[-1], sizes[:-1], "solve_t")
+    return _rescaled(data, "batch_size", sizes[-1], sizes[:-1], key)
 
 
-def bias_dominates(data: ClaimData) -> list[Row]:
-    rows = []
-    what = "mean |bias| / mean |weight| at the plateau snapshot, against 1"
-    for lam in levels(data.runs, "lam"):
-        g = at(data.runs, "lam", lam)
-        setting = eq("lam", lam)
-        ratios = g["bias_ratio_plateau"].to_numpy(dtype=np.float64)
-        effect = stats.one_sample_ratio(ratios)
-        if row := collapsed_row(setting, what, g):
-            rows.append(
-                Row(
-                    setting,
-                    COLLAPSED,
-                    effect,
-                    what,
-                    f"{row.evidence}; the ratio, {effect.text()}, divides by weights that are "
-                    "on their way to zero",
-                    "the weights vanish, the biases keep every output at the class mean",
-                )
-            )
-            continue
-        evidence = (
-            f"{effect.test} p = {effect.p_text()} over {effect.n} runs with a snapshot inside "
-            f"a plateau; median ratio hidden layer {g['bias_ratio_plateau_hidden'].median():.3g},"
-            f" output layer {g['bias_ratio_plateau_output'].median():.3g}; at the end "
-            f"{g['bias_ratio_end'].median():.3g}"
-        )
-        verdict = stats.verdict(effect, "higher")
-        instead = ""
-        if verdict == stats.SUPPORTED and "weight_abs_plateau_hidden" in g:
-            instead = (
-                "in the plateau the input → hidden weights are still at their initial size "
-                f"(mean |weight| {g['weight_abs_plateau_hidden'].median():.2g}; initial std "
-                f"{g['init_std'].iloc[0]:g}) while the biases have moved so that every output "
-                "is near the class mean: the ratio is large because those weights have not grown "
-                "yet, not because a small α keeps them from moving (the plateau lasts the same "
-                "gradient-flow time at every α)"
-            )
-        rows.append(Row(setting, verdict, effect, what, evidence, instead))
-    return rows
+# --- reading a verdict ------------------------------------------------------------------------
 
 
-def _distance_matrix(runs: pd.DataFrame, final_weights: pd.DataFrame) -> np.ndarray:
-    params = [
-        weightstats.params_at(final_weights[final_weights["run_id"] == rid])
-        for rid in runs["run_id"]
-    ]
-    return weightstats.distance_matrix(params)
+def clock_of(key: str) -> str:
+    """What a verdict on the measure `key` is "in"."""
+    return MEASURES[key].clock if key in MEASURES else OWN_MEASURES.get(key, key)
 
 
-def median_distance(d: np.ndarray) -> Effect:
-    """Median over seed pairs of an n × n distance matrix, bootstrap CI over seeds (a resample
-    of seeds keeps the pairs of distinct seeds drawn)."""
-    n = d.shape[0]
-    iu = np.triu_indices(n, 1)
-    values = d[iu]
-    if len(values) == 0:
-        return stats.NO_DATA
-    rng = np.random.default_rng(stats.RNG_SEED)
-    meds = []
-    for _ in range(stats.N_RESAMPLES):
-        idx = rng.integers(0, n, n)
-        sub = d[np.ix_(idx, idx)][iu]
-        sub = sub[np.isfinite(sub)]
-        if len(sub):
-            meds.append(np.median(sub))
-    tail = (1 - stats.CONFIDENCE) / 2
-    low, high = np.quantile(meds, [tail, 1 - tail])
-    return Effect(float(np.median(values)), float(low), float(high), math.nan, len(values), "")
+def verdict_text(verdict: str, clock: str, res: stats.Resolution) -> str:
+    """The verdict with its clock: "supported in epochs", "undecided in flow time at 10 seeds"."""
+    if verdict in (COLLAPSED, INSUFFICIENT):
+        return verdict
+    if verdict == stats.INCONCLUSIVE and math.isfinite(res.halfwidth) and not res.resolves:
+        return f"undecided in {clock} at {res.seeds} seeds"
+    return f"{verdict} in {clock}"
 
 
-def different_solutions(data: ClaimData) -> list[Row]:
-    rows = []
-    fw = data.final_weights
-    what = "aligned relative distance between seeds' final weights (median over seed pairs)"
-    for _cfg, g in data.runs.groupby(config_columns(data.runs.columns), dropna=False, sort=True):
-        setting = eq("lam", g["lam"].iloc[0])
-        if fw is None or not set(g["run_id"]) <= set(fw["run_id"]):
-            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "final weights not given"))
-            continue
-        if len(g) < 2:
-            rows.append(Row(setting, INSUFFICIENT, stats.NO_DATA, what, "one seed: no pairs"))
-            continue
-        d = _distance_matrix(g, fw)
-        effect = median_distance(d)
-        pairs = d[np.triu_indices(len(g), 1)]
-        evidence = (
-            f"{int(np.sum(pairs > DIFFERENT_DISTANCE))} of {len(pairs)} seed pairs further apart "
-            f"than {DIFFERENT_DISTANCE:g} (min {np.nanmin(pairs):.3g}) after matching hidden "
-            "units (permutation and sign flip); bootstrap over seeds, no test"
-        )
-        if is_collapsed(g):
-            rows.append(
-                Row(
-                    setting,
-                    COLLAPSED,
-                    effect,
-                    what,
-                    f"{collapsed_text(g)}; {evidence}",
-                    "every seed ends at the same trivial network: the seed's Figs 11-13 show "
-                    "weights on their way to zero, not different solutions",
-                )
-            )
-            continue
-        if effect.low > DIFFERENT_DISTANCE:
-            verdict = stats.SUPPORTED
-        elif effect.high < SAME_DISTANCE:
-            verdict = stats.CONTRADICTED
-        else:
-            verdict = stats.INCONCLUSIVE
-        rows.append(Row(setting, verdict, effect, what, evidence))
-    return rows
+def clock_reach(rows: Sequence[dict]) -> str:
+    """Where exact rescaling holds, from one setting's rows: the measures on which flow time
+    shows no effect, and those on which it does not."""
+    flow = [r for r in rows if r["clock"] == "flow time" and r["n"]]
+    held = [r for r in flow if r["verdict"] == stats.NO_EFFECT]
+    not_shown = [r for r in flow if r["verdict"] != stats.NO_EFFECT]
+
+    def name(r: dict) -> str:
+        return r["measure"].split(" (")[0]
+
+    if not flow:
+        return ""
+    if not not_shown:
+        return f"exact rescaling holds in t for every measure ({', '.join(map(name, held))})"
+    head = (
+        f"exact rescaling holds in t for {', '.join(map(name, held))}; "
+        if held
+        else "exact rescaling is not shown in t; "
+    )
+    return (
+        head
+        + "not shown for "
+        + "; ".join(f"{name(r)} ({r['effect']}, {r['verdict_text']})" for r in not_shown)
+    )
