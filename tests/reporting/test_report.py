@@ -6,13 +6,14 @@ import json
 import re
 from pathlib import Path
 
+import jinja2
 import pandas as pd
 import pytest
 from tiny_study import TINY_CONFIG, tiny_study, train_runs
 
 from backprop_study.analysis.stats import VERDICTS
 from backprop_study.cli import main
-from backprop_study.reporting import figures, report
+from backprop_study.reporting import experiment_sections, figures, report, sectionbase
 from backprop_study.study import aggregate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,16 @@ def tables(tmp_path_factory) -> Path:
     (root / "figures").mkdir()
     for name in FIGURE_NAMES:
         (root / "figures" / f"{name}.png").write_bytes(PNG)
+    names = list(TINY_CONFIG["experiments"])
+    common = ["--study", json.dumps(TINY_CONFIG), "--runs-table", str(root / "runs.parquet")]
+    assert main(["findings", "claims", *common,
+                 "--final-weights", *[str(root / n / "final_weights.parquet") for n in names],
+                 "--out", str(root / "claims.parquet"),
+                 "--markdown-out", str(root / "claims.md")]) == 0  # fmt: skip
+    assert main(["findings", "table", *common,
+                 "--mechanism", *[str(root / n / "mechanism.parquet") for n in names],
+                 "--curvature", *[str(root / n / "curvature.parquet") for n in names],
+                 "--out", str(root / "findings.parquet")]) == 0  # fmt: skip
     return root
 
 
@@ -48,6 +59,8 @@ def _cli_args(tables: Path, out: Path) -> list[str]:
     return [
         "report", "--study", json.dumps(TINY_CONFIG), "--template", str(TEMPLATE),
         "--runs-table", str(tables / "runs.parquet"),
+        "--claims", str(tables / "claims.parquet"),
+        "--findings", str(tables / "findings.parquet"),
         "--final-weights", *[str(tables / n / "final_weights.parquet") for n in names],
         "--figure", *[str(tables / "figures" / f"{n}.png") for n in FIGURE_NAMES],
         "--mechanism", *[str(tables / n / "mechanism.parquet") for n in names],
@@ -79,13 +92,15 @@ def test_report_is_self_contained_and_complete(tables, tmp_path):
         assert f'id="claim-{claim}"' in html
     assert "epochs to solve, median [IQR]" in html
     assert html.count('class="finding"') >= 8
+    # Section titles are words, never an experiment's key.
+    titles = re.findall(r"<h2>(.*?)</h2>", html)
+    assert not [t for t in titles if t in TINY_CONFIG["experiments"] or "_" in t]
     assert "epochs: 300" in html and "per_decade: 30" in html
 
 
 def test_final_weights_of_shared_runs_count_once(tables):
     names = list(TINY_CONFIG["experiments"])
-    parts = [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
-    union = report.union_final_weights(parts)
+    union = report.union_by_run([str(tables / n / "final_weights.parquet") for n in names])
     per_run = union.groupby("run_id").size()
     # One snapshot per run: 59 parameters for k (8-3-8), 52 for k-1 (7-3-7), 115 for 10-5-10.
     expected = [
@@ -97,8 +112,7 @@ def test_final_weights_of_shared_runs_count_once(tables):
 
 
 def test_claims_cover_the_seeds_sections(tables):
-    runs = pd.read_parquet(tables / "runs.parquet")
-    claims = report.claims_table(runs, tiny_study().experiments)
+    claims = pd.read_parquet(tables / "claims.parquet")
     assert {"weight_decay", "encoding", "learning_rate", "batch_size"} <= set(claims["experiment"])
     assert claims["verdict"].notna().all()
 
@@ -115,15 +129,18 @@ def test_bad_study_json_is_one_line(tables, tmp_path, capsys):
 def context(tables) -> dict:
     runs = pd.read_parquet(tables / "runs.parquet")
     names = list(TINY_CONFIG["experiments"])
-    weights = report.union_final_weights(
-        [pd.read_parquet(tables / n / "final_weights.parquet") for n in names]
-    )
+    weights = report.union_by_run([str(tables / n / "final_weights.parquet") for n in names])
     pngs = {n: tables / "figures" / f"{n}.png" for n in FIGURE_NAMES}
     per_run = {
         kind: pd.concat([pd.read_parquet(tables / n / f"{kind}.parquet") for n in names])
         for kind in ("mechanism", "curvature")
     }
-    return report.build_context(TINY_CONFIG, runs, pngs, weights, per_run)
+    claims, findings = _findings_tables(tables)
+    return report.build_context(TINY_CONFIG, runs, pngs, claims, findings, weights, per_run)
+
+
+def _findings_tables(tables: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.read_parquet(tables / "claims.parquet"), pd.read_parquet(tables / "findings.parquet")
 
 
 def _numbers(text: str) -> set[str]:
@@ -160,10 +177,10 @@ def test_experiment_finding_reports_the_solve_counts_and_medians(context, tables
 
 
 def test_trend_words_follow_the_ratio_rule():
-    assert report.trend_word(100, 200) == "grows"
-    assert report.trend_word(200, 100) == "shrinks"
-    assert report.trend_word(100, 110) == "changes little"
-    assert report.trend_word(float("nan"), 1) == "changes little"
+    assert experiment_sections.trend_word(100, 200) == "grows"
+    assert experiment_sections.trend_word(200, 100) == "shrinks"
+    assert experiment_sections.trend_word(100, 110) == "changes little"
+    assert experiment_sections.trend_word(float("nan"), 1) == "changes little"
 
 
 def test_sections_of_missing_experiments_are_left_out(tables):
@@ -172,14 +189,14 @@ def test_sections_of_missing_experiments_are_left_out(tables):
         "experiments": {"learning_rate": TINY_CONFIG["experiments"]["learning_rate"]},
     }
     runs = pd.read_parquet(tables / "runs.parquet")
-    ctx = report.build_context(config, runs, {}, None)
+    ctx = report.build_context(config, runs, {}, *_findings_tables(tables))
     keys = [s["key"] for s in ctx["sections"]]
     assert keys == ["model", "loss", "learning_rate", "codes", "claims"]
 
 
 def test_claim_evidence_splits_only_at_top_level_semicolons():
     text = "a: 1 of 2 (median 3; drift 0); b: 2 of 2"
-    assert report.evidence_items(text) == ["a: 1 of 2 (median 3; drift 0)", "b: 2 of 2"]
+    assert sectionbase.evidence_items(text) == ["a: 1 of 2 (median 3; drift 0)", "b: 2 of 2"]
 
 
 def _provenance_rows(html: str) -> list[str]:
@@ -204,7 +221,8 @@ def test_mixed_provenance_gives_two_groups_and_a_warning(tables):
     runs.loc[slurm, "numba"] = "0.61.0"
     runs.loc[slurm, "executor"] = "slurm"
     runs.loc[slurm, "slurm_job_id"] = ["11", "11", "12"]
-    html = report.render_report(TEMPLATE, report.build_context(TINY_CONFIG, runs, {}, None))
+    context = report.build_context(TINY_CONFIG, runs, {}, *_findings_tables(tables))
+    html = report.render_report(TEMPLATE, context)
     rows = _provenance_rows(html)
     assert len(rows) == 2
     assert f"<td>{len(runs) - 3}</td>" in rows[0] and "<td>local</td>" in rows[0]
@@ -230,7 +248,7 @@ def test_claims_table_has_a_row_per_claim_and_setting(context, tables):
     body = html[html.index('<section id="claims">') : html.index('<section id="settings">')]
     assert "what the runs show instead" in body and "effect [95% CI]" in body
     assert body.count("<tr>") == sum(len(c["rows"]) for c in section["claims_table"]) + 1
-    assert "tie tolerance" in section["finding"]
+    assert "tie tolerance" in body
 
 
 def test_collapse_is_named_in_the_weight_decay_section(context, tables):
@@ -241,3 +259,103 @@ def test_collapse_is_named_in_the_weight_decay_section(context, tables):
     if n:
         assert "collapsed to the trivial network" in section["finding"]
         assert f"{n}/3 at λ = 0.1" in section["finding"]
+
+
+def _lead(html: str) -> str:
+    return re.sub(r"\s+", " ", html[html.index('<p class="lead">') : html.index("</p>")])
+
+
+def test_the_counts_of_runs_and_epochs_are_the_runs_tables(context, tables):
+    runs = pd.read_parquet(tables / "runs.parquet")
+    lead = _lead(report.render_report(TEMPLATE, context))
+    assert f"{len(runs)} training runs over {runs['seed'].nunique()} seeds" in lead
+    for epochs, n in runs.groupby("epochs").size().items():
+        assert f"{n} of {epochs:,} epochs" in lead
+
+
+def test_the_report_renders_the_values_of_its_tables(tables, context):
+    """Change values in the findings and claims tables: the report shows the new ones."""
+    claims, findings = _findings_tables(tables)
+    runs = pd.read_parquet(tables / "runs.parquet")
+    findings.loc[findings["key"] == "study.runs", "value"] = 98765
+    findings.loc[findings["key"] == "study.diverged", "value"] = 4321
+    budget = findings["key"] == "why_plateau.budget"
+    findings.loc[budget, "value"] = 55555
+    gd = findings["key"] == "benchmarks.rb_gd.mean"
+    findings.loc[gd, "value"] = 7777
+    claims.loc[0, ["verdict", "effect"]] = ["contradicted", "9.87 [6.54, 3.21]"]
+    html = report.render_report(
+        TEMPLATE, report.build_context(TINY_CONFIG, runs, {}, claims, findings)
+    )
+    lead = _lead(html)
+    assert "98,765 training runs" in lead and "4,321 diverged" in lead
+    assert "for 55,555 epochs" in html  # why the plateau: the sweeps' budget
+    assert "7,777 ±" in html  # the benchmarks' mean ± SD
+    claims_part = html[html.index('<section id="claims">') :]
+    assert "9.87 [6.54, 3.21]" in claims_part and ">contradicted</span>" in claims_part
+
+
+def test_a_value_the_tables_lack_fails_the_rendering(tables):
+    claims, findings = _findings_tables(tables)
+    runs = pd.read_parquet(tables / "runs.parquet")
+    context = report.build_context(
+        TINY_CONFIG, runs, {}, claims, findings[findings["key"] != "study.seeds"]
+    )
+    with pytest.raises((KeyError, jinja2.UndefinedError), match="study.seeds"):
+        report.render_report(TEMPLATE, context)
+    strict = report.environment(TEMPLATE.parent).from_string("{{ missing }}")
+    with pytest.raises(jinja2.UndefinedError):
+        strict.render()
+
+
+def _remedy_runs(solve, decades, **settings) -> pd.DataFrame:
+    n = len(solve)
+    config = dict(optimizer="gd", loss="mse", prime_offset=0.0, momentum=0.9, alpha=0.01)
+    config |= settings
+    return pd.DataFrame(
+        {
+            "run_id": [f"{config['optimizer']}/{config['alpha']}/{s}" for s in range(n)],
+            "seed": range(n),
+            "first_solved": pd.array(solve, dtype="Int64"),
+            "diverged": False,
+            "epochs": 800_000,
+            "classes": 8,
+            "plateau_found": [d > 0 for d in decades],
+            "plateau_left": [d > 0 for d in decades],
+            "plateau_decades": decades,
+            "updates_per_epoch": 1,
+            "code_all_distinct": True,
+            "code_gap": 0.1,
+            **config,
+        }
+    )
+
+
+def test_the_remedies_section_words_the_verdicts_of_its_findings():
+    from backprop_study.analysis import remedies
+    from backprop_study.analysis.findings import findings_frame
+
+    runs = pd.concat([
+        _remedy_runs([1000, 1100, 1200, 900, 1000], [1.0] * 5),
+        _remedy_runs([100, 110, 120, 90, 100], [1.0] * 5, alpha=0.1),
+        _remedy_runs([101, 109, 121, 90, 99], [1.05] * 5, optimizer="momentum"),
+        _remedy_runs([50, None, 40, 45, 55], [0.0] * 5, optimizer="rprop"),
+    ])  # fmt: skip
+    table = findings_frame(remedies.remedy_findings({"remedies": runs}))
+    html = (
+        report.environment(TEMPLATE.parent)
+        .get_template("sections/remedies.html.j2")
+        .render(
+            s={"figures": []},
+            f=sectionbase.Findings(table),
+            settings=tiny_study().settings,
+            optimizer_text=report.OPTIMIZER_TEXT,
+        )
+    )
+    text = re.sub(r"\s+", " ", html)
+    assert "batch 8, 800,000 epochs" in text
+    assert "<td>momentum μ = 0.9, mse</td><td>0.01</td><td>5/5</td>" in text
+    assert "<td>RPROP, mse</td><td>not used</td><td>4/5</td>" in text
+    assert "momentum μ = 0.9, mse (α = 0.01): rescales the clock (10× faster)" in text
+    assert "RPROP, mse (α not used): removes the plateau" in text
+    assert "consistent with a rescaled clock" in text and "1/(1 − μ) = 10)" in text

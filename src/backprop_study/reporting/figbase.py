@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_study.analysis import axes as vocabulary
 from backprop_study.analysis.axes import value_text
+from backprop_study.analysis.findings import SEED_BUDGET
 from backprop_study.study.grid import Experiment, Run
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ METRIC_LABELS = {
 }
 EPOCH_LABEL = "epoch (passes over all patterns)"
 FLOW_LABEL = "gradient-flow time t = α × updates  (= epochs × α·m/b)"
-SEED_BUDGET = 400_000  # the seed report's epochs
 
 # One style for every figure of the study (matplotlib rcParams).
 STYLE: dict[str, Any] = {

@@ -46,13 +46,13 @@ from backprop_study.reporting.networks import (
     weight_matrices,
 )
 from backprop_study.reporting.outcomes import outcomes_figure, positions
-from backprop_study.reporting.plateau import (
+from backprop_study.reporting.plateau_figures import (
     draw_critical_lambda,
     draw_init_scale,
     draw_mechanism,
     draw_spectrum,
 )
-from backprop_study.reporting.remedies import FIGURES as REMEDY_FIGURES
+from backprop_study.reporting.remedy_figures import FIGURES as REMEDY_FIGURES
 from backprop_study.study.grid import Experiment, Run
 
 if TYPE_CHECKING:
