@@ -30,7 +30,8 @@ def test_the_study_counts_runs_per_budget():
             "encoding": "k",
             "lam": 0.0,
             "alpha": [0.01, 0.01, 0.1, 0.01, 0.01],
-            "batch_size": 8,
+            "batch_size": [8, 8, 8, 8, 1],
+            "n_patterns": 8,
             "first_solved": pd.array([100, None, 10, 20, None], dtype="Int64"),
         }
     )
@@ -40,6 +41,7 @@ def test_the_study_counts_runs_per_budget():
     assert f["study.runs_at_epochs.800"].value == 3 and f["study.runs_at_epochs.50"].value == 2
     # the base setting: k, λ = 0, the smallest α, the full batch, at its longest budget
     assert f["base.seeds"].value == 2 and f["base.solved"].value == 1
+    assert f["base.seeds"].run_ids == ["a", "b"]
     assert f["base.budget"].value == 800 and f["base.solved_in_seed_budget"].value == 1
 
 

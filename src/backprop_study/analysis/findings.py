@@ -83,16 +83,19 @@ def study_findings(runs: pd.DataFrame) -> list[Finding]:
 
 
 def base_budget_findings(runs: pd.DataFrame) -> list[Finding]:
-    """How the base setting (k, λ = 0, the smallest α, the full batch, the longest budget)
-    fares at its budget and at the seed's 400,000 epochs."""
-    if runs.empty or not {"lam", "alpha", "batch_size"} <= set(runs.columns):
+    """How the base setting (plain gradient descent on mse, k, λ = 0, the full batch, the
+    smallest α, the longest budget) fares at its budget and at the seed's 400,000 epochs."""
+    if runs.empty or not {"lam", "alpha", "batch_size", "n_patterns"} <= set(runs.columns):
         return []
-    base = runs[
-        (runs["encoding"] == "k")
-        & (runs["lam"] == 0)
-        & (runs["alpha"] == runs["alpha"].min())
-        & (runs["batch_size"] == runs["batch_size"].max())
-    ]
+    plain = {"optimizer": "gd", "loss": "mse", "prime_offset": 0.0}
+    mask = (
+        (runs["encoding"] == "k") & (runs["lam"] == 0) & (runs["batch_size"] == runs["n_patterns"])
+    )
+    for column, value in plain.items():
+        if column in runs:
+            mask &= runs[column] == value
+    base = runs[mask]
+    base = base[base["alpha"] == base["alpha"].min()] if len(base) else base
     base = base[base["epochs"] == base["epochs"].max()] if len(base) else base
     if base.empty:
         return []

@@ -187,8 +187,8 @@ def build_context(
 
 
 def count(x: float) -> str:
-    """A count with thousands separators: 800000.0 → `800,000`."""
-    return "—" if x != x else f"{int(x):,}"
+    """A whole number with thousands separators, rounded: 800000.0 → `800,000`."""
+    return "—" if x != x else f"{x:,.0f}"
 
 
 def environment(folder: Path) -> jinja2.Environment:
