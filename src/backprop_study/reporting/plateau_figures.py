@@ -6,9 +6,10 @@ spectrum per seed, the init-scale law and the critical weight decay. Their numbe
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from backprop_study.analysis.axes import format_number
 from backprop_study.analysis.findings import number_text as fmt
@@ -22,9 +23,6 @@ from backprop_study.reporting.figbase import (
     colours,
     new_figure,
 )
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 MU_COLOUR = "#b8860b"
 

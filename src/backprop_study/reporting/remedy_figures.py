@@ -6,21 +6,18 @@ values drawn beside ours are those of `published.yaml`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
+from matplotlib.figure import Figure
 
 from backprop_study.analysis import axes as vocabulary
 from backprop_study.analysis.axes import format_number
 from backprop_study.analysis.remedies import (
-    BENCH_MITCHELL,
-    BENCH_RPROP,
-    CONTROLS,
-    REMEDIES,
     configurations,
     plateau_decades,
     solve_times,
@@ -31,13 +28,9 @@ from backprop_study.reporting.figbase import (
     MEDIAN_COLOUR,
     POINT_COLOUR,
     FigureData,
-    FigureSpec,
     new_figure,
     settings_note,
 )
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 OPTIMIZER_TEXT = {
     "gd": "gradient descent",
@@ -181,37 +174,3 @@ def draw_benchmark_codes(data: FigureData) -> Figure:
     note = settings_note(data.experiment, [])
     fig.suptitle(f"Hidden codes at the end, Mitchell's setting\n{note}")
     return fig
-
-
-FIGURES: Sequence[FigureSpec] = [
-    FigureSpec(
-        "remedies_correct", REMEDIES, "Patterns right against epochs for each remedy",
-        "Patterns decoded correctly (median over seeds) against epochs for each optimizer "
-        "(colour) and loss (line style) at the base setting: a measure both losses share.",
-        draw_correct_curves, section="remedies",
-    ),
-    FigureSpec(
-        "remedies_outcomes", REMEDIES, "Epochs to solve and plateau length, seed by seed",
-        "Left: each seed's epochs to solve (hollow = never, drawn at the budget). Right: the "
-        "plateau's length in decades, log10(end/start), 0 where none was found. Bars: medians.",
-        draw_remedy_outcomes, section="remedies",
-    ),
-    FigureSpec(
-        "remedy_controls_correct", CONTROLS, "The sigmoid-prime offset and the clock references",
-        "Patterns decoded correctly (median over seeds) for gd with and without the "
-        "sigmoid-prime offset 0.1, at α = 0.01 and 0.1.",
-        draw_correct_curves, section="remedies",
-    ),
-    FigureSpec(
-        "benchmark_rprop_epochs", BENCH_RPROP, "10-5-10 encoder: our epochs beside the published",
-        "Epochs to the 40-20-40 criterion for each seed (hollow = not within the budget, drawn "
-        "at it) and Riedmiller & Braun's published mean ± SD.",
-        draw_benchmark_epochs, section="benchmarks",
-    ),
-    FigureSpec(
-        "benchmark_mitchell_codes", BENCH_MITCHELL, "8-3-8 online backprop: hidden codes per seed",
-        "For each seed after Mitchell's 5,000 online epochs: how many of the 8 binarised hidden "
-        "codes differ, and how far the activations are from 0 or 1.",
-        draw_benchmark_codes, section="benchmarks",
-    ),
-]  # fmt: skip

@@ -28,7 +28,7 @@ from backprop_study.analysis.remedies import EXPERIMENTS as REMEDY_EXPERIMENTS
 from backprop_study.analysis.why_plateau import POINT_CURVATURE, POINT_MEASURES
 from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.engine.runfiles import replace_atomic
-from backprop_study.reporting import figures as figure_specs
+from backprop_study.reporting import catalog as figure_specs
 from backprop_study.reporting.experiment_sections import experiment_section
 from backprop_study.reporting.network_sections import (
     codes_section,

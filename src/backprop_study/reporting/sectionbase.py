@@ -13,7 +13,7 @@ import pandas as pd
 
 from backprop_study.analysis.axes import symbol, value_text
 from backprop_study.analysis.claims import select
-from backprop_study.reporting import figures as figure_specs
+from backprop_study.reporting import catalog as figure_specs
 from backprop_study.study.grid import Study
 
 DISPLAY_PX_PER_SAVED_PX = 95 / 130  # figures are saved at 130 dpi, shown at 95 px per inch
