@@ -23,6 +23,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from backprop_study.analysis.axes import symbol
 from backprop_study.analysis.findings import number_text
 from backprop_study.analysis.remedies import EXPERIMENTS as REMEDY_EXPERIMENTS
 from backprop_study.analysis.why_plateau import POINT_CURVATURE, POINT_MEASURES
@@ -30,11 +31,7 @@ from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.engine.runfiles import replace_atomic
 from backprop_study.reporting import catalog as figure_specs
 from backprop_study.reporting.experiment_sections import experiment_section
-from backprop_study.reporting.network_sections import (
-    codes_section,
-    plateau_section,
-    weights_section,
-)
+from backprop_study.reporting.network_sections import weights_section
 from backprop_study.reporting.remedy_figures import OPTIMIZER_TEXT, published
 from backprop_study.reporting.sectionbase import (
     Findings,
@@ -43,6 +40,7 @@ from backprop_study.reporting.sectionbase import (
     figures_of,
     grouped_claims,
     html_table,
+    join,
     section,
 )
 from backprop_study.study import provenance
@@ -51,11 +49,13 @@ from backprop_study.study.config import load_study
 TITLE = "Backpropagation on the 8-3-8 encoder: study report"
 
 
-def templated(key: str, title: str, *figure_sections: str) -> Callable[[ReportData], dict]:
+def templated(
+    key: str, title: str, *figure_sections: str, claims: tuple[str, ...] = ()
+) -> Callable[[ReportData], dict]:
     """A section whose sentences are its template's (`report/sections/<key>.html.j2`)."""
 
     def build(data: ReportData) -> dict[str, Any]:
-        out = section(key, title, "", data, template=key)
+        out = section(key, title, "", data, claims=claims, template=key)
         for name in figure_sections:
             out["figures"] += figures_of(data, name)
         return out
@@ -107,12 +107,12 @@ SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...
     ("loss", templated("loss", "The loss"), ()),
     ("weight_decay", lambda d: experiment_section(d, "weight_decay"), ("weight_decay",)),
     ("encoding", lambda d: experiment_section(d, "encoding"), ("encoding",)),
-    ("plateau", plateau_section, ("weight_decay",)),
+    ("plateau", templated("plateau", "The plateau", claims=("bias_dominates",)), ("weight_decay",)),
     ("why_plateau", templated("why_plateau", "Why the plateau"), ("init_scale", "critical_lambda")),
     ("learning_rate", lambda d: experiment_section(d, "learning_rate"), ("learning_rate",)),
     ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
     ("weights", weights_section, ("weights",)),
-    ("codes", codes_section, ()),
+    ("codes", templated("codes", "Hidden codes"), ()),
     ("remedies", templated("remedies", "What shortens the plateau", "remedy_controls"),
      ("remedies",)),
     ("benchmarks", templated("benchmarks", "Classic encoder benchmarks", "benchmark_rprop",
@@ -178,6 +178,7 @@ def build_context(
         "published": published(),
         "optimizer_text": OPTIMIZER_TEXT,
         "point_measures": POINT_MEASURES + POINT_CURVATURE,
+        "symbol": symbol,
         "sections": build_sections(data),
         "provenance_table": html_table(provenance.display(origin.groups)),
         "provenance_warnings": origin.warnings,
@@ -201,6 +202,8 @@ def environment(folder: Path) -> jinja2.Environment:
     )
     env.filters["num"] = number_text
     env.filters["count"] = count
+    env.filters["join_and"] = join
+    env.filters["symbol"] = symbol
     return env
 
 

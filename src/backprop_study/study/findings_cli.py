@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from backprop_study.analysis import claims, findings, remedies, why_plateau
+from backprop_study.analysis import claims, findings, network_findings, remedies, why_plateau
 from backprop_study.analysis.claims_table import claims_markdown, claims_table
 from backprop_study.analysis.testers import DIFFERENT_DISTANCE
 from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.engine.runfiles import replace_atomic
 from backprop_study.study.config import load_study
 from backprop_study.study.grid import Study
+
+PLATEAU_EXPERIMENT = "weight_decay"  # the plateau's weights are read where λ is swept
 
 
 def read_table(path: str) -> pd.DataFrame:
@@ -68,6 +70,12 @@ def study_findings(
     rows += remedies.remedy_findings(by_experiment)
     rows += remedies.benchmark_findings(by_experiment)
     rows += why_plateau.plateau_findings(by_experiment, tables, study.settings.classes)
+    if PLATEAU_EXPERIMENT in study.experiments:
+        axes = study.experiments[PLATEAU_EXPERIMENT].varying_axes() or ["encoding"]
+        rows += network_findings.plateau_findings(
+            by_experiment[PLATEAU_EXPERIMENT], axes, PLATEAU_EXPERIMENT
+        )
+    rows += network_findings.code_findings(runs, study.settings.classes)
     return findings.findings_frame(rows)
 
 
