@@ -116,6 +116,9 @@ rule claims_table:
 rule findings_table:
     input:
         runs=RUNS_TABLE,
+        final_weights=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
+        ),
         mechanism=expand(
             EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="mechanism.parquet"
         ),
@@ -137,5 +140,6 @@ rule findings_table:
         code=ANALYSIS_CODE,
     shell:
         "backprop-study findings table --study {params.study:q}"
-        " --runs-table {input.runs:q} --mechanism {input.mechanism:q}"
-        " --curvature {input.curvature:q} --out {output:q} > {log:q} 2>&1"
+        " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
+        " --mechanism {input.mechanism:q} --curvature {input.curvature:q}"
+        " --out {output:q} > {log:q} 2>&1"

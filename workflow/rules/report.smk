@@ -45,16 +45,7 @@ rule study_report:
         runs=RUNS_TABLE,
         claims=CLAIMS_TABLE,
         findings=FINDINGS_TABLE,
-        final_weights=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
-        ),
         figures=expand(FIGURE_PATH, figure=FIGURES),
-        mechanism=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="mechanism.parquet"
-        ),
-        curvature=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="curvature.parquet"
-        ),
     output:
         report(
             STUDY_REPORT,
@@ -75,6 +66,5 @@ rule study_report:
     shell:
         "backprop-study report --study {params.study:q} --template {input.template:q}"
         " --runs-table {input.runs:q} --claims {input.claims:q}"
-        " --findings {input.findings:q} --final-weights {input.final_weights:q}"
-        " --figure {input.figures:q} --mechanism {input.mechanism:q}"
-        " --curvature {input.curvature:q} --out {output:q} > {log:q} 2>&1"
+        " --findings {input.findings:q} --figure {input.figures:q}"
+        " --out {output:q} > {log:q} 2>&1"

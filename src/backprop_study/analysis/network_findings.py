@@ -3,12 +3,14 @@ ratio inside the plateau, and how distinct and how binary the hidden codes are."
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import codes
+from backprop_study.analysis import codes, weightstats
 from backprop_study.analysis.axes import config_columns, symbol, value_text
 from backprop_study.analysis.convergence import as_times
 from backprop_study.analysis.findings import Finding, ids
@@ -113,4 +115,80 @@ def code_findings(runs: pd.DataFrame, classes: int) -> list[Finding]:
     if kind == "shared":
         share = shared["distinct_solved"] / shared["solved"]
         out.append(Finding("codes.fewest_distinct", text=shared.loc[share.idxmin(), "key"]))
+    return out
+
+
+def pairwise_distances(final_weights: pd.DataFrame, run_ids: Sequence[str]) -> dict[str, float]:
+    """Per run: aligned relative distance (`weightstats.aligned_distance`) to the nearest other
+    run of `run_ids` at the last snapshot (NaN if it has no other run)."""
+    wanted = set(run_ids)
+    params = {
+        rid: weightstats.params_at(w) for rid, w in final_weights.groupby("run_id") if rid in wanted
+    }
+    order = sorted(params)
+    matrix = weightstats.distance_matrix([params[rid] for rid in order])
+    nearest = {rid: math.inf for rid in params}
+    for i, j in itertools.combinations(range(len(order)), 2):
+        a, b, d = order[i], order[j], float(matrix[i, j])
+        nearest[a], nearest[b] = min(nearest[a], d), min(nearest[b], d)
+    return {rid: (d if math.isfinite(d) else math.nan) for rid, d in nearest.items()}
+
+
+def _magnitude(weights: pd.DataFrame | None, bias: bool) -> float:
+    if weights is None or not len(weights):
+        return math.nan
+    return float(weights[weights["is_bias"] == bias]["value"].abs().mean())
+
+
+def _median(values: Sequence[float]) -> float:
+    v = np.asarray(values, dtype=float)
+    return float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
+
+
+def weight_findings(
+    runs: pd.DataFrame, axes: list[str], final_weights: pd.DataFrame | None, experiment: str
+) -> list[Finding]:
+    """Per setting, each run's end (collapsed, solved, data loss, mean |weight| and |bias|,
+    codebook, distance to its nearest other seed) and their medians over seeds."""
+    by = axes or ["encoding"]
+    out = [Finding("weights.axes", text=",".join(axes), experiment=experiment)]
+    for key, g, values in groups(runs.sort_values([*by, "seed"]), by):
+        k = f"weights[{key}]"
+        distances = pairwise_distances(final_weights, g["run_id"].tolist()) if (
+            final_weights is not None) else {}  # fmt: skip
+        ends = []
+        for r in g.itertuples():
+            w = final_weights[final_weights["run_id"] == r.run_id] if (
+                final_weights is not None) else None  # fmt: skip
+            end = {
+                "collapsed": float(bool(getattr(r, "collapsed", False))),
+                "solved_at": math.nan if pd.isna(r.first_solved) else float(r.first_solved),
+                "final_loss": float(r.final_data_loss),
+                "weight_mean": _magnitude(w, False),
+                "bias_mean": _magnitude(w, True),
+                "distance": distances.get(r.run_id, math.nan),
+            }
+            ends.append(end)
+            run_key = f"weights_run[{key},seed={r.seed}]"
+            out += [Finding(f"{run_key}.setting", text=key, experiment=experiment,
+                            run_ids=[r.run_id]),
+                    Finding(f"{run_key}.seed", int(r.seed), experiment=experiment),
+                    Finding(f"{run_key}.codebook", text=str(r.code_codebook),
+                            experiment=experiment)]  # fmt: skip
+            out += [Finding(f"{run_key}.{n}", v, experiment=experiment) for n, v in end.items()]
+        d = [e["distance"] for e in ends]
+        out += [
+            Finding(f"{k}.label", text=label(axes, values[: len(axes)]) if axes else "",
+                    experiment=experiment, run_ids=ids(g)),
+            Finding(f"{k}.runs", len(g), "runs", experiment=experiment),
+            Finding(f"{k}.collapsed", int(sum(e["collapsed"] for e in ends)), "runs",
+                    experiment=experiment),
+            Finding(f"{k}.codebooks", int(g["code_canonical"].nunique()), "codebooks",
+                    experiment=experiment),
+            Finding(f"{k}.distance_max", float(np.nanmax(d)) if np.isfinite(d).any()
+                    else math.nan, experiment=experiment),
+        ]  # fmt: skip
+        for name in ("final_loss", "weight_mean", "bias_mean", "distance"):
+            out.append(Finding(f"{k}.{name}", _median([e[name] for e in ends]),
+                               experiment=experiment))  # fmt: skip
     return out

@@ -31,7 +31,6 @@ from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.engine.runfiles import replace_atomic
 from backprop_study.reporting import catalog as figure_specs
 from backprop_study.reporting.experiment_sections import experiment_section
-from backprop_study.reporting.network_sections import weights_section
 from backprop_study.reporting.remedy_figures import OPTIMIZER_TEXT, published
 from backprop_study.reporting.sectionbase import (
     Findings,
@@ -111,7 +110,7 @@ SECTIONS: list[tuple[str, Callable[[ReportData], dict[str, Any]], tuple[str, ...
     ("why_plateau", templated("why_plateau", "Why the plateau"), ("init_scale", "critical_lambda")),
     ("learning_rate", lambda d: experiment_section(d, "learning_rate"), ("learning_rate",)),
     ("batch_size", lambda d: experiment_section(d, "batch_size"), ("batch_size",)),
-    ("weights", weights_section, ("weights",)),
+    ("weights", templated("weights", "The weights", claims=("different_solutions",)), ("weights",)),
     ("codes", templated("codes", "Hidden codes"), ()),
     ("remedies", templated("remedies", "What shortens the plateau", "remedy_controls"),
      ("remedies",)),
@@ -153,8 +152,6 @@ def build_context(
     figures: Mapping[str, Path],
     claims: pd.DataFrame,
     findings: pd.DataFrame,
-    final_weights: pd.DataFrame | None = None,
-    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, as plain values (HTML tables already rendered)."""
     study = load_study(study_config)
@@ -164,8 +161,6 @@ def build_context(
         figures=dict(figures),
         claims=claims,
         findings=Findings(findings),
-        final_weights=final_weights,
-        tables=dict(tables or {}),
     )
     settings = {k: v for k, v in study_config.items() if k != "experiments"}
     origin = provenance.summarise(runs)
@@ -219,32 +214,13 @@ def read_table(path: str) -> pd.DataFrame:
         raise RunFileError(f"{path}: cannot read table ({exc})") from None
 
 
-def union(paths: list[str], keys: list[str]) -> pd.DataFrame:
-    frames = [read_table(p) for p in paths]
-    return pd.concat(frames, ignore_index=True).drop_duplicates(subset=keys, ignore_index=True)
-
-
-def union_by_run(paths: list[str]) -> pd.DataFrame | None:
-    """Experiments' per-run tables, each run's rows from the first table that has it."""
-    seen: set[str] = set()
-    parts = []
-    for table in (read_table(p) for p in paths):
-        fresh = table[~table["run_id"].isin(seen)]
-        seen.update(fresh["run_id"].unique())
-        parts.append(fresh)
-    return pd.concat(parts, ignore_index=True) if parts else None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", required=True, help="the study config as JSON")
     parser.add_argument("--template", required=True, help="Jinja2 HTML template")
     parser.add_argument("--runs-table", required=True, help="the study's runs table (Parquet)")
     parser.add_argument("--claims", required=True, help="the claims table (Parquet)")
     parser.add_argument("--findings", required=True, help="the findings table (Parquet)")
-    parser.add_argument("--final-weights", nargs="*", default=[], help="experiments' weights")
     parser.add_argument("--figure", nargs="*", default=[], help="figure PNGs (name = file stem)")
-    parser.add_argument("--mechanism", nargs="*", default=[], help="experiments' mechanism")
-    parser.add_argument("--curvature", nargs="*", default=[], help="experiments' curvature")
     parser.add_argument("--out", required=True, help="HTML file to write")
 
 
@@ -253,22 +229,12 @@ def run(args: argparse.Namespace) -> int:
         study_config = json.loads(args.study)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"--study: not valid JSON ({exc})") from None
-    tables = {
-        name: union(paths, keys)
-        for name, paths, keys in (
-            ("mechanism", args.mechanism, ["run_id", "epoch"]),
-            ("curvature", args.curvature, ["run_id", "point"]),
-        )
-        if paths
-    }
     context = build_context(
         study_config,
         read_table(args.runs_table),
         {Path(p).stem: Path(p) for p in args.figure},
         read_table(args.claims),
         read_table(args.findings),
-        union_by_run(args.final_weights),
-        tables,
     )
     html = render_report(Path(args.template), context)
     replace_atomic(Path(args.out), lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -59,9 +59,7 @@ class ReportData:
     figures: dict[str, Path]
     claims: pd.DataFrame
     findings: Findings
-    final_weights: pd.DataFrame | None = None
     used_figures: set[str] = field(default_factory=set)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # mechanism, curvature
 
     def experiment_runs(self, name: str) -> pd.DataFrame:
         return select(self.runs, self.study.experiments[name].to_grid())

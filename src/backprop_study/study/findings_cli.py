@@ -23,6 +23,7 @@ from backprop_study.study.config import load_study
 from backprop_study.study.grid import Study
 
 PLATEAU_EXPERIMENT = "weight_decay"  # the plateau's weights are read where λ is swept
+WEIGHTS_EXPERIMENT = "weights"  # the final weights of runs that learn and that collapse
 
 
 def read_table(path: str) -> pd.DataFrame:
@@ -76,6 +77,13 @@ def study_findings(
             by_experiment[PLATEAU_EXPERIMENT], axes, PLATEAU_EXPERIMENT
         )
     rows += network_findings.code_findings(runs, study.settings.classes)
+    if WEIGHTS_EXPERIMENT in study.experiments:
+        rows += network_findings.weight_findings(
+            by_experiment[WEIGHTS_EXPERIMENT],
+            study.experiments[WEIGHTS_EXPERIMENT].varying_axes(),
+            tables.get("final_weights"),
+            WEIGHTS_EXPERIMENT,
+        )
     return findings.findings_frame(rows)
 
 
@@ -89,8 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--study", required=True, help="the study config as JSON")
         p.add_argument("--runs-table", required=True, help="the study's runs table (Parquet)")
         p.add_argument("--out", required=True, help="Parquet file to write")
+        p.add_argument("--final-weights", nargs="*", default=[], help="experiments' weights")
         if name == "claims":
-            p.add_argument("--final-weights", nargs="*", default=[], help="experiments' weights")
             p.add_argument("--markdown-out", required=True, help="Markdown file to write")
         else:
             p.add_argument("--mechanism", nargs="*", default=[], help="experiments' mechanism")
@@ -116,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"claims: {table['claim'].nunique()} claims, {len(table)} rows")
         return 0
     tables = {
+        "final_weights": union_by_run(args.final_weights),
         "mechanism": union(args.mechanism, ["run_id", "epoch"]),
         "curvature": union(args.curvature, ["run_id", "point"]),
     }
