@@ -49,4 +49,4 @@ def test_numbers_read_the_same_everywhere():
     assert [number_text(x) for x in (0.012345, 5.0, 12345.6, math.nan)] == [
         "0.0123", "5", "12,346", "—",
     ]  # fmt: skip
-    assert number_text(3.14159, 2) == "3.1"
+    assert number_text(3.14159, 2) == "3.1" and number_text(2.9975e12) == "3e+12"

@@ -116,10 +116,10 @@ def base_budget_findings(runs: pd.DataFrame) -> list[Finding]:
 
 def number_text(x: float | None, digits: int = 3) -> str:
     """A measured value for people: `digits` significant digits, whole numbers with commas from
-    1,000, `—` for none (the one number formatter of tables and the report)."""
+    1,000 to a million, `—` for none (the one number formatter of tables and the report)."""
     if x is None or x != x:
         return "—"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return f"{x:,.0f}" if 1000 <= abs(x) < 1e6 else f"{x:.{digits}g}"
 
 
 def spread_text(values, digits: int = 3) -> str:
