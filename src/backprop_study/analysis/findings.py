@@ -114,6 +114,16 @@ def base_budget_findings(runs: pd.DataFrame) -> list[Finding]:
     ]
 
 
+def trend_word(first: float, last: float, ratio: float = TREND_RATIO) -> str:
+    """`grows`, `shrinks` or `changes little` from the first to the last median."""
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return "changes little"
+    lo, hi = sorted((abs(first), abs(last)))
+    if hi <= lo * ratio or hi == 0:
+        return "changes little"
+    return "grows" if last > first else "shrinks"
+
+
 def number_text(x: float | None, digits: int = 3) -> str:
     """A measured value for people: `digits` significant digits, whole numbers with commas from
     1,000 to a million, `—` for none (the one number formatter of tables and the report)."""

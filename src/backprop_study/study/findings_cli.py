@@ -21,6 +21,7 @@ from backprop_study.engine.errors import ConfigError, RunFileError
 from backprop_study.engine.runfiles import replace_atomic
 from backprop_study.study.config import load_study
 from backprop_study.study.grid import Study
+from backprop_study.study.outcome_findings import outcome_findings
 
 PLATEAU_EXPERIMENT = "weight_decay"  # the plateau's weights are read where λ is swept
 WEIGHTS_EXPERIMENT = "weights"  # the final weights of runs that learn and that collapse
@@ -68,6 +69,8 @@ def study_findings(
     by_experiment = experiment_runs(study, runs)
     rows = findings.study_findings(runs)
     rows.append(findings.Finding("claims.different_distance", DIFFERENT_DISTANCE, "distance"))
+    for name, experiment in study.experiments.items():
+        rows += outcome_findings(experiment, by_experiment[name])
     rows += remedies.remedy_findings(by_experiment)
     rows += remedies.benchmark_findings(by_experiment)
     rows += why_plateau.plateau_findings(by_experiment, tables, study.settings.classes)
