@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "fingerprint": ("backprop_study.engine.fingerprint", "print the engine fingerprint"),
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
+    "findings": (
+        "backprop_study.study.findings_cli",
+        "the claims table and the findings table the report renders",
+    ),
     "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),

@@ -1,8 +1,10 @@
-"""figures.py: the registry, and every figure drawn from a tiny real study's tables."""
+"""The figure catalog, and every figure drawn from a tiny real study's tables (`figures`)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ from backprop_study.cli import main
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.runfiles import read_run
 from backprop_study.reporting import figures
+from backprop_study.reporting.networks import plateau_epoch, weight_matrices
+from backprop_study.reporting.outcomes import positions
 from backprop_study.study import aggregate
 from backprop_study.study.grid import run_dir
 
@@ -96,7 +100,7 @@ def test_curve_figures_have_one_legend_entry_per_configuration(study_tables):
         pd.read_parquet(tables / exp.name / "curve_quantiles.parquet"),
         pd.read_parquet(tables / exp.name / "runs.parquet"),
     )
-    fig = figures.by_name("loss_by_alpha").draw(data)
+    fig = figures.draw(figures.by_name("loss_by_alpha"), data)
     # One panel per configuration, titled by it: no curve can hide under another's.
     titles = [ax.get_title() for ax in fig.axes if ax.axison]
     assert titles == ["α = 0.5", "α = 2"]
@@ -108,11 +112,11 @@ def test_curve_figures_have_one_legend_entry_per_configuration(study_tables):
 def test_weight_matrices_put_the_bias_last(study_tables):
     runs_root, _ = study_tables
     files = read_run(run_dir(runs_root, "enc~k/lam~0.1/alpha~0.5/batch~8/seed~0"))
-    m = figures.weight_matrices(files.weights, 250)
+    m = weight_matrices(files.weights, 250)
     assert m["hidden"].shape == (3, 9) and m["output"].shape == (8, 4)
     assert list(m["hidden"].columns)[-1] == -1
     with pytest.raises(ConfigError, match="no weight snapshot"):
-        figures.weight_matrices(files.weights, 12345)
+        weight_matrices(files.weights, 12345)
 
 
 def test_runs_on_demand_are_read_run_parsed_when_used(study_tables, tmp_path):
@@ -141,8 +145,8 @@ def test_plateau_epoch_is_the_log_middle_of_the_plateau():
         {"run_id": ["a", "b"], "plateau_found": [True, False],
          "plateau_start": [100.0, float("nan")], "plateau_end": [10000.0, float("nan")]}
     )  # fmt: skip
-    assert figures.plateau_epoch(runs, "a") == 1000
-    assert figures.plateau_epoch(runs, "b") is None
+    assert plateau_epoch(runs, "a") == 1000
+    assert plateau_epoch(runs, "b") is None
 
 
 def test_cli_draws_a_figure(study_tables, tmp_path):
@@ -210,11 +214,11 @@ def test_outcome_figure_draws_every_seed_and_censored_runs_hollow(study_tables):
 
 
 def test_lambda_with_zero_is_categorical_and_alpha_is_log():
-    lam = figures.positions([0.0, 0.001, 0.1], "lam")
+    lam = positions([0.0, 0.001, 0.1], "lam")
     assert lam.scale == "category" and lam.x == {0.0: 0.0, 0.001: 1.0, 0.1: 2.0}
-    assert figures.positions([0.01, 0.5, 5.0], "alpha").scale == "log"
-    assert figures.positions([1, 2, 4, 8], "batch_size").scale == "log2"
-    assert figures.positions(["k", "k-1"], "encoding").scale == "category"
+    assert positions([0.01, 0.5, 5.0], "alpha").scale == "log"
+    assert positions([1, 2, 4, 8], "batch_size").scale == "log2"
+    assert positions(["k", "k-1"], "encoding").scale == "category"
 
 
 def test_hinton_weights_share_one_scale_and_mark_the_bias(study_tables):
@@ -312,17 +316,19 @@ def test_early_figure_shows_the_differences(study_tables):
 
 
 def test_curves_can_be_drawn_against_gradient_flow_time(study_tables):
-    from backprop_study.reporting.curves import curves_figure, panels_figure
-
     _, tables = study_tables
     data = _data(tables, "learning_rate")
 
     def median_line(fig):
         return next(line for line in fig.axes[0].get_lines() if line.get_label() == "α = 0.5")
 
-    for make in (panels_figure, curves_figure):
-        by_epoch = figures.draw(spec_of(make("x")), data)
-        by_time = figures.draw(spec_of(make("x", time=True)), data)
+    timed = {
+        "panels_figure": ("x", "data_loss", None, True),
+        "curves_figure": ("x", ("data_loss",), True),
+    }
+    for make, args in timed.items():
+        by_epoch = figures.draw(spec_of(make, ("x",)), data)
+        by_time = figures.draw(spec_of(make, args), data)
         assert "epoch" in by_epoch.axes[0].get_xlabel()
         assert "gradient-flow time" in by_time.axes[0].get_xlabel()
         # The same curve, its x multiplied by α·m/b (α = 0.5, full batch: 0.5 per epoch).
@@ -330,5 +336,24 @@ def test_curves_can_be_drawn_against_gradient_flow_time(study_tables):
         assert np.allclose(t, 0.5 * e)
 
 
-def spec_of(draw):
-    return figures.FigureSpec("x", "learning_rate", "x", "x", draw)
+def spec_of(factory: str, args: tuple) -> figures.FigureEntry:
+    return figures.FigureEntry(
+        "x", "learning_rate", "x", "x", f"backprop_study.reporting.curves.{factory}", args
+    )
+
+
+def test_the_catalog_loads_no_drawing_module():
+    """The workflow imports the catalog to name its jobs: it must stay light."""
+    code = (
+        "import sys; import backprop_study.reporting.catalog as c;"
+        "[f.select_runs for f in c.FIGURES];"
+        "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', "
+        "'backprop_study.reporting.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['backprop_study.reporting.catalog']"
+
+
+@pytest.mark.parametrize("spec", figures.FIGURES, ids=lambda f: f.name)
+def test_every_drawing_function_exists(spec):
+    assert callable(spec.drawer())

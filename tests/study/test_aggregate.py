@@ -232,12 +232,3 @@ def test_the_study_runs_table_lists_each_runs_experiments():
     union = aggregate.union_runs_tables([a, b])
     assert list(union.columns) == ["run_id", "experiments", "x"]
     assert union["experiments"].tolist() == [["a", "b"], ["b"]]
-
-
-def test_the_names_reporting_reads_from_here_are_the_ones_that_do_the_work():
-    from backprop_study.study import across_seeds, atomic, display
-
-    assert aggregate.outcome_table is across_seeds.outcome_table
-    assert aggregate.write_atomic is atomic.write_atomic
-    for name in ("outcome_display", "OUTCOME_NOTE", "format_value"):
-        assert getattr(aggregate, name) is getattr(display, name)

@@ -219,8 +219,8 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
     weight_decay_figures = [f.name for f in FIGURES if f.experiment == "weight_decay"]
     assert "loss_by_lambda" in weight_decay_figures
     assert jobs["figure"] == {f"results/figures/{name}.png" for name in weight_decay_figures}
-    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
-                         "curves_table", "study_report", "all"}  # fmt: skip
+    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table", "curves_table",
+                         "claims_table", "findings_table", "study_report", "all"}  # fmt: skip
 
 
 def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[str, set[str]]:
@@ -254,8 +254,8 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
         for name in ("init_sweep", "width")
         for kind in ("loss", "outcomes")
     }
-    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table",
-                         "curves_table", "study_report", "all"}  # fmt: skip
+    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table", "curves_table",
+                         "claims_table", "findings_table", "study_report", "all"}  # fmt: skip
 
 
 @pytest.mark.workflow

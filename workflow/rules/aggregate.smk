@@ -100,3 +100,69 @@ rule curves_table:
     shell:
         "backprop-study aggregate curves --runs-table {input:q} --runs-root {params.runs_root:q}"
         " --out {output:q} > {log:q} 2>&1"
+
+
+# The study's findings, which the report only renders: the seed's claims tested (one row per
+# claim, compared settings and measure; diff two studies' claims.md to see a verdict move) and
+# every other number the report states, each with its key, interval, unit and runs.
+CLAIMS_TABLE = f"{RESULTS}/tables/claims.parquet"
+CLAIMS_MARKDOWN = f"{RESULTS}/tables/claims.md"
+FINDINGS_TABLE = f"{RESULTS}/tables/findings.parquet"
+
+
+rule claims_table:
+    input:
+        runs=RUNS_TABLE,
+        final_weights=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
+        ),
+    output:
+        table=CLAIMS_TABLE,
+        markdown=CLAIMS_MARKDOWN,
+    log:
+        f"{LOGS}/aggregate/claims_table.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        study=STUDY_JSON,
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study findings claims --study {params.study:q}"
+        " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
+        " --out {output.table:q} --markdown-out {output.markdown:q} > {log:q} 2>&1"
+
+
+rule findings_table:
+    input:
+        runs=RUNS_TABLE,
+        final_weights=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
+        ),
+        mechanism=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="mechanism.parquet"
+        ),
+        curvature=expand(
+            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="curvature.parquet"
+        ),
+    output:
+        FINDINGS_TABLE,
+    log:
+        f"{LOGS}/aggregate/findings_table.log",
+    conda:
+        "../envs/backprop-study.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        study=STUDY_JSON,
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study findings table --study {params.study:q}"
+        " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
+        " --mechanism {input.mechanism:q} --curvature {input.curvature:q}"
+        " --out {output:q} > {log:q} 2>&1"

@@ -1,3 +1,5 @@
+import glob
+
 # Figures (one job per figure, each reading only its experiment's aggregates and the few runs it
 # draws weights of) and the self-contained HTML study report. Figures and the report are marked
 # for `snakemake --report results/report.html`.
@@ -39,17 +41,11 @@ rule figure:
 rule study_report:
     input:
         template="report/study.html.j2",
+        sections=sorted(glob.glob("report/sections/*.html.j2")),
         runs=RUNS_TABLE,
-        final_weights=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="final_weights.parquet"
-        ),
+        claims=CLAIMS_TABLE,
+        findings=FINDINGS_TABLE,
         figures=expand(FIGURE_PATH, figure=FIGURES),
-        mechanism=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="mechanism.parquet"
-        ),
-        curvature=expand(
-            EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="curvature.parquet"
-        ),
     output:
         report(
             STUDY_REPORT,
@@ -69,6 +65,6 @@ rule study_report:
         code=REPORTING_CODE,
     shell:
         "backprop-study report --study {params.study:q} --template {input.template:q}"
-        " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
-        " --figure {input.figures:q} --mechanism {input.mechanism:q}"
-        " --curvature {input.curvature:q} --out {output:q} > {log:q} 2>&1"
+        " --runs-table {input.runs:q} --claims {input.claims:q}"
+        " --findings {input.findings:q} --figure {input.figures:q}"
+        " --out {output:q} > {log:q} 2>&1"

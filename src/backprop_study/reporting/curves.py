@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from backprop_study.analysis.axes import config_columns
+from backprop_study.analysis.collapse import n_outputs
+from backprop_study.analysis.measures import solve_flow_time
+from backprop_study.analysis.stats import MARGIN
 from backprop_study.reporting.figbase import (
     EPOCH_LABEL,
     FLOW_LABEL,
@@ -32,10 +41,7 @@ from backprop_study.reporting.figbase import (
     settings_note,
     trivial_line,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
+from backprop_study.reporting.outcomes import positions
 
 GREY = "0.78"
 
@@ -67,8 +73,6 @@ def _xy(group: pd.DataFrame, config: dict, column: str, time: bool, log_x: bool,
 
 
 def _finish_axes(ax: Any, data: FigureData, metric: str, log_x: bool, log_y: bool, time: bool):
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
-
     if log_x:
         ax.set_xscale("log")
     elif not time:
@@ -134,8 +138,6 @@ def panels_figure(
     """A draw function: one panel per configuration, the others' medians in grey behind it."""
 
     def draw(data: FigureData) -> Figure:
-        from matplotlib.lines import Line2D
-
         epochs = budget(data)
         configs = configurations(data)
         n = len(configs)
@@ -205,8 +207,6 @@ def early_figure(title: str) -> Callable[[FigureData], Figure]:
     setting's median minus the reference's (the differences are too small to see otherwise)."""
 
     def draw(data: FigureData) -> Figure:
-        import numpy as np
-
         epochs = budget(data)
         xlim = (0, epochs / 20)
         configs = configurations(data)
@@ -251,8 +251,6 @@ def per_output_figure(title: str) -> Callable[[FigureData], Figure]:
     like-for-like comparison (k sums over 8 outputs, k-1 over 7)."""
 
     def draw(data: FigureData) -> Figure:
-        from backprop_study.analysis.collapse import n_outputs
-
         fig, axes = new_figure(width=12.0, height=4.6, ncols=2)
         ax, ax_o = axes[0]
         draw_curves(data, ax, "data_loss")
@@ -297,12 +295,6 @@ def _seed_curves(data: FigureData, runs: pd.DataFrame):
 
 def _ratio_panel(ax: Any, runs: pd.DataFrame, axis: str, base, measure, label: str) -> None:
     """Per seed: the measure at each level over the same seed's at `base` (1 = exact rescaling)."""
-    import numpy as np
-    from matplotlib.ticker import StrMethodFormatter
-
-    from backprop_study.analysis.stats import MARGIN
-    from backprop_study.reporting.outcomes import positions
-
     levels = sorted(runs[axis].unique())
     pos = positions(levels, axis)
     ref = runs[runs[axis] == base].set_index("seed")
@@ -333,10 +325,6 @@ def _ratio_panel(ax: Any, runs: pd.DataFrame, axis: str, base, measure, label: s
 def flow_time_figure(data: FigureData) -> Figure:
     """All α and batch-size curves against t with every seed (top), and per seed the deviation
     from exact rescaling (bottom)."""
-    import numpy as np
-
-    from backprop_study.analysis.measures import solve_flow_time
-
     runs = data.runs
     alpha_runs = runs[(runs["batch_size"] == runs["batch_size"].max())]
     alpha_min = alpha_runs["alpha"].min()

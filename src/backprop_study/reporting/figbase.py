@@ -1,9 +1,5 @@
-"""What every figure shares: the style, the spec of a figure, its data and small helpers.
-
-A `FigureSpec` names the figure (the file stem), the experiment whose tables it reads (and any
-`also` experiments whose tables it reads too), the report section it belongs to, a title and
-caption for the reports, the runs whose files it also needs (if any), and a `draw` function
-that gets a `FigureData`. The registry of the study's figures is `figures.FIGURES`.
+"""What every figure shares: the style, a figure's data and small helpers. The study's figures
+are listed in `catalog`; each drawing function gets a `FigureData`.
 
 Two reference lines recur: the budget the runs had, and the seed report's 400,000 epochs
 (`SEED_BUDGET`), so a reader sees which results the seed's budget would have cut off; and
@@ -12,18 +8,22 @@ the loss of the trivial network (every output the class mean 1/k), where collaps
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from backprop_study.analysis import axes as vocabulary
 from backprop_study.analysis.axes import value_text
-from backprop_study.study.grid import Experiment, Run
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
+from backprop_study.analysis.findings import SEED_BUDGET
+from backprop_study.study.grid import Experiment
 
 METRIC_LABELS = {
     "data_loss": "data loss  (1/m) Σ ½‖h(x)−y‖²",
@@ -32,7 +32,6 @@ METRIC_LABELS = {
 }
 EPOCH_LABEL = "epoch (passes over all patterns)"
 FLOW_LABEL = "gradient-flow time t = α × updates  (= epochs × α·m/b)"
-SEED_BUDGET = 400_000  # the seed report's epochs
 
 # One style for every figure of the study (matplotlib rcParams).
 STYLE: dict[str, Any] = {
@@ -68,8 +67,6 @@ CENSORED_NOTE = "hollow = censored (true value ≥ shown)"
 @contextmanager
 def styled() -> Iterator[None]:
     """The study's matplotlib style, for drawing and saving a figure."""
-    import matplotlib
-
     with matplotlib.rc_context(STYLE):
         yield
 
@@ -86,47 +83,13 @@ class FigureData:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # mechanism, curvature
 
 
-def _no_runs(experiment: Experiment) -> list[Run]:
-    return []
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """One figure of the study."""
-
-    name: str
-    experiment: str
-    title: str
-    caption: str
-    draw: Callable[[FigureData], Figure]
-    runs: Callable[[Experiment], list[Run]] = _no_runs
-    section: str = ""  # report section; default: the experiment's own
-    also: tuple[str, ...] = ()  # other experiments whose tables (and selected runs) it reads
-
-    def select_runs(self, experiment: Experiment) -> list[Run]:
-        """The runs whose files the figure reads besides the experiments' tables."""
-        return self.runs(experiment)
-
-    @property
-    def experiments(self) -> tuple[str, ...]:
-        return (self.experiment, *self.also)
-
-    @property
-    def report_section(self) -> str:
-        return self.section or self.experiment
-
-
 def new_figure(width: float = 7.5, height: float = 4.8, ncols: int = 1, nrows: int = 1, **kw):
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
 
 
 def value_label(axis: str, value: Any) -> str:
-    import pandas as pd
-
     return value_text(axis, None if pd.isna(value) else value)
 
 
@@ -143,8 +106,6 @@ def settings_note(experiment: Experiment, axes: list[str]) -> str:
 
 def colours(n: int) -> list[Any]:
     """Ordered colours for n configurations (dark to light along the compared axis)."""
-    from matplotlib import colormaps
-
     cmap = colormaps["viridis"]
     return [cmap(0.85 * i / max(1, n - 1)) for i in range(n)]
 
@@ -162,9 +123,6 @@ def collapsed_note(runs: pd.DataFrame) -> str:
 
 def config_runs(runs: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
     """The rows of `runs` with the given configuration values (None, NaN or NA: unset)."""
-    import numpy as np
-    import pandas as pd
-
     mask = np.ones(len(runs), dtype=bool)
     for col, v in config.items():
         if col not in runs:
@@ -179,8 +137,6 @@ def config_runs(runs: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
 def epoch_lines(ax: Any, budget_epochs: int, flow_per_epoch: float | None = None) -> list:
     """Vertical lines at the budget and at the seed's 400,000 epochs (in t if `flow_per_epoch`
     is given); returns legend handles."""
-    from matplotlib.lines import Line2D
-
     scale = 1.0 if flow_per_epoch is None else flow_per_epoch
     lo, hi = ax.get_xlim()
     handles = []
@@ -197,7 +153,5 @@ def epoch_lines(ax: Any, budget_epochs: int, flow_per_epoch: float | None = None
 
 
 def trivial_line(ax: Any, loss: float, label: str = "trivial network (every output 1/k)") -> Any:
-    from matplotlib.lines import Line2D
-
     ax.axhline(loss, **TRIVIAL_STYLE)
     return Line2D([], [], label=f"{label}: {loss:.4g}", **TRIVIAL_STYLE)

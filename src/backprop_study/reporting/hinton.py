@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
 POSITIVE = "#c0392b"  # red: weight > 0
 NEGATIVE = "#2166ac"  # blue: weight < 0
@@ -40,8 +41,6 @@ def draw_hinton(
     `bias_col` (a column index) gets a shaded band and a separating line. Squares are patches, so
     the axes keep an equal aspect and one cell per weight.
     """
-    from matplotlib.patches import Rectangle
-
     values = np.asarray(matrix, dtype=np.float64)
     n_rows, n_cols = values.shape
     ax.set_facecolor("white")
@@ -92,8 +91,6 @@ def nice_scale(max_weight: float) -> list[float]:
 
 def draw_key(ax: Any, max_weight: float) -> None:
     """A legend strip: square sizes for a few magnitudes and the two sign colours."""
-    from matplotlib.patches import Rectangle
-
     scale = nice_scale(max_weight)
     entries = [(v, POSITIVE, f"+{v:g}") for v in scale] + [
         (-scale[-1], NEGATIVE, f"−{scale[-1]:g}")

@@ -1,28 +1,30 @@
 """Network figures: Hinton diagrams of the weights at one snapshot per run, and the hidden codes.
 
-These read a few runs' files (`FigureSpec.runs` picks them): three seeds inside the plateau,
-seeds late in training (a learning setting and the seed's λ = 0.1, which collapses), and the
-hidden activations of the most converged runs.
+These read a few runs' files (`catalog.FigureEntry.runs` picks them): three seeds inside the
+plateau, seeds late in training (a learning setting and the seed's λ = 0.1, which collapses),
+and the hidden activations of the most converged runs.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 from backprop_study.analysis import axes as vocabulary
+from backprop_study.analysis import codes
 from backprop_study.engine.errors import ConfigError
+from backprop_study.reporting import hinton
 from backprop_study.reporting.figbase import (
     DUPLICATE_COLOUR,
     FigureData,
     config_label,
     new_figure,
 )
-from backprop_study.study.grid import Experiment, Run
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
+from backprop_study.study.grid import Run
 
 
 def weight_matrices(weights: pd.DataFrame, epoch: int) -> dict[str, pd.DataFrame]:
@@ -49,10 +51,6 @@ LAYER_TEXT = {
 def draw_hinton_columns(columns: list[tuple[str, Any, int]], title: str) -> Figure:
     """One column per (label, run files, epoch): Hinton diagrams of the input → hidden layer
     (top) and the hidden → output layer (bottom), one magnitude scale for every panel."""
-    import numpy as np
-
-    from backprop_study.reporting import hinton
-
     matrices = [weight_matrices(files.weights, epoch) for _, files, epoch in columns]
     max_weight = max(float(np.abs(m[layer].to_numpy()).max()) for m in matrices for layer in m)
     max_weight = max_weight or 1.0
@@ -102,23 +100,8 @@ def plateau_epoch(runs: pd.DataFrame, run_id: str) -> int | None:
 
 
 def _nearest_snapshot(weights: pd.DataFrame, epoch: int) -> int:
-    import numpy as np
-
     snaps = np.unique(weights["epoch"].to_numpy())
     return int(snaps[np.argmin(np.abs(np.log1p(snaps) - np.log1p(epoch)))])
-
-
-def _first_config_three_seeds(experiment: Experiment) -> list[Run]:
-    first = experiment.runs()[0].configuration
-    return [r for r in experiment.runs() if r.configuration == first][:3]
-
-
-def _fastest_config_three_seeds(experiment: Experiment) -> list[Run]:
-    """Three seeds of the largest learning rate (with the smallest λ): the most converged."""
-    lam, alpha = min(experiment.lam), max(experiment.alpha)
-    runs = [r for r in experiment.runs() if r.lam == lam and r.alpha == alpha]
-    first = runs[0].configuration
-    return [r for r in runs if r.configuration == first][:3]
 
 
 def _label_of(run_id: str) -> str:
@@ -143,25 +126,10 @@ def draw_plateau_weights(data: FigureData) -> Figure:
     )
 
 
-def _late_weights_runs(experiment: Experiment) -> list[Run]:
-    """Three seeds of the first configuration, and one seed of each other configuration."""
-    runs = experiment.runs()
-    first = runs[0].configuration
-    out = [r for r in runs if r.configuration == first][:3]
-    seen = {first}
-    for r in runs:
-        if r.configuration not in seen:
-            seen.add(r.configuration)
-            out.append(r)
-    return out
-
-
 def draw_late_weights(data: FigureData) -> Figure:
     """The tested networks: each run at its last snapshot; a run that collapsed is shown at the
     experiment's extra snapshot (the seed's 350,000 epochs) and labelled with its largest
     weight, too small to draw."""
-    import numpy as np
-
     exp = data.experiment
     columns = []
     runs = data.runs.set_index("run_id")
@@ -190,10 +158,6 @@ def draw_late_weights(data: FigureData) -> Figure:
 def draw_hidden_codes(data: FigureData) -> Figure:
     """One heat map per run: rows = classes, columns = hidden units, cell = activation, with the
     class's binarised code (unit > 0.5) at the right."""
-    import numpy as np
-
-    from backprop_study.analysis import codes
-
     items = list(data.run_files.items())
     n = len(items)
     fig, axes = new_figure(width=3.6 * n + 1.2, height=5.0, ncols=n)

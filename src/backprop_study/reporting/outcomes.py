@@ -2,7 +2,7 @@
 against the compared axis, one point per seed.
 
 A run that never solved, or never left its plateau, is censored and drawn hollow at the value it
-is known to exceed (`aggregate.outcome_table`, `measures.solve_time`, `measures.plateau_length`);
+is known to exceed (`across_seeds.outcome_table`, `measures.solve_time`, `measures.plateau_length`);
 a run that collapsed to the trivial network is ringed in red, and a panel whose points sit on the
 budget line says how many and why. The Kaplan–Meier panel (`stats.kaplan_meier`) shows the
 share of seeds not yet solved against epochs, censored runs as ticks, with both the budget and
@@ -14,9 +14,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import NullLocator
 
 from backprop_study.analysis import axes as vocabulary
+from backprop_study.analysis.measures import plateau_length, solve_time
+from backprop_study.analysis.stats import kaplan_meier
 from backprop_study.reporting.figbase import (
     BUDGET_STYLE,
     COLLAPSE_COLOUR,
@@ -32,10 +40,7 @@ from backprop_study.reporting.figbase import (
     settings_note,
     value_label,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
+from backprop_study.study.across_seeds import outcome_table
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,6 @@ class Positions:
         return min(gaps) if gaps else 1.0
 
     def apply(self, ax: Any, axis: str) -> None:
-        from matplotlib.ticker import NullLocator
-
         if self.scale == "category":
             ax.set_xlim(-0.6, len(self.levels) - 0.4)
         else:
@@ -95,8 +98,6 @@ def seed_points(
     floor: float | None = None,
 ) -> None:
     """One marker per seed: filled if observed, hollow if censored, × at `floor` if zero."""
-    import numpy as np
-
     values = np.asarray(values, dtype=float)
     censored = np.asarray(censored, dtype=bool)
     for level in pos.levels:
@@ -155,8 +156,6 @@ def median_line(
 def outcome_legend(
     ax: Any, censored: bool, extra: list[tuple[str, dict[str, Any]]], loc: str = "best"
 ) -> None:
-    from matplotlib.lines import Line2D
-
     seed = {"marker": "o", "ls": "none", "mec": POINT_COLOUR, "mew": 1.2}
     handles = [Line2D([], [], mfc=POINT_COLOUR, label="seed", **seed)]
     if censored:
@@ -168,8 +167,6 @@ def outcome_legend(
 
 def _collapse_rings(ax: Any, pos: Positions, df: pd.DataFrame, axis: str, values: Any) -> bool:
     """A red ring around every seed that collapsed; True if any did."""
-    import numpy as np
-
     if "collapsed" not in df:
         return False
     collapsed = df["collapsed"].to_numpy(dtype=bool)
@@ -184,8 +181,6 @@ def _collapse_rings(ax: Any, pos: Positions, df: pd.DataFrame, axis: str, values
 
 def _on_budget_note(ax: Any, df: pd.DataFrame, axis: str, censored: Any) -> None:
     """Say which settings' seeds sit on the budget line, and whether they collapsed."""
-    import numpy as np
-
     parts = []
     for level, g in df.assign(_c=np.asarray(censored)).groupby(axis, sort=True):
         n = int(g["_c"].sum())
@@ -203,11 +198,6 @@ def _on_budget_note(ax: Any, df: pd.DataFrame, axis: str, censored: Any) -> None
 
 def km_panel(ax: Any, runs: pd.DataFrame, axis: str, levels: list[Any], budget_epochs: int) -> None:
     """Kaplan–Meier: share of seeds not yet solved against epochs, one step curve per level."""
-    import numpy as np
-
-    from backprop_study.analysis.measures import solve_time
-    from backprop_study.analysis.stats import kaplan_meier
-
     cols = colours(len(levels))
     never, first = [], math.inf
     for i, level in enumerate(levels):
@@ -247,11 +237,6 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
     `axis`."""
 
     def draw(data: FigureData) -> Figure:
-        import numpy as np
-
-        from backprop_study.analysis.measures import plateau_length, solve_time
-        from backprop_study.study.aggregate import outcome_table
-
         runs = data.runs.sort_values([axis, "seed"], ignore_index=True)
         outcomes = outcome_table(runs, [axis])
         levels = outcomes[axis].tolist()

@@ -15,9 +15,7 @@ Every table names its rows' setting (the run path without the seed) and experime
 configuration column one type (`columns.typed_columns`), so that any two tables join on either.
 
 Sub-commands: `backprop-study aggregate experiment ...`, `... runs-table`, `... curves`
-(`curves_table`), `... settings`. The reporting layer reads `outcome_table`, `outcome_display`,
-`OUTCOME_NOTE`, `format_value` and `write_atomic` from here (they live in `across_seeds`,
-`display` and `atomic`).
+(`curves_table`), `... settings`.
 """
 
 from __future__ import annotations
@@ -30,15 +28,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from backprop_study.analysis.axes import CONFIG_COLUMNS, PATH_ALWAYS
 from backprop_study.engine.errors import RunFileError
 from backprop_study.study.across_seeds import CURVE_METRICS, comparison_table, curve_quantiles
-from backprop_study.study.across_seeds import outcome_table as outcome_table
-from backprop_study.study.atomic import write_atomic as write_atomic
 from backprop_study.study.atomic import write_parquet, write_text
 from backprop_study.study.columns import typed_columns
 from backprop_study.study.curves_table import write_curves_table
-from backprop_study.study.display import OUTCOME_NOTE as OUTCOME_NOTE
 from backprop_study.study.display import comparison_markdown
-from backprop_study.study.display import format_value as format_value
-from backprop_study.study.display import outcome_display as outcome_display
 from backprop_study.study.grid import Experiment, Run, run_dir
 from backprop_study.study.provenance import COLUMNS as PROVENANCE_COLUMNS
 from backprop_study.study.provenance import columns_of

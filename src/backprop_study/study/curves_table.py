@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from backprop_study.study.atomic import write_atomic
+from backprop_study.engine.runfiles import replace_atomic
 from backprop_study.study.grid import Run, run_dir
 
 CURVES_IDS = ("run_id", "setting", "seed")
@@ -46,7 +46,7 @@ def write_curves_table(run_ids: Sequence[str], runs_root: str | Path, out: str |
 
     n_rows = 0
 
-    def write(tmp: str) -> None:
+    def write(tmp: Path) -> None:
         nonlocal n_rows
         writer, batch = None, []
         for run_id in sorted(set(run_ids)):
@@ -62,5 +62,7 @@ def write_curves_table(run_ids: Sequence[str], runs_root: str | Path, out: str |
             n_rows += table.num_rows
         writer.close()
 
-    write_atomic(out, write)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomic(out, write)
     return n_rows

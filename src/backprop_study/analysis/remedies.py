@@ -1,0 +1,323 @@
+"""What shortens the plateau, and the classic encoder benchmarks: their numbers as findings.
+
+Every remedy runs at the base setting on the same seeds as plain gradient descent (a seed fixes
+the initial network), so each is compared with gd seed by seed: the speed-up is the median over
+seeds of (gd's epochs to solve) / (the remedy's), with a bootstrap 95% interval over seeds; a run
+that never solved enters at its budget and marks the median as a bound (`median_ratio`).
+Whether a remedy removes the plateau or only rescales the clock is read from the plateau's
+length in decades, log10(end / start), which a change of clock leaves unchanged. The rules,
+fixed before the runs were read:
+
+  1. fewer than half the seeds solve within the budget: "fails";
+  2. a plateau is found in at most a fifth of the seeds: "removes the plateau";
+  3. the median plateau spans within a factor TREND_RATIO of gd's decades: "rescales the clock";
+  4. otherwise "shortens" or "lengthens the plateau".
+
+gd's decades are those of the plain gd runs that leave their plateau in the most seeds
+(`shape_reference`). Momentum is also tested against the prediction that at small α it acts
+like gd with α/(1 − μ): consistent when the 95% interval of the median ratio lies within
+[1/TREND_RATIO, TREND_RATIO].
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from backprop_study.analysis.convergence import censored_summary
+from backprop_study.analysis.findings import TREND_RATIO, Finding, ids
+
+REMEDIES = "remedies"
+CONTROLS = "remedy_controls"
+BENCH_RPROP = "benchmark_rprop"
+BENCH_MITCHELL = "benchmark_mitchell"
+EXPERIMENTS = (REMEDIES, CONTROLS, BENCH_RPROP, BENCH_MITCHELL)
+NO_PLATEAU_SHARE = 0.2
+N_BOOT = 4000
+BASE_ALPHA = 0.01
+OPTIMIZERS = ("gd", "momentum", "rprop", "adam")  # the table's order
+CONFIG_KEYS = ["optimizer", "loss", "prime_offset", "momentum", "alpha"]
+
+
+def solve_times(runs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs to solve (NaN = never or diverged) and each run's budget."""
+    t = runs["first_solved"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    t = np.where(runs["diverged"].to_numpy(dtype=bool), np.nan, t)
+    return t, runs["epochs"].to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class MedianRatio:
+    """Median over seeds of a / b (epochs to solve), a bootstrap 95% interval over seeds.
+
+    A pair in which one run never solved enters at its bound (the budget stands for the unknown
+    time): `bound` is "≥" when the true median can only be larger, "≤" when only smaller, "≈"
+    when either, "" when the censored pairs cannot move it. Pairs in which neither solved are
+    left out (`n_left_out`).
+    """
+
+    median: float
+    lo: float
+    hi: float
+    n_pairs: int
+    n_censored: int
+    n_left_out: int
+    bound: str = ""
+
+
+def median_ratio(a: pd.DataFrame, b: pd.DataFrame, seed: int = 0) -> MedianRatio:
+    """Epochs to solve of `a` over `b`, seed by seed (the same seed = the same initial network)."""
+    ta, ba = solve_times(a)
+    tb, bb = solve_times(b)
+    left = {s: (t, budget) for s, t, budget in zip(a["seed"].to_numpy(), ta, ba, strict=True)}
+    right = {s: (t, budget) for s, t, budget in zip(b["seed"].to_numpy(), tb, bb, strict=True)}
+    ratios, kinds, left_out = [], [], 0
+    for s in sorted(set(left) & set(right)):
+        (x, bx), (y, by) = left[s], right[s]
+        if np.isfinite(x) and np.isfinite(y):
+            ratios.append(x / y), kinds.append(0)
+        elif np.isfinite(y):
+            ratios.append(bx / y), kinds.append(1)  # a took longer than its budget: ≥
+        elif np.isfinite(x):
+            ratios.append(x / by), kinds.append(-1)  # b took longer than its budget: ≤
+        else:
+            left_out += 1
+    if not ratios:
+        return MedianRatio(math.nan, math.nan, math.nan, 0, 0, left_out)
+    r, k = np.array(ratios), np.array(kinds)
+    med = float(np.median(r))
+    up, down = bool(np.any((k == 1) & (r <= med))), bool(np.any((k == -1) & (r >= med)))
+    bound = {(True, False): "≥ ", (False, True): "≤ ", (True, True): "≈ "}.get((up, down), "")
+    rng = np.random.default_rng(seed)
+    boot = np.median(rng.choice(r, size=(N_BOOT, len(r)), replace=True), axis=1)
+    lo, hi = np.quantile(boot, [0.025, 0.975]) if len(r) > 2 else (math.nan, math.nan)
+    return MedianRatio(med, float(lo), float(hi), len(r), int((k != 0).sum()), left_out, bound)
+
+
+def plateau_decades(runs: pd.DataFrame) -> np.ndarray:
+    """Plateau length in decades of epochs (0 where none was found)."""
+    d = runs["plateau_decades"].to_numpy(dtype=float)
+    return np.where(runs["plateau_found"].to_numpy(dtype=bool), d, 0.0)
+
+
+def verdict(runs: pd.DataFrame, shape: pd.DataFrame, speedup: MedianRatio) -> str:
+    """The module docstring's rules, in order: `fails`, `removes the plateau`, `rescales the
+    clock`, `shortens the plateau` or `lengthens the plateau`."""
+    t, _ = solve_times(runs)
+    if np.isfinite(t).sum() < len(runs) / 2:
+        return "fails"
+    if runs["plateau_found"].mean() <= NO_PLATEAU_SHARE:
+        return "removes the plateau"
+    mine, theirs = np.median(plateau_decades(runs)), np.median(plateau_decades(shape))
+    if theirs > 0 and 1 / TREND_RATIO <= mine / theirs <= TREND_RATIO:
+        return "rescales the clock"
+    return f"{'shortens' if mine < theirs else 'lengthens'} the plateau"
+
+
+def select(runs: pd.DataFrame, **settings: object) -> pd.DataFrame:
+    mask = np.ones(len(runs), dtype=bool)
+    for k, v in settings.items():
+        mask &= (runs[k] == v).to_numpy()
+    return runs[mask].sort_values("seed")
+
+
+def effective_alpha(config: Mapping[str, object]) -> float:
+    """The step of gradient flow one update amounts to: α (gd), α / (1 − μ) (momentum); none
+    for rprop and adam (per-weight steps)."""
+    if config["optimizer"] == "gd":
+        return float(config["alpha"])
+    if config["optimizer"] == "momentum":
+        return float(config["alpha"]) / (1.0 - float(config["momentum"]))
+    return math.nan
+
+
+def configurations(runs: pd.DataFrame) -> list[tuple[dict[str, object], pd.DataFrame]]:
+    """(settings, runs) of every configuration among `runs`, gd/mse at the smallest α first."""
+    order = {name: i for i, name in enumerate(OPTIMIZERS)}
+    groups = []
+    for config, group in runs.groupby(CONFIG_KEYS, sort=False):
+        row = dict(zip(CONFIG_KEYS, config, strict=True))
+        rank = (row["alpha"], row["prime_offset"] > 0, order.get(row["optimizer"], 9),
+                row["loss"] != "mse")  # fmt: skip
+        groups.append((rank, row, group.sort_values("seed")))
+    groups.sort(key=lambda g: g[0])
+    return [(row, group) for _, row, group in groups]
+
+
+def shape_reference(runs: pd.DataFrame) -> pd.DataFrame:
+    """The plain gd (mse, no offset) runs whose plateaus are best observed: the α at which the
+    most seeds leave their plateau within the budget (the smallest α on a tie)."""
+    plain = select(runs, optimizer="gd", loss="mse", prime_offset=0.0)
+    left = plain.groupby("alpha")["plateau_left"].mean()
+    best = left[left == left.max()].index.min()
+    return plain[plain["alpha"] == best]
+
+
+def same_clock(group: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
+    """The gd runs with the same loss and offset at α/(1 − μ) of a momentum configuration
+    (empty if none)."""
+    first = group.iloc[0]
+    if first.optimizer != "momentum":
+        return plain.iloc[0:0]
+    target = effective_alpha(first)
+    same = (plain["loss"] == first.loss) & (plain["prime_offset"] == first.prime_offset)
+    return plain[same & ((plain["alpha"] - target).abs() <= 1e-9 * target)]
+
+
+def slug(config: Mapping[str, object]) -> str:
+    """A configuration's key in the findings table."""
+    return ",".join(f"{k}={config[k]:g}" if isinstance(config[k], float) else
+                    f"{k}={config[k]}" for k in CONFIG_KEYS)  # fmt: skip
+
+
+def ratio_findings(key: str, ratio: MedianRatio, experiment: str, run_ids) -> list[Finding]:
+    return [
+        Finding(
+            key, ratio.median, "ratio", ratio.bound.strip(), experiment, run_ids, ratio.lo, ratio.hi
+        ),  # fmt: skip
+        Finding(f"{key}.pairs", ratio.n_pairs, "pairs", experiment=experiment),
+        Finding(f"{key}.censored", ratio.n_censored, "pairs", experiment=experiment),
+        Finding(f"{key}.left_out", ratio.n_left_out, "pairs", experiment=experiment),
+    ]
+
+
+def quartile_findings(key: str, values, budgets, unit: str, experiment: str) -> list[Finding]:
+    """Median and quartiles of censored times; `text` is "≥" where the value is a bound."""
+    s = censored_summary(values, budgets)
+    return [
+        Finding(f"{key}.{name}", value, unit, "≥" if censored else "", experiment)
+        for name, value, censored in (
+            ("median", s.median, s.median_censored),
+            ("q25", s.q1, s.q1_censored),
+            ("q75", s.q3, s.q3_censored),
+        )
+    ]
+
+
+def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """Per configuration of the remedies (and controls): solved, epochs to solve, speed-up over
+    gd, the clock test, plateau decades, codes, verdict; then momentum against α/(1 − μ)."""
+    names = [n for n in (REMEDIES, CONTROLS) if n in experiment_runs]
+    if not names:
+        return []
+    runs = pd.concat([experiment_runs[n] for n in names]).drop_duplicates("run_id")
+    base = select(runs, optimizer="gd", loss="mse", prime_offset=0.0, alpha=BASE_ALPHA)
+    out = [Finding("remedies.base_alpha", BASE_ALPHA, run_ids=ids(base), experiment=REMEDIES),
+           Finding("remedies.budget", float(runs["epochs"].max()) if len(runs) else math.nan,
+                   "epochs", experiment=REMEDIES, run_ids=ids(runs))]  # fmt: skip
+    if runs.empty or base.empty:
+        return out
+    shape = shape_reference(runs)
+    plain = select(runs, optimizer="gd")
+    out.append(Finding("remedies.shape_alpha", float(shape["alpha"].iloc[0]), "",
+                       experiment=REMEDIES, run_ids=ids(shape)))  # fmt: skip
+    for config, group in configurations(runs):
+        key, exp = f"remedies[{slug(config)}]", REMEDIES
+        t, budgets = solve_times(group)
+        is_base = set(group["run_id"]) == set(base["run_id"])
+        speedup = median_ratio(base, group)
+        alpha_eff = effective_alpha(config)
+        out += [
+            Finding(f"{key}.runs", len(group), "runs", experiment=exp, run_ids=ids(group)),
+            Finding(f"{key}.optimizer", text=str(config["optimizer"]), experiment=exp),
+            Finding(f"{key}.loss", text=str(config["loss"]), experiment=exp),
+            Finding(f"{key}.momentum", float(config["momentum"]), experiment=exp),
+            Finding(f"{key}.prime_offset", float(config["prime_offset"]), experiment=exp),
+            Finding(f"{key}.alpha", float(config["alpha"]), experiment=exp,
+                    text="not used" if config["optimizer"] == "rprop" else ""),
+            Finding(f"{key}.solved", int(np.isfinite(t).sum()), "runs", experiment=exp),
+            *quartile_findings(f"{key}.solve", t, budgets, "epochs", exp),
+            Finding(f"{key}.plateau_found", int(group["plateau_found"].sum()), "runs",
+                    experiment=exp),
+            Finding(f"{key}.plateau_left", int(group["plateau_left"].sum()), "runs",
+                    experiment=exp),
+            Finding(f"{key}.codes_distinct", int(group["code_all_distinct"].sum()), "runs",
+                    experiment=exp),
+            Finding(f"{key}.gap_median", float(group["code_gap"].median()), experiment=exp),
+            Finding(f"{key}.verdict", text="reference" if is_base else
+                    verdict(group, shape, speedup), experiment=exp),
+        ]  # fmt: skip
+        decades = plateau_decades(group)
+        for name, q in (("median", 0.5), ("q25", 0.25), ("q75", 0.75)):
+            out.append(Finding(f"{key}.decades.{name}", float(np.quantile(decades, q)),
+                               "decades", experiment=exp))  # fmt: skip
+        if not is_base:
+            out += ratio_findings(f"{key}.speedup", speedup, exp, ids(group))
+        if not math.isnan(alpha_eff):
+            flow = t * group["updates_per_epoch"].to_numpy(dtype=float) * alpha_eff
+            s = censored_summary(flow, budgets * alpha_eff)
+            out.append(Finding(f"{key}.flow_median", s.median, "t",
+                               "≥" if s.median_censored else "", exp))  # fmt: skip
+        same = same_clock(group, plain)
+        if len(same):
+            out += ratio_findings(f"{key}.clock", median_ratio(group, same), exp, ids(same))
+    return out + momentum_clock(runs)
+
+
+def momentum_clock(runs: pd.DataFrame) -> list[Finding]:
+    """Momentum (μ, α) against gd at α/(1 − μ) and at α, seed by seed."""
+    plain = select(runs, optimizer="gd")
+    mom = select(runs, optimizer="momentum", loss="mse", prime_offset=0.0)
+    same = same_clock(mom, plain) if len(mom) else mom
+    if mom.empty or same.empty:
+        return []
+    ratio = median_ratio(mom, same)
+    consistent = math.isfinite(ratio.lo) and ratio.lo >= 1 / TREND_RATIO and ratio.hi <= TREND_RATIO
+    differs = math.isfinite(ratio.lo) and (ratio.lo > 1 or ratio.hi < 1)
+    word = "consistent" if consistent else "different" if differs else "inconclusive"
+    mu = float(mom["momentum"].iloc[0])
+    first = mom.iloc[0]
+    config = {k: first[k] for k in CONFIG_KEYS}
+    key = "remedies.momentum_clock"
+    return [
+        Finding(f"{key}.config", text=slug(config), experiment=REMEDIES, run_ids=ids(mom)),
+        Finding(f"{key}.alpha_same", float(same["alpha"].iloc[0]), experiment=REMEDIES,
+                run_ids=ids(same)),
+        Finding(f"{key}.word", text=word, experiment=REMEDIES),
+        Finding(f"{key}.decades", float(np.median(plateau_decades(mom))), "decades",
+                experiment=REMEDIES),
+        Finding(f"{key}.decades_same", float(np.median(plateau_decades(same))), "decades",
+                experiment=REMEDIES),
+        Finding(f"{key}.prediction", round(1 / (1 - mu), 9), "ratio", experiment=REMEDIES),
+        Finding(f"{key}.trend_ratio", TREND_RATIO, "ratio"),
+    ]  # fmt: skip
+
+
+def mean_sd_findings(key: str, runs: pd.DataFrame, experiment: str) -> list[Finding]:
+    """Mean ± SD of epochs to solve over the seeds that solved, and how many did not."""
+    t, budgets = solve_times(runs)
+    solved = t[np.isfinite(t)]
+    return [
+        Finding(f"{key}.runs", len(runs), "runs", experiment=experiment, run_ids=ids(runs)),
+        Finding(f"{key}.solved", len(solved), "runs", experiment=experiment),
+        Finding(f"{key}.budget", float(budgets.max()), "epochs", experiment=experiment),
+        Finding(f"{key}.mean", float(solved.mean()) if len(solved) else math.nan, "epochs",
+                experiment=experiment),
+        Finding(f"{key}.sd", float(solved.std(ddof=1)) if len(solved) > 1 else math.nan,
+                "epochs", experiment=experiment),
+        *quartile_findings(key, t, budgets, "epochs", experiment),
+        Finding(f"{key}.codes_distinct", int(runs["code_all_distinct"].sum()), "runs",
+                text="" if int(runs["classes"].iloc[0]) == 8 else "not 8 classes",
+                experiment=experiment),
+        Finding(f"{key}.gap_median", float(runs["code_gap"].median()), experiment=experiment),
+        Finding(f"{key}.alpha", float(runs["alpha"].iloc[0]), experiment=experiment),
+    ]  # fmt: skip
+
+
+def benchmark_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """Our runs of the published benchmarks: gd and RPROP on 10-5-10, online gd on 8-3-8."""
+    out = []
+    if BENCH_RPROP in experiment_runs:
+        runs = experiment_runs[BENCH_RPROP]
+        for opt in ("gd", "rprop"):
+            mine = runs[runs["optimizer"] == opt]
+            if len(mine):
+                out += mean_sd_findings(f"benchmarks.rb_{opt}", mine, BENCH_RPROP)
+    if BENCH_MITCHELL in experiment_runs and len(experiment_runs[BENCH_MITCHELL]):
+        out += mean_sd_findings("benchmarks.mitchell", experiment_runs[BENCH_MITCHELL],
+                                BENCH_MITCHELL)  # fmt: skip
+    return out

@@ -1,0 +1,63 @@
+"""`snakemake --report` on the quick study: the workflow's own report builds from a finished
+study, with the figures' captions and the study report in it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from workflow_copy import make_copy
+
+from backprop_study.reporting.catalog import applicable
+from backprop_study.study.config import load_study
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def snakemake(cwd: Path, env: dict, *args: str) -> None:
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"snakemake {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory) -> tuple[Path, dict, dict]:
+    """A copy of the workflow with the quick study run to the end: (folder, env, config)."""
+    cwd = tmp_path_factory.mktemp("quick")
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    env = make_copy(cwd, quick | {"results": "results"})
+    snakemake(cwd, env, "--cores", "2")
+    return cwd, env, quick
+
+
+@pytest.mark.workflow
+def test_snakemake_report_builds_on_the_quick_study(quick_study):
+    cwd, env, quick = quick_study
+    snakemake(cwd, env, "--report", "report.html")
+    html = (cwd / "report.html").read_text(encoding="utf-8")
+    # Snakemake's report holds its entries as JSON (non-ASCII escaped).
+    spec = applicable(load_study(quick).experiments)[0]
+    assert json.dumps(spec.title) in html and f'"results/figures/{spec.name}.png"' in html
+    assert '"Study report": {"Other": ["results/study_report.html"]}' in html
+
+
+@pytest.mark.workflow
+def test_the_quick_study_writes_its_findings_tables(quick_study):
+    cwd, _, _ = quick_study
+    tables = cwd / "results" / "tables"
+    claims = pd.read_parquet(tables / "claims.parquet")
+    runs = pd.read_parquet(tables / "runs.parquet")
+    findings = pd.read_parquet(tables / "findings.parquet").set_index("key")
+    assert claims["verdict"].notna().all() and len(claims) > 0
+    assert "| claim | setting |" in (tables / "claims.md").read_text()
+    assert findings.loc["study.runs", "value"] == len(runs)
+    report = (cwd / "results" / "study_report.html").read_text()
+    assert f"{len(runs)} training runs" in report
