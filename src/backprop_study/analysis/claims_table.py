@@ -15,13 +15,17 @@ import pandas as pd
 
 from backprop_study.analysis.stats import MARGIN, SIGNIFICANCE
 
-# The claims table's columns, in order: what a reader scans first comes first.
+# The claims table's columns, in order: what a reader scans first comes first. `compared` names
+# the settings a row compares (`λ = 0 vs 0.1`): a label, not the run-path `setting` the other
+# tables join on.
 COLUMNS = [
-    "claim", "statement", "experiment", "setting", "measure", "verdict", "estimate", "ci_low",
-    "ci_high", "bound", "effect", "p", "test", "n", "n_censored", "margin", "significance",
+    "claim", "statement", "wording", "experiment", "compared", "role", "measure", "measure_key",
+    "clock", "verdict", "verdict_text", "reading", "estimate", "ci_low", "ci_high", "bound",
+    "effect", "p", "test", "n", "n_censored", "margin", "significance", "ci_halfwidth",
+    "resolves_margin", "seeds", "seeds_needed", "resolution", "seed_robustness", "subset_verdicts",
     "rule", "tie_stability", "evidence", "instead",
 ]  # fmt: skip
-RENAMED = {"low": "ci_low", "high": "ci_high"}
+RENAMED = {"low": "ci_low", "high": "ci_high", "setting": "compared"}
 _CENSORED = re.compile(r"(\d+) censored")
 
 
@@ -53,8 +57,8 @@ def _cell(value: object) -> str:
 
 
 MARKDOWN_COLUMNS = [
-    "claim", "setting", "measure", "verdict", "effect", "p", "test", "n", "n_censored",
-    "tie_stability",
+    "claim", "compared", "role", "measure", "verdict_text", "effect", "p", "test", "n",
+    "n_censored", "seeds_needed", "seed_robustness", "tie_stability",
 ]  # fmt: skip
 
 
@@ -65,7 +69,11 @@ def claims_markdown(table: pd.DataFrame) -> str:
         lines.append(f"- **{claim}**: {statement}")
     lines += [
         "",
-        f"Margin ±{MARGIN:.0%}, significance p < {SIGNIFICANCE:g}; effect = estimate [95% CI].",
+        f"Margin ±{MARGIN:.0%}, significance p < {SIGNIFICANCE:g}; effect = estimate [95% CI]; "
+        "role: primary (the measure the claim's wording states), explanation (the same in "
+        "another clock), secondary; seeds_needed: roughly how many seeds would decide an "
+        "undecided verdict; seed_robustness: share of 10-seed subsets giving the verdict "
+        "(studies with more seeds).",
         "",
         "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
         "|" + "---|" * len(MARKDOWN_COLUMNS),

@@ -87,12 +87,19 @@ def model_section(data: ReportData) -> dict[str, Any]:
 def claims_section(data: ReportData) -> dict[str, Any]:
     out = section("claims", "The report's claims, tested", "", data, template="claims")
     claims = data.claims
+    primary = claims[claims["role"] == "primary"]
     moved = claims[claims["tie_stability"] != ""]
     out |= {
         "n_claims": claims["claim"].nunique(),
-        "n_rows": len(claims),
-        "counts": list(claims["verdict"].value_counts().items()),
-        "moved": list(moved[["claim", "setting", "tie_stability"]].itertuples(index=False)),
+        "n_rows": len(primary),
+        "n_other": len(claims) - len(primary),
+        "counts": list(primary["verdict_text"].value_counts().items()),
+        "undecided": list(
+            primary.loc[primary["seeds_needed"].notna(), ["claim", "compared", "seeds_needed"]]
+            .astype({"seeds_needed": int})
+            .itertuples(index=False)
+        ),
+        "moved": list(moved[["claim", "compared", "tie_stability"]].itertuples(index=False)),
         "margin": float(claims["margin"].iloc[0]) if len(claims) else 0.0,
         "significance": float(claims["significance"].iloc[0]) if len(claims) else 0.0,
         "claims_table": grouped_claims(claims),

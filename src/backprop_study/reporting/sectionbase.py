@@ -130,21 +130,34 @@ def section(
 
 
 def grouped_claims(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Claim rows grouped by claim, in order: statement and rule once, then one row per
-    setting."""
+    """Claim rows grouped by claim, in order: statement, the seed's words and rule once, then one
+    row per compared settings and measure (primary first, then its explanation and secondary
+    rows)."""
     out: list[dict[str, Any]] = []
     for r in rows.itertuples():
         if not out or out[-1]["claim"] != r.claim:
-            out.append({"claim": r.claim, "statement": r.statement, "rule": r.rule, "rows": []})
+            out.append(
+                {
+                    "claim": r.claim,
+                    "statement": r.statement,
+                    "wording": r.wording,
+                    "rule": r.rule,
+                    "rows": [],
+                }
+            )
         out[-1]["rows"].append(
             {
-                "setting": r.setting,
+                "compared": r.compared,
+                "role": r.role,
                 "verdict": r.verdict,
+                "verdict_text": r.verdict_text,
                 "effect": r.effect,
                 "measure": r.measure,
                 "p": "—" if r.p != r.p else f"{r.p:.2g}",
                 "test": r.test,
                 "n": int(r.n),
+                "resolution": r.resolution,
+                "robustness": "" if r.seed_robustness != r.seed_robustness else r.subset_verdicts,
                 "instead": r.instead,
                 "evidence": evidence_items(str(r.evidence)),
                 "stable": r.tie_stability,
