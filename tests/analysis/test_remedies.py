@@ -68,12 +68,26 @@ def test_paired_ratio_interval_covers_the_spread() -> None:
         ([10] * 10, [1.1] * 10, "rescales the clock"),
         ([10] * 10, [0.5] * 10, "shortens the plateau"),
         ([4000] * 10, [2.0] * 10, "lengthens the plateau"),
+        # decades 1.0 or 1.6 against 1.0: the geometric mean 1.26 is past the ×1.25 edge, but
+        # its interval straddles it, so no label
+        ([10] * 10, [1.0, 1.6] * 5, "inconclusive"),
+        # the same point estimate from a tight spread is a label
+        ([10] * 10, [1.26] * 10, "lengthens the plateau"),
     ],
 )
 def test_verdict_rules(solve, decades, expected) -> None:
     base = _runs([1000] * 10, [1.0] * 10)
     mine = _runs(solve, decades, optimizer="adam")
-    assert remedies.verdict(mine, base, remedies.median_ratio(base, mine)) == expected
+    assert remedies.verdict(mine, base) == expected
+
+
+def test_the_decades_ratio_is_paired_by_seed_and_censors_plateaus_never_left() -> None:
+    base = _runs([1000] * 4, [1.0, 2.0, 1.0, 2.0])
+    mine = _runs([10] * 4, [0.5, 1.0, 0.5, 1.0], optimizer="adam")
+    r = remedies.decades_ratio(mine, base)
+    assert (r.estimate, r.low, r.high, r.n) == pytest.approx((0.5, 0.5, 0.5, 4))
+    stuck = mine.assign(plateau_left=False)
+    assert remedies.decades_ratio(stuck, base).bound == "≥"
 
 
 def _findings(runs: pd.DataFrame) -> dict[str, pd.Series]:

@@ -10,8 +10,11 @@ fixed before the runs were read:
 
   1. fewer than half the seeds solve within the budget: "fails";
   2. a plateau is found in at most a fifth of the seeds: "removes the plateau";
-  3. the median plateau spans within a factor TREND_RATIO of gd's decades: "rescales the clock";
-  4. otherwise "shortens" or "lengthens the plateau".
+  3. the plateau's decades against gd's, seed by seed (geometric mean of the ratios, bootstrap
+     95% interval; a plateau never left is censored at its observed decades), decide by the
+     interval against the margin [1/TREND_RATIO, TREND_RATIO] (`stats.label_from_ci`): inside it
+     "rescales the clock", wholly below "shortens the plateau", wholly above "lengthens the
+     plateau", across an edge "inconclusive"; never by a point estimate.
 
 gd's decades are those of the plain gd runs that leave their plateau in the most seeds
 (`shape_reference`). Momentum is also tested against the prediction that at small α it acts
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backprop_study.analysis import stats
 from backprop_study.analysis.convergence import censored_summary
 from backprop_study.analysis.findings import TREND_RATIO, Finding, ids
 
@@ -37,6 +41,14 @@ BENCH_RPROP = "benchmark_rprop"
 BENCH_MITCHELL = "benchmark_mitchell"
 EXPERIMENTS = (REMEDIES, CONTROLS, BENCH_RPROP, BENCH_MITCHELL)
 NO_PLATEAU_SHARE = 0.2
+DECADES_FLOOR = 1e-3  # a seed with no plateau enters at 0.001 decades on the log scale
+CI_LABELS = {
+    stats.WITHIN: "rescales the clock",
+    stats.BELOW: "shortens the plateau",
+    stats.ABOVE: "lengthens the plateau",
+    stats.INCONCLUSIVE: "inconclusive",
+    stats.INSUFFICIENT: "insufficient data",
+}
 N_BOOT = 4000
 BASE_ALPHA = 0.01
 OPTIMIZERS = ("gd", "momentum", "rprop", "adam")  # the table's order
@@ -104,18 +116,29 @@ def plateau_decades(runs: pd.DataFrame) -> np.ndarray:
     return np.where(runs["plateau_found"].to_numpy(dtype=bool), d, 0.0)
 
 
-def verdict(runs: pd.DataFrame, shape: pd.DataFrame, speedup: MedianRatio) -> str:
-    """The module docstring's rules, in order: `fails`, `removes the plateau`, `rescales the
-    clock`, `shortens the plateau` or `lengthens the plateau`."""
+def decades_ratio(runs: pd.DataFrame, shape: pd.DataFrame) -> stats.Effect:
+    """Plateau decades of `runs` over gd's (`shape`), paired by seed (one initial network)."""
+    seeds = sorted(set(runs["seed"]) & set(shape["seed"]))
+    a, b = runs.set_index("seed").loc[seeds], shape.set_index("seed").loc[seeds]
+
+    def censored(df: pd.DataFrame) -> np.ndarray:
+        return (df["plateau_found"] & ~df["plateau_left"]).to_numpy(dtype=bool)
+
+    return stats.paired_ratio(
+        plateau_decades(a), plateau_decades(b), censored(a), censored(b), floor=DECADES_FLOOR
+    )
+
+
+def verdict(runs: pd.DataFrame, shape: pd.DataFrame) -> str:
+    """The module docstring's rules, in order: `fails`, `removes the plateau`, then the decades'
+    interval against the margin: `rescales the clock`, `shortens the plateau`, `lengthens the
+    plateau` or `inconclusive`."""
     t, _ = solve_times(runs)
     if np.isfinite(t).sum() < len(runs) / 2:
         return "fails"
     if runs["plateau_found"].mean() <= NO_PLATEAU_SHARE:
         return "removes the plateau"
-    mine, theirs = np.median(plateau_decades(runs)), np.median(plateau_decades(shape))
-    if theirs > 0 and 1 / TREND_RATIO <= mine / theirs <= TREND_RATIO:
-        return "rescales the clock"
-    return f"{'shortens' if mine < theirs else 'lengthens'} the plateau"
+    return CI_LABELS[stats.label_from_ci(decades_ratio(runs, shape), margin=TREND_RATIO - 1)]
 
 
 def select(runs: pd.DataFrame, **settings: object) -> pd.DataFrame:
@@ -239,7 +262,7 @@ def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding
                     experiment=exp),
             Finding(f"{key}.gap_median", float(group["code_gap"].median()), experiment=exp),
             Finding(f"{key}.verdict", text="reference" if is_base else
-                    verdict(group, shape, speedup), experiment=exp),
+                    verdict(group, shape), experiment=exp),
         ]  # fmt: skip
         decades = plateau_decades(group)
         for name, q in (("median", 0.5), ("q25", 0.25), ("q75", 0.75)):
@@ -247,6 +270,9 @@ def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding
                                "decades", experiment=exp))  # fmt: skip
         if not is_base:
             out += ratio_findings(f"{key}.speedup", speedup, exp, ids(group))
+            d = decades_ratio(group, shape)
+            out.append(Finding(f"{key}.decades_ratio", d.estimate, "ratio", d.bound, exp,
+                               ids(group), d.low, d.high))  # fmt: skip
         if not math.isnan(alpha_eff):
             flow = t * group["updates_per_epoch"].to_numpy(dtype=float) * alpha_eff
             s = censored_summary(flow, budgets * alpha_eff)
