@@ -39,7 +39,7 @@ def runs_root(tmp_path):
 
 
 def integrity(root, job):
-    return job_integrity(root / job[0], job[1])
+    return job_integrity(root / job[0], job[1], SEEDS[job])
 
 
 def disk(root):
@@ -51,7 +51,7 @@ def test_intact_runs_give_the_digest_their_manifest_recorded(runs_root, capsys):
     assert [integrity(runs_root, job) for job in JOBS] == ["", "", ""]
     train(runs_root, JOBS[0], integrity="0123456789abcdef")
     assert integrity(runs_root, JOBS[0]) == "0123456789abcdef"
-    assert job_problems(runs_root / "enc~k/lam~1", 0) == ("", [])  # no manifest yet
+    assert job_problems(runs_root / "enc~k/lam~1", 0, [0, 1]) == ("", [])  # not run yet
     assert capsys.readouterr().err == ""
 
 
@@ -93,3 +93,17 @@ def test_a_deleted_replaced_or_unreadable_run_changes_the_digest(runs_root, caps
     assert integrity(runs_root, JOBS[1]) != ""
     assert "not a readable manifest" in capsys.readouterr().err
     assert manifest(runs_root, JOBS[1]).read_text() == "{"
+
+
+def test_without_a_manifest_a_run_left_damaged_or_missing_changes_the_digest(runs_root, capsys):
+    """A manifest that is gone (deleted, or removed after a failed job) while the runs are not
+    all there: the job must run again whatever needs it."""
+    capsys.readouterr()
+    manifest(runs_root, JOBS[0]).unlink()
+    assert integrity(runs_root, JOBS[0]) == ""  # every run intact: nothing to repair
+    run = runs_root / SETTINGS[0] / "seed~1"
+    (run / CHECKSUMS).unlink()
+    assert integrity(runs_root, JOBS[0]) != ""
+    assert capsys.readouterr().err == (
+        f"{run}: incomplete ({CHECKSUMS} is missing); its training job reruns\n"
+    )

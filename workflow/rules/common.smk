@@ -103,7 +103,8 @@ def train_settings(wildcards):
 
 @functools.cache
 def _integrity(setting, part):
-    return job_integrity(f"{RUNS_ROOT}/{setting}", part)
+    seeds = STUDY.seed_part(setting, part)
+    return job_integrity(f"{RUNS_ROOT}/{setting}", part, seeds)
 
 
 def train_integrity(wildcards):

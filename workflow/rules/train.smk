@@ -7,8 +7,9 @@
 # code retrains nothing.
 # A damaged, deleted or replaced run changes the integrity digest (read-only, common.smk).
 #
-# Snakemake deletes a job's outputs before it runs it, so the runs are not outputs: the one
-# output is the job's manifest (its seeds and each run's checksums digest). When the job
+# Snakemake deletes a job's outputs before it runs it (all but `update()` ones), so the runs
+# are not outputs: the one output is the job's manifest (its seeds and each run's checksums
+# digest), which the job replaces atomically once its runs are done. When the job
 # reruns, `backprop-study train-seeds` sets a damaged run's files aside (*.damaged), keeps every
 # run whose files hold exactly what it would write (same settings and seed, same engine and
 # fingerprint, intact) and trains the rest (eight at a time through the lane kernel), each
@@ -22,7 +23,8 @@ rule train:
         # Written before any run: it names what the folder's run paths mean (common.smk).
         ancient(SETTINGS_STAMP),
     output:
-        SEEDS_MANIFEST,
+        # Kept while the job runs (restored if it fails): what the integrity digest reads.
+        update(SEEDS_MANIFEST),
     log:
         f"{LOGS}/train/{{setting}}/seeds-{{part}}.log",
     conda:

@@ -8,13 +8,16 @@ recorded while its runs are as it lists them, and a new digest once one is damag
 differ from its checksums), gone (someone deleted its folder) or replaced (its checksums differ
 from the manifest's). The job records the digest it was started with in the manifest it
 writes, so after it has set the damaged files aside and retrained them the digest is the one
-Snakemake recorded, and the next call has nothing to do.
+Snakemake recorded, and the next call has nothing to do. The manifest is an `update()` output,
+which Snakemake keeps while its job runs (and restores if it fails): a job killed half-way
+leaves the old manifest, which still shows what is left to repair.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from backprop_study.engine.errors import RunFileError
@@ -35,13 +38,21 @@ def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
     return None
 
 
-def job_problems(root: str | Path, part: int) -> tuple[str, list[str]]:
+def job_problems(root: str | Path, part: int, seeds: Iterable[int]) -> tuple[str, list[str]]:
     """The integrity digest recorded in a training job's manifest and one line per problem
-    found with the runs it lists (the manifest itself unreadable, or a run's `run_problem`);
-    ("", []) when there is no manifest yet. Reads only."""
+    found: with the manifest, the runs it lists (`run_problem`) or the manifest itself
+    unreadable; without one, the job's `seeds` whose runs are not complete and intact, unless
+    none is there at all (a job not run yet). Reads only."""
     manifest = Path(root) / MANIFEST.format(part=part)
     if not manifest.exists():
-        return "", []
+        states = {seed: run_state(seed_dir(root, seed)) for seed in sorted(seeds)}
+        if all(state is not None and state[0] == "absent" for state in states.values()):
+            return "", []
+        return "", [
+            f"{seed_dir(root, seed)}: {state[0]} ({state[1]})"
+            for seed, state in states.items()
+            if state is not None
+        ]
     try:
         listed = read_manifest(manifest)
     except RunFileError as exc:
@@ -55,11 +66,11 @@ def job_problems(root: str | Path, part: int) -> tuple[str, list[str]]:
     return listed.integrity, problems
 
 
-def job_integrity(root: str | Path, part: int) -> str:
+def job_integrity(root: str | Path, part: int, seeds: Iterable[int]) -> str:
     """A training job's integrity digest (a workflow param): the digest its manifest recorded
     while its runs are as listed, else a new one (chained to the recorded one, so the same
     damage twice still changes it). Prints one line per problem; reads only."""
-    recorded, problems = job_problems(root, part)
+    recorded, problems = job_problems(root, part, seeds)
     if not problems:
         return recorded
     for line in problems:
