@@ -67,7 +67,8 @@ FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under
-# reporting/ redraws the figures and the report; only the first retrains.
+# reporting/ redraws the figures and the report; only the first retrains. The engine's is the
+# fingerprint its runs record (study/run_fingerprint.py).
 ENGINE_FINGERPRINT = run_fingerprint()
 ANALYSIS_CODE = layers_fingerprint("analysis", "study")
 REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
@@ -94,10 +95,10 @@ def train_runtime(wildcards):
 
 
 def train_settings(wildcards):
-    """The job's settings as canonical JSON (`Study.job_settings`): every engine setting its
-    seeds share, its part of the setting's seeds and the engine. A change reruns the job, which
-    trains only the runs it lacks; fails for a setting or part no experiment has, so it cannot
-    become a phantom job."""
+    """The job's settings as canonical JSON (`Study.job_settings`): the engine settings its
+    seeds share (those that differ from RunConfig's defaults), its part of the setting's seeds
+    and the engine. A change reruns the job, which trains only the runs it lacks; fails for a
+    setting or part no experiment has, so it cannot become a phantom job."""
     return STUDY.job_settings(wildcards.setting, int(wildcards.part))
 
 
