@@ -31,5 +31,3 @@ rule all:
         expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table=TABLE_NAMES),
         expand(FIGURE_PATH, figure=FIGURES),
         STUDY_REPORT,
-        # Manifests listing a damaged or missing run (common.smk): their training jobs rerun.
-        STALE_MANIFESTS,

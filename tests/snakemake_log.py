@@ -6,7 +6,8 @@ import re
 
 
 def jobs_in(output: str) -> dict[str, set[str]]:
-    """rule -> first output of each job Snakemake lists (dry run or real; group members too)."""
+    """rule -> first output of each job Snakemake lists (dry run or real; group members too),
+    without the flag Snakemake may print after it (`(update)`)."""
     jobs: dict[str, set[str]] = {}
     rule = None
     for line in output.splitlines():
@@ -14,6 +15,7 @@ def jobs_in(output: str) -> dict[str, set[str]]:
             rule = m.group(1)
             jobs.setdefault(rule, set())
         elif rule and (m := re.match(r"^\s+output: (.*)$", line)):
-            jobs[rule].add(m.group(1).split(", ")[0])
+            first = m.group(1).split(", ")[0]
+            jobs[rule].add(re.sub(r" \(\w+\)$", "", first))  # without a flag such as (update)
             rule = None
     return jobs

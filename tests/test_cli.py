@@ -3,8 +3,8 @@
 import pytest
 
 from backprop_study.cli import COMMANDS, main
-from backprop_study.engine import fingerprint
 from backprop_study.engine.errors import UserError
+from backprop_study.study import run_fingerprint as fingerprint
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backprop_study.study.config import load_study
-from backprop_study.study.grid import Run, Study, run_dir
+from backprop_study.study.grid import Study, run_dir
 
 EPOCHS = 300
 
@@ -68,16 +68,11 @@ def train_runs(study: Study, root: Path) -> None:
     from importlib.metadata import version
 
     from backprop_study.engine import runfiles
-    from backprop_study.engine.fingerprint import engine_fingerprint
-    from backprop_study.engine.runconfig import RunConfig
     from backprop_study.engine.training import train
+    from backprop_study.study.run_fingerprint import run_fingerprint
 
     for run_id in study.run_ids():
-        config = RunConfig(
-            **study.run_settings(run_id),
-            seed=Run.from_id(run_id).seed,
-            snapshot_at=study.snapshot_at(run_id),
-        )
+        config = study.run_config(run_id)
         runfiles.write_run(
-            train(config), run_dir(root, run_id), version("backprop-study"), engine_fingerprint()
+            train(config), run_dir(root, run_id), version("backprop-study"), run_fingerprint()
         )

@@ -20,12 +20,15 @@ from backprop_study.engine.errors import UserError
 
 # sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("backprop_study.engine.train_cli", "train one network and write its Parquet files"),
+    "train": ("backprop_study.study.train_cli", "train one network and write its Parquet files"),
     "train-seeds": (
-        "backprop_study.engine.seeds_cli",
+        "backprop_study.study.seeds_cli",
         "train the seeds of one setting, keeping runs already there, and write its manifest",
     ),
-    "fingerprint": ("backprop_study.engine.fingerprint", "print the engine fingerprint"),
+    "fingerprint": (
+        "backprop_study.study.run_fingerprint",
+        "print the engine fingerprint that runs trained now record",
+    ),
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
     "findings": (
         "backprop_study.study.findings_cli",

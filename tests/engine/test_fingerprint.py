@@ -27,7 +27,7 @@ def test_an_edit_changes_the_fingerprint_of_its_own_layer_only(monkeypatch):
 
 def test_every_engine_file_is_in_the_engine_fingerprint(monkeypatch):
     engine_files = sorted(p.name for p in (fingerprint.PACKAGE / "engine").glob("*.py"))
-    assert {"training.py", "fastpath.py", "train_cli.py", "runconfig.py"} <= set(engine_files)
+    assert {"training.py", "fastpath.py", "runfiles.py", "runconfig.py"} <= set(engine_files)
     before = engine_fingerprint()
     for name in engine_files:
         with monkeypatch.context() as m:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import yaml
 
 from backprop_study.analysis.axes import format_number
 from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.runconfig import RunConfig
 from backprop_study.study.config import check_config, load_study
 from backprop_study.study.grid import Experiment, Run
 
@@ -165,14 +167,23 @@ def test_a_setting_seeds_are_cut_into_jobs_of_32_without_a_short_tail(n_seeds, s
     assert (setting, len(parts) - 1) in jobs
 
 
-def test_setting_args_are_the_run_args_without_the_seed():
+def test_job_settings_are_the_run_configs_of_its_seeds_without_the_seed():
     study = check_config(default_config(), SCHEMA)
     setting = "enc~k/lam~0.1/alpha~0.01/batch~8"
-    run_args = study.train_args(f"{setting}/seed~3")
-    i = run_args.index("--seed")
-    assert study.setting_args(setting) == run_args[:i] + run_args[i + 2 :]
+    settings = json.loads(study.job_settings(setting, 0))
+    assert sorted(settings) == ["config", "engine", "seeds"] and settings["engine"] == "fast"
+    assert settings["seeds"] == list(study.seed_part(setting, 0))
+    # Only what differs from RunConfig's defaults: a plain gradient descent job names no Adam
+    # setting, and the job's RunConfig is the run's.
+    assert settings["config"] == {"epochs": 800000, "lam": 0.1, "snapshot_at": [350000]}
+    config = RunConfig(**settings["config"], seed=3)
+    assert config == study.run_config(f"{setting}/seed~3")
+    text = study.job_settings(setting, 0)  # canonical: sorted keys, no spaces
+    assert text == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
     with pytest.raises(ConfigError, match="in no experiment"):
-        study.setting_args("enc~k-1/lam~0.1/alpha~0.01/batch~8")
+        study.job_settings("enc~k-1/lam~0.1/alpha~0.01/batch~8", 0)
+    with pytest.raises(ConfigError, match="has seed parts 0 to 0: not 1"):
+        study.job_settings(setting, 1)
 
 
 def test_run_wildcard_matches_exactly_the_config_values():
@@ -210,35 +221,33 @@ def test_default_config_run_paths_are_those_of_the_original_study():
     assert set(expected) <= set(study.run_ids())  # experiments added later add runs only
 
 
-def test_train_args_name_the_run_and_its_snapshots():
+def test_run_configs_are_those_of_the_base_study():
+    """The settings of a run of the default study, as the runs of the study recorded them
+    before the training job took one settings JSON (their metadata's config)."""
     study = check_config(default_config(), SCHEMA)
-    args = study.train_args("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3")
-    # The same options, in the same order, as before any setting could be an axis; the
-    # optimizer and loss options (each at its default here) come after --snapshots.
-    assert args == [
-        "--encoding", "k", "--lam", "0.1", "--alpha", "0.01", "--batch-size", "8", "--seed", "3",
-        "--classes", "8", "--hidden", "3", "--epochs", "800000", "--init-std", "0.1",
-        "--log-dense-until", "1000", "--log-per-decade", "1000", "--snapshots", "40",
-        "--optimizer", "gd", "--loss", "mse", "--prime-offset", "0", "--momentum", "0.9",
-        "--rprop-delta0", "0.1", "--rprop-eta-plus", "1.2", "--rprop-eta-minus", "0.5",
-        "--rprop-delta-max", "50", "--rprop-delta-min", "0.000001", "--adam-beta1", "0.9",
-        "--adam-beta2", "0.999", "--adam-eps", "0.00000001",
-        "--engine", "fast", "--snapshot-at=350000",
-    ]  # fmt: skip
-    assert study.train_args("enc~k/lam~0/alpha~5/batch~8/seed~0")[-1] == "--snapshot-at="
+    config = study.run_config("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3").to_dict()
+    assert config == {
+        "encoding": "k", "classes": 8, "hidden": 3, "lam": 0.1, "alpha": 0.01, "batch_size": 8,
+        "epochs": 800000, "seed": 3, "init_std": 0.1, "optimizer": "gd", "loss": "mse",
+        "prime_offset": 0.0, "momentum": 0.9, "rprop_delta0": 0.1, "rprop_eta_plus": 1.2,
+        "rprop_eta_minus": 0.5, "rprop_delta_max": 50.0, "rprop_delta_min": 1e-06,
+        "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-08, "log_every": None,
+        "log_dense_until": 1000, "log_per_decade": 1000, "snapshots": 40,
+        "snapshot_at": [350000],
+    }  # fmt: skip
+    assert [type(v) for v in config.values()] == [type(v) for v in RunConfig().to_dict().values()]
+    assert study.run_config("enc~k/lam~0/alpha~5/batch~8/seed~0").snapshot_at == ()
     with pytest.raises(ConfigError, match="in no experiment"):  # valid values, no experiment
-        study.train_args("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
+        study.run_config("enc~k-1/lam~0.1/alpha~0.01/batch~8/seed~3")
 
 
-def test_settings_become_engine_options():
+def test_settings_become_engine_settings():
     run_id = "enc~k/lam~0/alpha~0.01/batch~8/seed~0"
-    args = check_config(default_config(), SCHEMA).train_args(run_id)
-    assert args[args.index("--epochs") + 1] == "800000"
-    assert args[args.index("--init-std") + 1] == "0.1"
-    assert "--log-every" not in args and args[args.index("--log-per-decade") + 1] == "1000"
+    config = check_config(default_config(), SCHEMA).run_config(run_id)
+    assert config.epochs == 800000 and config.init_std == 0.1
+    assert config.log_every is None and config.log_per_decade == 1000
     cfg = default_config() | {"logging": {"every": 100}}
-    args = check_config(cfg, SCHEMA).train_args(run_id)
-    assert args[args.index("--log-every") + 1] == "100" and "--log-dense-until" not in args
+    assert check_config(cfg, SCHEMA).run_config(run_id).log_every == 100
 
 
 def test_schema_fills_defaults():
@@ -422,8 +431,8 @@ def test_runs_name_only_the_settings_that_differ_from_the_study_wide_values():
         "enc~k/lam~0/alpha~0.5/batch~8/seed~0",
         "enc~k/lam~0/alpha~0.5/batch~8/seed~1",
     ]
-    args = study.train_args(f"{base}/init~1/seed~1")
-    assert args[args.index("--init-std") + 1] == "1" and args[args.index("--seed") + 1] == "1"
+    config = study.run_config(f"{base}/init~1/seed~1")
+    assert config.init_std == 1.0 and config.seed == 1
     assert study.experiments["init_scale"].varying_axes() == ["init_std"]
     assert study.experiments["width"].shown_axes() == [
         "encoding", "lam", "alpha", "batch_size", "hidden",
@@ -432,10 +441,10 @@ def test_runs_name_only_the_settings_that_differ_from_the_study_wide_values():
     assert all(run.fullmatch(r) for r in study.run_ids())
     assert not run.fullmatch(f"{base}/init~2/seed~0")
     # The wildcard admits each value, not each combination; a combination no experiment has
-    # cannot become a run either: its train job has no arguments.
+    # cannot become a run either: its train job has no settings.
     assert run.fullmatch(f"{base}/hidden~4/init~1/seed~0")
     with pytest.raises(ConfigError, match="in no experiment"):
-        study.train_args(f"{base}/hidden~4/init~1/seed~0")
+        study.job_settings(f"{base}/hidden~4/init~1", 0)
 
 
 def test_a_run_path_reads_back_with_its_settings():

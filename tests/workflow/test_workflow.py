@@ -300,11 +300,12 @@ def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(kille
     proc = snakemake(cwd, env, "--dry-run")
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "damaged" in line]
     assert lines == [
-        f"results/runs/{rid}: damaged (curve.parquet differs from its checksum); a real run "
-        "retrains it"
+        f"results/runs/{rid}: damaged (curve.parquet differs from its checksum); its training "
+        "job reruns"
     ]
     assert len(curve.read_bytes()) == 1000
-    # The next real call sets it aside, retrains it alone and re-aggregates its two experiments.
+    # The next real call's training job sets it aside, retrains it alone and re-aggregates its
+    # two experiments.
     proc = snakemake(cwd, env)
     jobs = jobs_in(proc.stdout + proc.stderr)
     assert jobs["train"] == {manifest(setting)}
@@ -330,7 +331,10 @@ def test_a_deleted_run_folder_is_retrained_alone(killed_then_finished):
     shutil.rmtree(runs / "seed~1")
     proc = snakemake(cwd, env)
     output = proc.stdout + proc.stderr
-    assert f"results/runs/{setting}/seed~1: missing (its files are gone); retraining" in output
+    assert (
+        f"results/runs/{setting}/seed~1: missing (its files are gone); its training job reruns"
+        in output
+    )
     jobs = jobs_in(output)
     assert jobs["train"] == {manifest(setting)}
     assert jobs["aggregate_experiment"] == {"results/tables/encoding/runs.parquet"}

@@ -41,8 +41,7 @@ rule aggregate_experiment:
 
 rule runs_table:
     input:
-        # The stamp first: a results folder says what its runs were named against (and, on
-        # SLURM, this ties the stamp's job into the summaries group).
+        # The stamp first: a results folder says what its runs were named against.
         settings=SETTINGS_STAMP,
         tables=expand(EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="runs.parquet"),
     output:
@@ -59,24 +58,6 @@ rule runs_table:
         code=ANALYSIS_CODE,
     shell:
         "backprop-study aggregate runs-table {input.tables:q} --out {output:q} > {log:q} 2>&1"
-
-
-# The study-wide settings the results folder's run paths are named against (see common.smk).
-rule study_settings:
-    output:
-        SETTINGS_STAMP,
-    log:
-        f"{LOGS}/aggregate/study_settings.log",
-    conda:
-        "../envs/backprop-study.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        settings=STUDY.settings_json(),
-    shell:
-        "backprop-study aggregate settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
 
 
 # Every run's logged curve in one Parquet file (run_id, setting, seed, then the curve's

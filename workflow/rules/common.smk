@@ -1,25 +1,28 @@
 # Config validation, the grid of runs, output paths and input functions shared by all rules.
 # Grid expansion, number formatting and run paths live in backprop_study.study (unit-tested);
 # this file only binds them to Snakemake.
+import functools
 import json
 import sys
 
-from backprop_study.reporting import figures as figure_specs
+from backprop_study.reporting import catalog as figure_specs
 from backprop_study.engine.errors import ConfigError
-from backprop_study.engine.fingerprint import engine_fingerprint, layers_fingerprint
+from backprop_study.engine.fingerprint import layers_fingerprint
 from backprop_study.study.config import (
     SETTINGS_FILE,
     check_config,
     check_results_folder,
 )
+from backprop_study.study.run_fingerprint import run_fingerprint
 from backprop_study.study.grid import MANIFEST
-from backprop_study.study.integrity import check_jobs, executes_jobs
+from backprop_study.study.integrity import job_integrity
 
 
 # Schema (with defaults) + the checks jsonschema cannot express, before any job is scheduled.
 # A results folder's run paths name settings against its study-wide values, so a config with
-# other study-wide values must not reuse it. Either error ends Snakemake with one line naming the
-# key and the allowed values.
+# other study-wide values must not reuse it: its stamp (SETTINGS_STAMP) is an input of every
+# training job, so it exists before any run does, whatever the targets. Either error ends
+# Snakemake with one line naming the key and the allowed values.
 def checked_study():
     """The study of the config, or exit with one line naming the key."""
     try:
@@ -62,25 +65,11 @@ TABLE_NAMES = (
 EXPERIMENT_TABLES = f"{RESULTS}/tables/{{experiment}}/{{table}}"
 FIGURE_PATH = f"{RESULTS}/figures/{{figure}}.png"
 STUDY_REPORT = f"{RESULTS}/study_report.html"
-# A finished run whose files no longer match their checksums is set aside (renamed *.damaged),
-# and the manifest that lists it removed, before the DAG is built; so is the manifest listing a
-# run that is gone (a deleted run folder). Those manifests are named as targets, so this call
-# reruns their training jobs, which retrain just those runs, and re-aggregates (Snakemake does
-# not rebuild a missing intermediate file by itself); a dry run only names the runs. Once per
-# call: not in the job processes that Snakemake (or a SLURM group job) starts.
-STALE_MANIFESTS = []
-if workflow.is_main_process:
-    STALE_MANIFESTS = [
-        SEEDS_MANIFEST.format(setting=setting, part=part)
-        for setting, part in check_jobs(
-            RUNS_ROOT, STUDY.training_jobs(), dry_run=not executes_jobs(sys.argv[1:])
-        )
-    ]
-
 # What a rule's results depend on beyond its inputs follows the package's folders: an edit under
 # engine/ retrains every run; under analysis/ or study/ re-aggregates (and redraws); under
-# reporting/ redraws the figures and the report; only the first retrains.
-ENGINE_FINGERPRINT = engine_fingerprint()
+# reporting/ redraws the figures and the report; only the first retrains. The engine's is the
+# fingerprint its runs record (study/run_fingerprint.py).
+ENGINE_FINGERPRINT = run_fingerprint()
 ANALYSIS_CODE = layers_fingerprint("analysis", "study")
 REPORTING_CODE = layers_fingerprint("analysis", "study", "reporting")
 # Minutes a training job may take: the fast engine does > 200,000 epochs/s, the reference
@@ -101,21 +90,30 @@ def train_runtime(wildcards):
     """Minutes for one training job: the sum of its seeds' epoch budgets (experiments may set
     their own)."""
     epochs = STUDY.setting_values(wildcards.setting)["epochs"]
-    return max(2, len(train_seeds(wildcards)) * epochs // EPOCHS_PER_MINUTE)
+    seeds = STUDY.seed_part(wildcards.setting, int(wildcards.part))
+    return max(2, len(seeds) * epochs // EPOCHS_PER_MINUTE)
 
 
-def train_args(wildcards):
-    """Every engine option the setting's seeds share (its parameters, the shared settings, its
-    extra snapshots); fails for a combination of config values that no experiment has, so it
-    cannot become a phantom job."""
-    return STUDY.setting_args(wildcards.setting)
+def train_settings(wildcards):
+    """The job's settings as canonical JSON (`Study.job_settings`): the engine settings its
+    seeds share (those that differ from RunConfig's defaults), its part of the setting's seeds
+    and the engine. A change reruns the job, which trains only the runs it lacks; fails for a
+    setting or part no experiment has, so it cannot become a phantom job."""
+    return STUDY.job_settings(wildcards.setting, int(wildcards.part))
 
 
-def train_seeds(wildcards):
-    """The job's part of the setting's seeds (over every experiment that has the setting):
-    adding seeds reruns the jobs whose parts change (a params change), which train only the new
-    ones; a part that is not fails, so it cannot become a phantom job."""
-    return [str(s) for s in STUDY.seed_part(wildcards.setting, int(wildcards.part))]
+@functools.cache
+def _integrity(setting, part):
+    seeds = STUDY.seed_part(setting, part)
+    return job_integrity(f"{RUNS_ROOT}/{setting}", part, seeds)
+
+
+def train_integrity(wildcards):
+    """The integrity digest of the job's runs (`study.integrity.job_integrity`, read-only): a
+    damaged, deleted or replaced run changes it, so any call that needs the run reruns its
+    job, which sets the damaged files aside and retrains them; a dry run only names them.
+    """
+    return _integrity(wildcards.setting, int(wildcards.part))
 
 
 def manifests(runs):

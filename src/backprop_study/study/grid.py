@@ -1,4 +1,4 @@
-"""The study's grid: named experiments → runs, their paths and engine arguments.
+"""The study's grid: named experiments → runs, their paths and engine settings.
 
 The workflow (`workflow/rules/common.smk`) and the aggregation both import this module, so the run
 grid and the run paths are defined once. A run's directory names its parameters with every number
@@ -23,6 +23,7 @@ from typing import Any
 
 from backprop_study.analysis.axes import AXES, AXIS_NAMES, DEFAULTS, PATH_ALWAYS, SEED, axis
 from backprop_study.engine.errors import ConfigError
+from backprop_study.engine.runconfig import RunConfig
 
 _KEYS = {a.key: a for a in AXES}
 
@@ -35,7 +36,7 @@ LANE_BLOCK = 8
 `snakemake` call."""
 MANIFEST = "seeds-{part}.json"
 """A training job's output in its setting's folder: its seeds and their checksums digests
-(`engine.seeds_cli.manifest_text`), `part` being its index in `Study.seed_parts`."""
+(`study.seeds_cli.manifest_text`), `part` being its index in `Study.seed_parts`."""
 
 
 @dataclass(frozen=True)
@@ -235,29 +236,6 @@ class Settings:
         raise AttributeError(name)
 
 
-# Engine options in the order the train command gets them (unchanged since the first study, so
-# runs trained before axes became general keep their workflow params).
-_OPTION_ORDER = ("encoding", "lam", "alpha", "batch_size", "seed", "classes", "hidden", "epochs",
-                 "init_std")  # fmt: skip
-
-
-def train_options(settings: Mapping[str, Any], seed: int | None) -> list[str]:
-    """The `backprop-study train` options of one run's settings (all but snapshots and --out);
-    without `--seed` when `seed` is None (the options a setting's seeds share)."""
-    values = {**settings, "seed": seed}
-    names = [n for n in _OPTION_ORDER if seed is not None or n != "seed"]
-    if values["log_every"] is not None:
-        names.append("log_every")
-    else:
-        names += ["log_dense_until", "log_per_decade"]
-    names += ["snapshots"]
-    names += [n for n in AXIS_NAMES if n not in names and not n.startswith("log_")]
-    args: list[str] = []
-    for n in names:
-        args += [f"--{n.replace('_', '-')}", axis(n).text(values[n])]
-    return args
-
-
 @dataclass(frozen=True)
 class Study:
     """Shared settings plus named experiments; the union of their runs is what gets trained.
@@ -414,28 +392,33 @@ class Study:
             "experiment": "|".join(re.escape(n) for n in self.experiments),
         }
 
-    def setting_args(self, setting: str) -> list[str]:
-        """Every engine option the seeds of one setting share (all but `--seed` and where to
-        write); raises ConfigError for a setting in no experiment, so a combination of config
-        values that no experiment has cannot become a phantom training job."""
-        run, _, snapshots = self._setting(setting)
-        return [
-            *train_options(run.settings(self.defaults), None),
-            "--engine",
-            self.settings.engine,
-            f"--snapshot-at={','.join(map(str, snapshots))}",
-        ]
+    def _config(self, run: Run, snapshot_at: tuple[int, ...]) -> RunConfig:
+        """A run's engine settings, each value as its canonical text reads back (what the run
+        path names is what the engine gets)."""
+        values = {n: axis(n).parse(axis(n).text(v)) for n, v in run.settings(self.defaults).items()}
+        return RunConfig(**values, seed=run.seed, snapshot_at=snapshot_at)
 
-    def train_args(self, run_id: str) -> list[str]:
-        """Every engine option of one run but `--out` (raises ConfigError for a run in no
-        experiment)."""
+    def run_config(self, run_id: str) -> RunConfig:
+        """Every engine setting of one run (raises ConfigError for a run in no experiment)."""
         run = self._run(run_id)
-        return [
-            *train_options(run.settings(self.defaults), run.seed),
-            "--engine",
-            self.settings.engine,
-            f"--snapshot-at={','.join(map(str, self.snapshot_at(run_id)))}",
-        ]
+        return self._config(run, self.snapshot_at(run_id))
+
+    def job_settings(self, setting: str, part: int) -> str:
+        """The settings of one training job as canonical JSON: the engine settings its seeds
+        share where they differ from RunConfig's defaults (`RunConfig.to_dict`; a plain gradient
+        descent job names no Adam setting), its seeds and the engine. The workflow passes it to
+        `backprop-study train-seeds` and reruns the job when it changes; raises ConfigError for
+        a setting in no experiment or a part it has not, so a combination of config values that
+        no experiment has cannot become a phantom training job."""
+        run, _, snapshots = self._setting(setting)
+        defaults = RunConfig().to_dict()
+        config = self._config(run, snapshots).to_dict()
+        settings = {
+            "config": {k: v for k, v in config.items() if k != "seed" and v != defaults[k]},
+            "seeds": list(self.seed_part(setting, part)),
+            "engine": self.settings.engine,
+        }
+        return json.dumps(settings, sort_keys=True, separators=(",", ":"))
 
 
 def run_dir(root: str | Path, run: Run | str) -> str:

@@ -1,76 +1,29 @@
-"""Damaged and missing runs: found before the DAG is built, so the next `snakemake` retrains
-them instead of failing in aggregation on every call (which would also cost the tables built).
+"""Damaged and missing runs as part of the DAG: a read-only check that changes a training job's
+params, so any call that needs the job's runs reruns it.
 
 A setting's seeds are trained by one job per part of them (`grid.Study.seed_parts`), whose
-output is the part's manifest (`seeds-{part}.json`, `engine/seeds_cli.py`); Snakemake knows
-nothing of the run files. So a run that is damaged (its files differ from its checksums), gone
-(someone deleted its folder) or replaced (its checksums differ from the manifest's) makes its
-manifest go: Snakemake then reruns that one job, which keeps its intact runs and retrains the
-others.
+output is the part's manifest (`seeds-{part}.json`, `study/seeds_cli.py`); Snakemake knows
+nothing of the run files. So the job's params carry `job_integrity`: the digest the manifest
+recorded while its runs are as it lists them, and a new digest once one is damaged (its files
+differ from its checksums), gone (someone deleted its folder) or replaced (its checksums differ
+from the manifest's). The job records the digest it was started with in the manifest it
+writes, so after it has set the damaged files aside and retrained them the digest is the one
+Snakemake recorded, and the next call has nothing to do. The manifest is an `update()` output,
+which Snakemake keeps while its job runs (and restores if it fails): a job killed half-way
+leaves the old manifest, which still shows what is left to repair.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from backprop_study.engine.errors import RunFileError
-from backprop_study.engine.runfiles import CHECKSUMS, WRITTEN, checksums_digest, run_state
-from backprop_study.engine.seeds_cli import read_manifest, seed_dir
+from backprop_study.engine.runfiles import CHECKSUMS, checksums_digest, run_state
 from backprop_study.study.grid import MANIFEST
-
-SUFFIX = ".damaged"
-INSPECTING = frozenset(
-    {
-        "--dry-run",
-        "--dryrun",
-        "--lint",
-        "--report",
-        "--summary",
-        "--detailed-summary",
-        "--list",
-        "--list-rules",
-        "--list-target-rules",
-        "--dag",
-        "--rulegraph",
-        "--filegraph",
-        "--d3dag",
-        "--unlock",
-        "--cleanup-metadata",
-        "--touch",
-        "--list-changes",
-        "--lc",
-        "--list-input-changes",
-        "--li",
-        "--list-params-changes",
-        "--lp",
-        "--list-code-changes",
-        "--lt",
-        "--containerize",
-        "--export-cwl",
-        "--archive",
-        "--delete-all-output",
-        "--delete-temp-output",
-        "--print-compilation",
-        "--help",
-        "--version",
-    }
-)
-"""Snakemake options after which no job runs: a damaged run is then only named, not moved."""
-INSPECTING_SHORT = frozenset("nStDhvl")
-
-
-def executes_jobs(argv: Iterable[str]) -> bool:
-    """Whether a Snakemake command line (`sys.argv`) runs jobs: not a dry run, lint, report,
-    listing or unlock. (At parse time Snakemake's own `workflow.dryrun` is not set yet.)"""
-    for arg in argv:
-        if arg.split("=", 1)[0] in INSPECTING:
-            return False
-        short = arg.startswith("-") and not arg.startswith("--") and arg[1:].isalpha()
-        if short and set(arg[1:]) & INSPECTING_SHORT:
-            return False
-    return True
+from backprop_study.study.seeds_cli import read_manifest, seed_dir
 
 
 def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
@@ -85,43 +38,42 @@ def run_problem(run: Path, digest: str) -> tuple[str, str] | None:
     return None
 
 
-def check_jobs(
-    runs_root: str | Path, jobs: Iterable[tuple[str, int]], dry_run: bool
-) -> list[tuple[str, int]]:
-    """Check every run that the manifests of training `jobs` (setting, part) list: a damaged
-    one's files are renamed to `NAME.damaged`, and a manifest listing a damaged, missing or
-    replaced run is removed, so that Snakemake reruns its job (neither unless `dry_run`). Prints
-    one line per run and returns the jobs whose manifests go (or would go)."""
-    then = "a real run retrains it" if dry_run else "retraining"
-    stale = []
-    for setting, part in jobs:
-        root = Path(runs_root) / setting
-        manifest = root / MANIFEST.format(part=part)
-        if not manifest.exists():
-            continue
-        try:
-            listed = read_manifest(manifest)
-        except RunFileError as exc:
-            print(f"{exc}; {then}", file=sys.stderr)
-            listed = {}
-            stale.append((setting, part))
-        for seed, digest in listed.items():
-            run = seed_dir(root, seed)
-            found = run_problem(run, digest)
-            if found is None:
-                continue
-            kind, problem = found
-            if (setting, part) not in stale:
-                stale.append((setting, part))
-            if kind == "damaged" and not dry_run:
-                for name in WRITTEN:
-                    if (run / name).exists():
-                        (run / name).replace(run / f"{name}{SUFFIX}")
-                print(
-                    f"{run}: damaged ({problem}); set aside as *{SUFFIX}, {then}", file=sys.stderr
-                )
-            else:
-                print(f"{run}: {kind} ({problem}); {then}", file=sys.stderr)
-        if (setting, part) in stale and not dry_run:
-            manifest.unlink(missing_ok=True)
-    return stale
+def job_problems(root: str | Path, part: int, seeds: Iterable[int]) -> tuple[str, list[str]]:
+    """The integrity digest recorded in a training job's manifest and one line per problem
+    found: with the manifest, the runs it lists (`run_problem`) or the manifest itself
+    unreadable; without one, the job's `seeds` whose runs are not complete and intact, unless
+    none is there at all (a job not run yet). Reads only."""
+    manifest = Path(root) / MANIFEST.format(part=part)
+    if not manifest.exists():
+        states = {seed: run_state(seed_dir(root, seed)) for seed in sorted(seeds)}
+        if all(state is not None and state[0] == "absent" for state in states.values()):
+            return "", []
+        return "", [
+            f"{seed_dir(root, seed)}: {state[0]} ({state[1]})"
+            for seed, state in states.items()
+            if state is not None
+        ]
+    try:
+        listed = read_manifest(manifest)
+    except RunFileError as exc:
+        return "", [str(exc)]
+    problems = []
+    for seed, digest in sorted(listed.runs.items()):
+        run = seed_dir(root, seed)
+        found = run_problem(run, digest)
+        if found is not None:
+            problems.append(f"{run}: {found[0]} ({found[1]})")
+    return listed.integrity, problems
+
+
+def job_integrity(root: str | Path, part: int, seeds: Iterable[int]) -> str:
+    """A training job's integrity digest (a workflow param): the digest its manifest recorded
+    while its runs are as listed, else a new one (chained to the recorded one, so the same
+    damage twice still changes it). Prints one line per problem; reads only."""
+    recorded, problems = job_problems(root, part, seeds)
+    if not problems:
+        return recorded
+    for line in problems:
+        print(f"{line}; its training job reruns", file=sys.stderr)
+    text = "\n".join([recorded, *problems])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from backprop_study.engine.errors import ConfigError, UserError
 from backprop_study.engine.losses import LOSS_NAMES
 from backprop_study.engine.optimizers import HYPER, OPTIMIZERS
 from backprop_study.engine.runconfig import ENCODINGS, RunConfig
+from backprop_study.study.run_fingerprint import run_fingerprint
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
+ENGINES = ("fast", "reference")
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -47,9 +52,52 @@ def _integer(text: str) -> int | float | str:
         return _number(text)
 
 
+HELP: dict[str, str] = {
+    "encoding": f"class encoding: {' or '.join(ENCODINGS)} (k: one-hot; k-1: class 0 is all zeros)",
+    "classes": "number of classes k",
+    "hidden": "hidden units",
+    "lam": "weight decay lambda >= 0",
+    "alpha": "learning rate alpha > 0",
+    "batch_size": "patterns per update; must divide --classes",
+    "epochs": "passes over all patterns",
+    "seed": "seed >= 0 of the initial weights and the batch order",
+    "init_std": "std of the N(0, std^2) initial weights and biases",
+    "optimizer": f"how a gradient becomes a step: {', '.join(OPTIMIZERS)} (rprop needs the full "
+    "batch and does not use --alpha)",
+    "loss": f"loss per pattern: {', '.join(LOSS_NAMES)} (mse: 1/2 ||h - y||^2; cross_entropy: "
+    "binary, summed over outputs)",
+    "prime_offset": "Fahlman's flat-spot fix: added to the sigmoid derivative in the backward pass",
+    "momentum": "momentum mu in [0, 1) of --optimizer momentum",
+    "rprop_delta0": "rprop: initial step size",
+    "rprop_eta_plus": "rprop: step growth factor (>= 1)",
+    "rprop_eta_minus": "rprop: step shrink factor (0, 1]",
+    "rprop_delta_max": "rprop: largest step size",
+    "rprop_delta_min": "rprop: smallest step size",
+    "adam_beta1": "adam: decay of the first moment, in [0, 1)",
+    "adam_beta2": "adam: decay of the second moment, in [0, 1)",
+    "adam_eps": "adam: epsilon added to the root of the second moment",
+    "log_every": "log every N epochs (default: the geometric schedule below)",
+    "log_dense_until": "geometric schedule: log every epoch up to this one",
+    "log_per_decade": "geometric schedule: logged epochs per decade after that",
+    "snapshots": "log-spaced weight snapshots, plus epoch 0 and the last",
+    "snapshot_at": "extra snapshot epochs, comma-separated, e.g. 350000",
+}
+"""The help of each RunConfig setting's option; the options themselves (name, type, default)
+come from the dataclass fields."""
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "str": str,
+    "int": _integer,
+    "float": _number,
+    "int | None": _integer,
+    "tuple[int, ...]": _int_list,
+}
+"""How an option's text becomes a value, by the field's type annotation."""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The run's settings (`add_setting_arguments`), then where its files go."""
-    add_setting_arguments(p, seed=True)
+    """The run's settings (`add_setting_arguments`), the engine, then where its files go."""
+    add_setting_arguments(p)
+    add_engine_argument(p)
     out = p.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -65,140 +113,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_setting_arguments(p: argparse.ArgumentParser, seed: bool) -> None:
-    """Every engine option of a run (`--seed` only if `seed`): shared by `train` and by
-    `train-seeds`, which takes a list of seeds instead."""
-    d = RunConfig.__dataclass_fields__
-    model = p.add_argument_group("model")
-    model.add_argument(
-        "--encoding",
-        default=d["encoding"].default,
-        help=f"class encoding: {' or '.join(ENCODINGS)} (k: one-hot; k-1: class 0 is all zeros)",
-    )
-    model.add_argument(
-        "--classes",
-        type=_integer,
-        default=d["classes"].default,
-        help="number of classes k (default %(default)s)",
-    )
-    model.add_argument(
-        "--hidden",
-        type=_integer,
-        default=d["hidden"].default,
-        help="hidden units (default %(default)s)",
-    )
-    model.add_argument(
-        "--init-std",
-        type=_number,
-        default=d["init_std"].default,
-        help="std of the N(0, std^2) initial weights and biases (default %(default)s)",
-    )
-    opt = p.add_argument_group("training")
-    opt.add_argument(
-        "--lam",
-        type=_number,
-        default=d["lam"].default,
-        help="weight decay lambda >= 0 (default %(default)s)",
-    )
-    opt.add_argument(
-        "--alpha",
-        type=_number,
-        default=d["alpha"].default,
-        help="learning rate alpha > 0 (default %(default)s)",
-    )
-    opt.add_argument(
-        "--batch-size",
-        type=_integer,
-        default=d["batch_size"].default,
-        help="patterns per update; must divide --classes (default %(default)s)",
-    )
-    opt.add_argument(
-        "--epochs",
-        type=_integer,
-        default=d["epochs"].default,
-        help="passes over all patterns (default %(default)s)",
-    )
-    if seed:
-        opt.add_argument(
-            "--seed",
-            type=_integer,
-            default=d["seed"].default,
-            help="seed >= 0 of the initial weights and the batch order (default %(default)s)",
+def _group(name: str) -> str:
+    if name in HYPER:
+        return "optimizer settings (each optimizer reads only its own)"
+    if name.startswith(("log_", "snapshot")):
+        return "logging and snapshots"
+    return "run settings"
+
+
+def add_setting_arguments(p: argparse.ArgumentParser) -> None:
+    """One option per RunConfig field, with the field's default: a new setting gets its option
+    by appearing in the dataclass (and its help in HELP)."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for f in dataclasses.fields(RunConfig):
+        title = _group(f.name)
+        if title not in groups:
+            groups[title] = p.add_argument_group(title)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        shown = " (default %(default)s)" if default not in (None, ()) else ""
+        groups[title].add_argument(
+            option_name(f.name),
+            type=PARSERS[str(f.type)],
+            default=default,
+            help=HELP[f.name] + shown,
         )
-    opt.add_argument(
-        "--optimizer",
-        default=d["optimizer"].default,
-        help=f"how a gradient becomes a step: {', '.join(OPTIMIZERS)} (default %(default)s; "
-        "rprop needs the full batch and does not use --alpha)",
-    )
-    opt.add_argument(
-        "--loss",
-        default=d["loss"].default,
-        help=f"loss per pattern: {', '.join(LOSS_NAMES)} (mse: 1/2 ||h - y||^2; "
-        "cross_entropy: binary, summed over outputs) (default %(default)s)",
-    )
-    opt.add_argument(
-        "--prime-offset",
-        type=_number,
-        default=d["prime_offset"].default,
-        help="Fahlman's flat-spot fix: added to the sigmoid derivative in the backward pass "
-        "(default %(default)s)",
-    )
-    hyper = p.add_argument_group("optimizer settings (each optimizer reads only its own)")
-    helps = {
-        "momentum": "momentum mu in [0, 1) of --optimizer momentum",
-        "rprop_delta0": "rprop: initial step size",
-        "rprop_eta_plus": "rprop: step growth factor (>= 1)",
-        "rprop_eta_minus": "rprop: step shrink factor (0, 1]",
-        "rprop_delta_max": "rprop: largest step size",
-        "rprop_delta_min": "rprop: smallest step size",
-        "adam_beta1": "adam: decay of the first moment, in [0, 1)",
-        "adam_beta2": "adam: decay of the second moment, in [0, 1)",
-        "adam_eps": "adam: epsilon added to the root of the second moment",
-    }
-    for name in HYPER:
-        hyper.add_argument(
-            option_name(name),
-            type=_number,
-            default=d[name].default,
-            help=f"{helps[name]} (default %(default)s)",
-        )
-    opt.add_argument(
+
+
+def add_engine_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--engine",
-        choices=("fast", "reference"),
-        default="fast",
+        choices=ENGINES,
+        default=ENGINES[0],
         help="fast (numba) or reference (plain numpy, slow) (default %(default)s)",
-    )
-    log = p.add_argument_group("logging and snapshots")
-    log.add_argument(
-        "--log-every",
-        type=_integer,
-        default=None,
-        help="log every N epochs (default: geometric schedule below)",
-    )
-    log.add_argument(
-        "--log-dense-until",
-        type=_integer,
-        default=d["log_dense_until"].default,
-        help="geometric schedule: log every epoch up to this one (default %(default)s)",
-    )
-    log.add_argument(
-        "--log-per-decade",
-        type=_integer,
-        default=d["log_per_decade"].default,
-        help="geometric schedule: logged epochs per decade after that (default %(default)s)",
-    )
-    log.add_argument(
-        "--snapshots",
-        type=_integer,
-        default=d["snapshots"].default,
-        help="log-spaced weight snapshots, plus epoch 0 and the last (default %(default)s)",
-    )
-    log.add_argument(
-        "--snapshot-at",
-        type=_int_list,
-        default=(),
-        help="extra snapshot epochs, comma-separated, e.g. 350000",
     )
 
 
@@ -208,30 +154,10 @@ def option_name(setting: str) -> str:
     return "--" + setting.replace("_", "-")
 
 
-def config_from_args(args: argparse.Namespace, seed: int | None = None) -> RunConfig:
-    """The run's settings (with `seed` instead of `--seed` if given); a ConfigError names the
-    option, not the RunConfig field."""
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The run's settings; a ConfigError names the option, not the RunConfig field."""
     try:
-        return RunConfig(
-            encoding=args.encoding,
-            classes=args.classes,
-            hidden=args.hidden,
-            lam=args.lam,
-            alpha=args.alpha,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            seed=args.seed if seed is None else seed,
-            init_std=args.init_std,
-            optimizer=args.optimizer,
-            loss=args.loss,
-            prime_offset=args.prime_offset,
-            **{name: getattr(args, name) for name in HYPER},
-            log_every=args.log_every,
-            log_dense_until=args.log_dense_until,
-            log_per_decade=args.log_per_decade,
-            snapshots=args.snapshots,
-            snapshot_at=args.snapshot_at,
-        )
+        return RunConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)})
     except ConfigError as exc:
         setting, sep, rest = str(exc).partition(": ")
         if sep and setting in RunConfig.__dataclass_fields__:
@@ -347,10 +273,9 @@ def run(args: argparse.Namespace) -> int:
     from importlib.metadata import version
 
     from backprop_study.engine import runfiles
-    from backprop_study.engine.fingerprint import engine_fingerprint
 
     try:
-        runfiles.write_run(result, out, version("backprop-study"), engine_fingerprint())
+        runfiles.write_run(result, out, version("backprop-study"), run_fingerprint())
     except KeyboardInterrupt:
         discard(out, made, files=True)
         print(

@@ -9,9 +9,9 @@ import pytest
 
 from backprop_study.cli import main
 from backprop_study.engine import runfiles, training
-from backprop_study.engine.fingerprint import engine_fingerprint
 from backprop_study.engine.runconfig import RunConfig
-from backprop_study.engine.seeds_cli import read_manifest, seed_dir, stale
+from backprop_study.study.run_fingerprint import run_fingerprint as engine_fingerprint
+from backprop_study.study.seeds_cli import read_manifest, seed_dir, stale
 
 MANIFEST = "seeds-0.json"
 
@@ -19,8 +19,15 @@ EPOCHS = ["--epochs", "200", "--lam", "0.1"]
 CONFIG = RunConfig(epochs=200, lam=0.1, seed=1)
 
 
+def settings(*seeds, engine="fast", **changes) -> str:
+    """A job's --settings: CONFIG (with `changes`) for `seeds`, as the workflow writes it."""
+    config = CONFIG.to_dict() | changes
+    del config["seed"]
+    return json.dumps({"config": config, "seeds": list(seeds), "engine": engine})
+
+
 def train_seeds(root, *seeds, extra=()) -> int:
-    args = ["train-seeds", *EPOCHS, *extra, "--seeds", *map(str, seeds)]
+    args = ["train-seeds", "--settings", settings(*seeds), *extra]
     return main([*args, "--root", str(root), "--manifest", str(root / MANIFEST)])
 
 
@@ -118,9 +125,29 @@ def test_adding_seeds_trains_only_them_and_the_manifest_lists_all(trained, capsy
     assert out[0].startswith("seed~0: kept") and out[1].startswith("seed~1: kept")
     assert out[2].startswith("seed~2: trained in ") and out[2].endswith(" s (not trained yet)")
     assert {s: stamps(seed_dir(trained, s)) for s in (0, 1)} == before
-    listed = read_manifest(trained / MANIFEST)
+    listed = read_manifest(trained / MANIFEST).runs
     assert sorted(listed) == [0, 1, 2]
     assert listed[2] == runfiles.checksums_digest(seed_dir(trained, 2))
+
+
+def test_a_damaged_run_is_set_aside_and_retrained_to_the_same_bytes(trained, capsys):
+    run = seed_dir(trained, 1)
+    checksums = (run / runfiles.CHECKSUMS).read_bytes()
+    curve = run / "curve.parquet"
+    curve.write_bytes(curve.read_bytes()[:1000])
+    kept = stamps(seed_dir(trained, 0))
+    capsys.readouterr()
+    assert train_seeds(trained, 0, 1, extra=["--integrity", "0123abcd"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("seed~0: kept")
+    assert out[1].startswith("seed~1: trained in ") and out[1].endswith(
+        " s (damaged (curve.parquet differs from its checksum); set aside as *.damaged)"
+    )
+    assert (run / runfiles.CHECKSUMS).read_bytes() == checksums
+    assert len((run / "curve.parquet.damaged").read_bytes()) == 1000
+    assert {p.name for p in run.glob("*.damaged")} == {f"{n}.damaged" for n in runfiles.WRITTEN}
+    assert stamps(seed_dir(trained, 0)) == kept
+    assert read_manifest(trained / MANIFEST).integrity == "0123abcd"
 
 
 def test_the_manifest_is_the_same_whether_runs_were_kept_or_trained(trained, tmp_path):
@@ -131,6 +158,9 @@ def test_the_manifest_is_the_same_whether_runs_were_kept_or_trained(trained, tmp
     assert train_seeds(fresh, 0, 1) == 0
     assert (fresh / MANIFEST).read_bytes() == first
     assert json.loads(first)["runs"][0]["seed"] == 0
+    assert (
+        "integrity" not in json.loads(first) and read_manifest(trained / MANIFEST).integrity == ""
+    )
 
 
 def test_a_stale_run_is_replaced_and_its_neighbour_kept(trained, capsys):
@@ -177,30 +207,39 @@ def test_a_failed_write_leaves_no_run_files(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("text", "message"),
     [
-        (["--seeds", "0", "0"], "--seeds: 0 appears twice; allowed: distinct seeds"),
-        (["--seeds", "-1"], "--seeds: -1 is out of range; allowed: an integer in [0, 4294967295]"),
-        (["--seeds", "1.5"], "--seeds: 1.5 is not an integer"),
-        (["--seeds", "1", "--seed", "2"], "--seed: train-seeds takes a list; allowed: --seeds N"),
-        (["--seeds", "1", "--lam=-1"], "--lam: -1.0 is out of range"),
+        ("{", "--settings: not JSON (Expecting property name enclosed in double quotes"),
+        ('{"seeds": [0]}', "--settings: give an object with exactly the keys config, engine, "),
+        (settings(0, 0), "--settings: seed 0 appears twice; allowed: distinct seeds"),
+        (settings(-1), "--settings: seed: -1 is out of range; allowed: an integer in [0, 42"),
+        (settings(1.5), "--settings: seed: 1.5 is not an integer"),
+        (settings(), "--settings: seeds must be a list of at least one seed"),
+        (settings(1, lam=-1.0), "--settings: lam: -1.0 is out of range"),
+        (settings(1, engine="turbo"), "--settings: engine 'turbo' is not allowed; allowed: fast, "),
+        (settings(1, lr=0.1), "--settings: lr: unknown setting; allowed: adam_beta1, adam_b"),
+        (
+            settings(1).replace('"adam_eps"', '"seed": 2, "adam_eps"'),
+            "--settings: config must be an object of settings other than the seed",
+        ),
     ],
 )
-def test_bad_input_is_one_line_before_any_training(tmp_path, monkeypatch, capsys, args, message):
+def test_bad_input_is_one_line_before_any_training(tmp_path, monkeypatch, capsys, text, message):
     def train(*a, **k):
         pytest.fail("training started before the bad input was refused")
 
     monkeypatch.setattr(training, "train", train)
-    code = main(["train-seeds", "--epochs", "200", *args, "--root", str(tmp_path / "r"),
+    code = main(["train-seeds", "--settings", text, "--root", str(tmp_path / "r"),
                  "--manifest", str(tmp_path / "r" / MANIFEST)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert f"backprop-study train-seeds: error: {message}" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_root_with_a_file_on_the_way_is_refused(tmp_path, capsys):
     (tmp_path / "f").write_text("")
-    assert main(["train-seeds", *EPOCHS, "--seeds", "0", "--root", str(tmp_path / "f" / "s"),
+    assert main(["train-seeds", "--settings", settings(0), "--root", str(tmp_path / "f" / "s"),
                  "--manifest", str(tmp_path / "m.json")]) == 2  # fmt: skip
     assert "--root: " in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["f"]
@@ -215,7 +254,7 @@ def test_a_training_job_does_not_load_scipy_and_leaves_it_importable(tmp_path) -
     code = (
         "import sys\n"
         "from backprop_study.cli import main\n"
-        f"assert main(['train-seeds', '--epochs', '20', '--seeds', '0', '1', '--root', "
+        f"assert main(['train-seeds', '--settings', {settings(0, 1, epochs=20)!r}, '--root', "
         f"{str(tmp_path / 'r')!r}, '--manifest', {str(tmp_path / 'r' / MANIFEST)!r}]) == 0\n"
         "print('scipy.linalg' in sys.modules)\n"
         "import scipy.linalg\n"

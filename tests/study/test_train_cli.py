@@ -10,7 +10,7 @@ from backprop_study.cli import build_parser, main
 from backprop_study.engine import runfiles, training
 from backprop_study.engine.runconfig import RunConfig
 from backprop_study.engine.runfiles import read_run
-from backprop_study.engine.train_cli import option_name
+from backprop_study.study.train_cli import config_from_args, option_name
 
 
 @pytest.fixture
@@ -99,6 +99,13 @@ def test_every_setting_has_the_option_its_errors_name() -> None:
         assert re.search(rf"{option_name(setting)}\b", help_text), setting
 
 
+def test_the_options_default_to_the_dataclass_defaults() -> None:
+    parser = build_parser(["train"])
+    assert config_from_args(parser.parse_args(["train", "--out", "x"])) == RunConfig()
+    args = parser.parse_args(["train", "--out", "x", "--log-every", "5", "--snapshot-at", "3,4"])
+    assert config_from_args(args) == RunConfig(log_every=5, snapshot_at=(3, 4))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -175,7 +182,7 @@ def test_a_directory_made_meanwhile_by_another_job_is_used_and_not_removed(
 ) -> None:
     """Two training jobs of one setting (its seed parts) may create its folder at the same
     moment: the one that loses the race uses it, and does not count it as its own to remove."""
-    from backprop_study.engine.train_cli import prepare_out
+    from backprop_study.study.train_cli import prepare_out
 
     target = tmp_path / "setting" / "seed~0"
     real_mkdir = Path.mkdir
@@ -268,10 +275,3 @@ def test_divergence_is_reported_and_kept(tmp_path, capsys) -> None:
     run = read_run(out)
     assert run.meta["diverged"] is True and run.meta["diverged_epoch"] > 0
     assert "diverged at epoch" in capsys.readouterr().err
-
-
-def test_fingerprint_command(capsys) -> None:
-    from backprop_study.engine.fingerprint import engine_fingerprint
-
-    assert main(["fingerprint"]) == 0
-    assert capsys.readouterr().out.strip() == engine_fingerprint()

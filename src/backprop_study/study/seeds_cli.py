@@ -2,13 +2,15 @@
 manifest of them.
 
 The workflow trains the seeds of one setting (a run path without its seed), up to 32 per job, so
-that a process start-up pays for many runs rather than one. Snakemake deletes a job's outputs
-before it runs the job, so the runs cannot be its outputs without losing the seeds already
-trained; the job's one output is the manifest, and this command decides run by run, from the
-run's own files, whether a run already there is kept or trained again (`stale`). Every run is
-written by the same atomic writer as `backprop-study train` and from the same config, so its
-Parquet files are byte-identical to a run trained alone. A run is complete once its checksums
-file exists (written last, and removed before a stale run is rewritten), so a killed job leaves
+that a process start-up pays for many runs rather than one. Its settings are one JSON text
+(`grid.Study.job_settings`), also the workflow param that decides when the job reruns.
+Snakemake deletes a job's outputs before it runs the job, so the runs cannot be its outputs
+without losing the seeds already trained; the job's one output is the manifest, and this command
+decides run by run, from the run's own files, whether a run already there is kept or trained
+again (`stale`); a damaged run's files are first set aside as `*.damaged`. Every run is written
+by the same atomic writer as `backprop-study train` and from the same config, so its Parquet
+files are byte-identical to a run trained alone. A run is complete once its checksums file
+exists (written last, and removed before a stale run is rewritten), so a killed job leaves
 finished runs valid and the rest visibly unfinished.
 """
 
@@ -19,16 +21,20 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from backprop_study.engine import runfiles, train_cli
+from backprop_study.engine import runfiles
 from backprop_study.engine.errors import ConfigError, RunFileError, UserError
 from backprop_study.engine.runconfig import RunConfig
+from backprop_study.study import train_cli
+from backprop_study.study.run_fingerprint import run_fingerprint
 
 if TYPE_CHECKING:
     from backprop_study.engine.training import TrainResult
 
 INTERRUPTED = train_cli.INTERRUPTED
+SUFFIX = ".damaged"
+"""Added to the files of a damaged run before it is retrained (kept for a look)."""
 
 
 def seed_dir(root: str | Path, seed: int) -> Path:
@@ -58,78 +64,111 @@ def stale(run: Path, config: RunConfig, engine: str, fingerprint: str) -> str | 
     return None
 
 
+def set_aside(run: Path) -> None:
+    """Rename a run's files to `NAME.damaged`: the run then counts as not trained."""
+    for name in runfiles.WRITTEN:
+        if (run / name).exists():
+            (run / name).replace(run / f"{name}{SUFFIX}")
+
+
 def train_each(configs: Sequence[RunConfig], engine: str) -> Iterator[TrainResult]:
     """Train `configs`, yielding each result as soon as it exists, so the caller writes it
     before the next ones start (a killed job keeps what it finished). The seeds of a setting
     train together, several at once (`training.train_many`), with the same bits as alone."""
+    if not configs:
+        return
     from backprop_study.engine.training import train_many
 
     yield from train_many(configs, engine=engine)
 
 
-def manifest_text(root: str | Path, seeds: Sequence[int]) -> str:
-    """The manifest of a setting's runs: its seeds in order, each with its checksums digest.
-    Nothing time- or history-dependent, so kept and retrained runs give the same text."""
+class Manifest(NamedTuple):
+    runs: dict[int, str]
+    """seed -> checksums digest of each run listed."""
+    integrity: str
+    """The integrity digest the job was started for (`study.integrity.job_integrity`)."""
+
+
+def manifest_text(root: str | Path, seeds: Sequence[int], integrity: str = "") -> str:
+    """The manifest of a setting's runs: its seeds in order, each with its checksums digest,
+    and the integrity digest the job ran for if any (none unless runs were found damaged or
+    missing). Nothing time-dependent, so kept and retrained runs give the same text."""
     runs = [
         {"seed": s, "checksums_sha256": runfiles.checksums_digest(seed_dir(root, s))}
         for s in sorted(seeds)
     ]
-    return json.dumps({"runs": runs}, indent=1) + "\n"
+    return (
+        json.dumps({"runs": runs, **({"integrity": integrity} if integrity else {})}, indent=1)
+        + "\n"
+    )
 
 
-def read_manifest(path: str | Path) -> dict[int, str]:
-    """seed -> checksums digest of the runs a manifest lists; RunFileError if unreadable."""
+def read_manifest(path: str | Path) -> Manifest:
+    """The runs a manifest lists and its integrity digest; RunFileError if unreadable."""
     try:
-        return {
-            int(r["seed"]): str(r["checksums_sha256"])
-            for r in json.loads(Path(path).read_text(encoding="utf-8"))["runs"]
-        }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        runs = {int(r["seed"]): str(r["checksums_sha256"]) for r in data["runs"]}
+        return Manifest(runs, str(data.get("integrity", "")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RunFileError(f"{path}: not a readable manifest ({exc})") from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `train` but `--seed`, plus the seeds and where runs and manifest go."""
-    train_cli.add_setting_arguments(p, seed=False)
-    out = p.add_argument_group("seeds and output")
-    out.add_argument(
-        "--seeds",
-        nargs="+",
-        type=train_cli._integer,
+    """The job's settings (one JSON text), where runs and manifest go, and the integrity digest
+    to record."""
+    p.add_argument(
+        "--settings",
         required=True,
-        help="the seeds to train (each >= 0, no repeats)",
+        help='the job\'s settings as JSON: {"config": RunConfig settings but the seed (the '
+        'others at their defaults), "seeds": [N, ...], "engine": "fast" or "reference"} '
+        "(grid.Study.job_settings)",
     )
-    # Otherwise argparse would take `--seed 3` for an abbreviation of `--seeds`.
-    out.add_argument("--seed", dest="single_seed", default=None, help=argparse.SUPPRESS)
-    out.add_argument(
+    p.add_argument(
         "--root", required=True, help="the setting's directory: run N goes to ROOT/seed~N"
     )
-    out.add_argument(
+    p.add_argument(
         "--manifest",
         required=True,
         help="file listing the seeds and their checksums, written last (e.g. ROOT/seeds-0.json)",
     )
+    p.add_argument(
+        "--integrity",
+        default="",
+        help="the workflow's digest of the runs' damage when it started the job, recorded in "
+        "the manifest (study.integrity.job_integrity; default: none)",
+    )
 
 
-def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
-    """One checked config per seed; a bad setting or seed names its option (`--seeds` for a
-    seed)."""
-    if args.single_seed is not None:
-        raise ConfigError("--seed: train-seeds takes a list; allowed: --seeds N [N ...]")
-    seen: set[object] = set()
+def configs_from_settings(text: str) -> tuple[list[RunConfig], str]:
+    """One checked config per seed, and the engine; a bad value names its key in `--settings`."""
+    try:
+        settings = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"--settings: not JSON ({exc})") from None
+    keys = ("config", "engine", "seeds")
+    if not isinstance(settings, dict) or sorted(settings) != list(keys):
+        raise ConfigError(f"--settings: give an object with exactly the keys {', '.join(keys)}")
+    config, engine, seeds = (settings[k] for k in keys)
+    if engine not in train_cli.ENGINES:
+        allowed = ", ".join(train_cli.ENGINES)
+        raise ConfigError(f"--settings: engine {engine!r} is not allowed; allowed: {allowed}")
+    if not isinstance(config, dict) or "seed" in config:
+        raise ConfigError("--settings: config must be an object of settings other than the seed")
+    if not isinstance(seeds, list) or not seeds:
+        raise ConfigError("--settings: seeds must be a list of at least one seed")
     configs = []
-    for seed in args.seeds:
-        if seed in seen:
-            raise ConfigError(f"--seeds: {seed} appears twice; allowed: distinct seeds")
-        seen.add(seed)
-        try:
-            configs.append(train_cli.config_from_args(args, seed=seed))
-        except ConfigError as exc:
-            message = str(exc)
-            if message.startswith("--seed: "):
-                message = "--seeds: " + message.removeprefix("--seed: ")
-            raise ConfigError(message) from None
-    return configs
+    for i, seed in enumerate(seeds):
+        if seed in seeds[:i]:
+            raise ConfigError(f"--settings: seed {seed} appears twice; allowed: distinct seeds")
+        configs.append(_config({**config, "seed": seed}))
+    return configs, engine
+
+
+def _config(values: dict[str, Any]) -> RunConfig:
+    try:
+        return RunConfig.from_dict(values)
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(f"--settings: {exc}") from None
 
 
 def _prepare_manifest(text: str) -> Path:
@@ -154,29 +193,34 @@ def write_run(result: TrainResult, out: Path, version: str, fingerprint: str) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    configs = configs_from_args(args)
+    configs, engine = configs_from_settings(args.settings)
     root = Path(args.root)
     train_cli.prepare_out(args.root, force=True, option="--root")
     manifest = _prepare_manifest(args.manifest)
 
     from importlib.metadata import version
 
-    from backprop_study.engine.fingerprint import engine_fingerprint
-
-    fingerprint = engine_fingerprint()
+    fingerprint = run_fingerprint()
     package = version("backprop-study")
     reasons = {}
     for config in configs:
-        why = stale(seed_dir(root, config.seed), config, args.engine, fingerprint)
+        run = seed_dir(root, config.seed)
+        state = runfiles.run_state(run)
+        if state is not None and state[0] == "damaged":
+            set_aside(run)
+            reasons[config.seed] = f"damaged ({state[1]}); set aside as *{SUFFIX}"
+            continue
+        why = stale(run, config, engine, fingerprint)
         if why is None:
             print(f"seed~{config.seed}: kept (same settings, engine {fingerprint})", flush=True)
         else:
             reasons[config.seed] = why
     todo = [c for c in configs if c.seed in reasons]
-    train_cli.skip_blas_probe()
+    if todo:
+        train_cli.skip_blas_probe()
     seed: int | None = None
     try:
-        for result in train_each(todo, args.engine):
+        for result in train_each(todo, engine):
             seed = result.config.seed
             out = seed_dir(root, seed)
             write_run(result, out, package, fingerprint)
@@ -198,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
             f"--root: writing seed~{seed} to {root} failed ({train_cli.one_line(exc)}); "
             "no files of it left there"
         ) from None
-    text = manifest_text(root, [c.seed for c in configs])
+    text = manifest_text(root, [c.seed for c in configs], args.integrity)
     try:
         runfiles.replace_atomic(manifest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except OSError as exc:
