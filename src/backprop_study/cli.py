@@ -25,12 +25,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "train the seeds of one setting, keeping runs already there, and write its manifest",
     ),
     "fingerprint": ("backprop_study.engine.fingerprint", "print the engine fingerprint"),
+    "compile": (
+        "backprop_study.study.kernels",
+        "compile the fast engine's kernels into numba's cache (training does it when needed)",
+    ),
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
     "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
 }
 
+# Commands that run the fast engine's kernels: the first of them started on a cold numba cache
+# compiles the kernels while the others wait for it (study.kernels), rather than each its own.
+TRAINING_COMMANDS = frozenset({"train", "train-seeds"})
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
 
@@ -79,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         if extra:  # blamed on the sub-command, whose --help lists what it takes
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         module = importlib.import_module(COMMANDS[args.command][0])
+        if args.command in TRAINING_COMMANDS and args.engine == "fast":
+            from backprop_study.study import kernels
+
+            if note := kernels.ready():
+                print(note, file=sys.stderr, flush=True)
         return int(module.run(args) or 0)
     except UserError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
