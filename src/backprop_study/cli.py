@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if extra:  # blamed on the sub-command, whose --help lists what it takes
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         module = importlib.import_module(COMMANDS[args.command][0])
-        if args.command in TRAINING_COMMANDS and args.engine == "fast":
+        if args.command in TRAINING_COMMANDS and getattr(args, "engine", "fast") == "fast":
             from backprop_study.study import kernels
 
             if note := kernels.ready():

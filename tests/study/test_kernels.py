@@ -74,6 +74,19 @@ def test_the_cache_key_names_the_engine_numba_and_the_cpu() -> None:
     assert f"engine {engine_fingerprint()}; numba {numba.__version__}; target (" in key
 
 
+@pytest.mark.parametrize(("engine", "readied"), [("fast", 1), ("reference", 0)])
+def test_the_training_commands_get_the_kernels_ready_first(monkeypatch, engine, readied) -> None:
+    from backprop_study import cli
+    from backprop_study.engine import seeds_cli
+
+    calls = []
+    monkeypatch.setattr(kernels, "ready", lambda: calls.append("ready"))
+    monkeypatch.setattr(seeds_cli, "run", lambda args: calls.append("run") or 0)
+    argv = ["train-seeds", "--seeds", "0", "--root", "r", "--manifest", "m", "--engine", engine]
+    assert cli.main(argv) == 0
+    assert calls == ["ready"] * readied + ["run"]
+
+
 SETTING = ["--lam", "0.001", "--alpha", "0.5", "--batch-size", "2", "--epochs", "400"]
 SEEDS = ["--seeds", *map(str, range(10))]  # eight in lanes, two alone: both kernels
 
