@@ -7,12 +7,10 @@ loaded, so that importing the package stays cheap.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from backprop_study.engine.runconfig import RunConfig
 
-__version__ = version("backprop-study")
 __all__ = ["RunConfig", "TrainResult", "__version__", "load", "train"]
 
 if TYPE_CHECKING:
@@ -21,6 +19,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # looked up when asked: importlib.metadata costs every command
+        from importlib.metadata import version
+
+        return version("backprop-study")
     if name in ("train", "TrainResult"):
         from backprop_study.engine import training
 

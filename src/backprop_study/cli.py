@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "backprop_study.study.run_fingerprint",
         "print the engine fingerprint that runs trained now record",
     ),
+    "compile": (
+        "backprop_study.study.kernels",
+        "compile the fast engine's kernels into numba's cache (training does it when needed)",
+    ),
     "aggregate": ("backprop_study.study.aggregate", "runs table, comparisons and curve quantiles"),
     "findings": (
         "backprop_study.study.findings_cli",
@@ -38,7 +42,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
 }
-
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
 

@@ -23,6 +23,7 @@ TINY = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()) | {
     "logging": {"dense_until": 20, "per_decade": 20},
 }
 TINY["experiments"]["weights"]["snapshot_at"] = [250]
+pytestmark = pytest.mark.workflow
 
 
 def readme_command(pattern: str) -> str:

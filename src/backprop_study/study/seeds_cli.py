@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from backprop_study.engine import runfiles
 from backprop_study.engine.errors import ConfigError, RunFileError, UserError
 from backprop_study.engine.runconfig import RunConfig
-from backprop_study.study import train_cli
+from backprop_study.study import kernels, train_cli
 from backprop_study.study.run_fingerprint import run_fingerprint
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
             reasons[config.seed] = why
     todo = [c for c in configs if c.seed in reasons]
     if todo:
-        train_cli.skip_blas_probe()
+        kernels.prepare(engine)
     seed: int | None = None
     try:
         for result in train_each(todo, engine):

@@ -20,6 +20,7 @@ from backprop_study.engine.errors import ConfigError, UserError
 from backprop_study.engine.losses import LOSS_NAMES
 from backprop_study.engine.optimizers import HYPER, OPTIMIZERS
 from backprop_study.engine.runconfig import ENCODINGS, RunConfig
+from backprop_study.study import kernels
 from backprop_study.study.run_fingerprint import run_fingerprint
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
@@ -229,21 +230,6 @@ def discard(out: Path, made: list[Path], files: bool) -> None:
             directory.rmdir()
 
 
-def skip_blas_probe() -> None:
-    """Load numba's array-math registry with scipy's BLAS hidden from it. numba loads that
-    registry at its first compile or cache load and probes for BLAS there by importing
-    scipy.linalg: about 0.3 s, a third of a training job's start-up. The kernels call no BLAS.
-    scipy stays importable as usual afterwards; only numba's own np.dot & co. are off in this
-    process, which is why only the training commands call this."""
-    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    sys.modules["scipy.linalg.cython_blas"] = None  # an import of it raises ImportError
-    try:
-        import numba.np.arraymath  # noqa: F401
-    finally:
-        del sys.modules["scipy.linalg.cython_blas"]
-
-
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     made = prepare_out(args.out, args.force)
@@ -255,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    skip_blas_probe()
+    kernels.prepare(args.engine)
     try:
         from backprop_study.engine.training import train
 

@@ -1,0 +1,149 @@
+"""The fast engine's kernels, compiled once per numba cache rather than once per training job.
+
+numba compiles a kernel at its first call in a process and keeps the machine code on disk
+(`engine.jitcache` keeps that cache to the engine's sources). Training jobs started together on
+a cold cache (a fresh clone, or the first call after an engine edit) would each compile the same
+kernels, each slower for sharing the cores with the others. So the first job compiles them under
+a file lock in the cache folder, while the others wait, and records that the cache is ready for
+this engine, numba and CPU; the others then load the kernels from disk.
+
+A lock rather than a workflow job that training jobs depend on: a new input of the training rule
+would rerun every training job of an existing results folder (Snakemake's "set of input files
+has changed"), and a temporary one every training job of the call whenever one reruns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from backprop_study.engine.fingerprint import engine_fingerprint
+from backprop_study.engine.jitcache import cache_folder
+from backprop_study.engine.runconfig import RunConfig
+
+READY = "kernels-ready.txt"
+LOCK = "kernels.lock"
+WARM_UP = RunConfig(epochs=2)
+"""Two epochs of the default setting: every kernel's one signature, the same for any setting
+(what differs between settings are scalar arguments)."""
+
+
+def _kernels() -> tuple:
+    from backprop_study.engine import fastpath, lanes
+
+    return fastpath._run, lanes._run
+
+
+def cache_key() -> str:
+    """What a compiled kernel is valid for: the engine's sources, numba's version and the CPU
+    numba compiles for (its own cache key, the target's 'magic tuple')."""
+    import numba
+
+    kernel = _kernels()[0]
+    magic = kernel.targetctx.codegen().magic_tuple()
+    return f"engine {engine_fingerprint()}; numba {numba.__version__}; target {magic}\n"
+
+
+def _warm_up() -> tuple[int, int]:
+    """Compile (or load from the cache) every kernel by training a few networks; returns the
+    kernels' (cache hits, cache misses)."""
+    from backprop_study.engine.training import MIN_LANE_RUNS, train, train_many
+
+    train(WARM_UP)  # the one-run kernel
+    configs = [RunConfig(epochs=WARM_UP.epochs, seed=s) for s in range(MIN_LANE_RUNS)]
+    for _ in train_many(configs):  # the lane kernel
+        pass
+    hits = misses = 0
+    for kernel in _kernels():
+        hits += sum(kernel.stats.cache_hits.values())
+        misses += sum(kernel.stats.cache_misses.values())
+    return hits, misses
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created); without one where the file system refuses."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        with suppress(OSError):  # e.g. a network file system without locks
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def skip_blas_probe() -> None:
+    """Load numba's array-math registry with scipy's BLAS hidden from it. numba loads that
+    registry at its first compile or cache load and probes for BLAS there by importing
+    scipy.linalg: about 0.3 s, a third of a training job's start-up. The kernels call no BLAS.
+    scipy stays importable as usual afterwards; only numba's own np.dot & co. are off in this
+    process, which is why only the training commands call this (`prepare`)."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg.cython_blas"] = None  # an import of it raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]
+
+
+def prepare(engine: str) -> None:
+    """Before a process trains on `engine`: the fast engine's kernels ready (one line on stderr
+    when this process compiled them or waited for another), numba's BLAS probe skipped."""
+    if engine == "fast" and (note := ready()):
+        print(note, file=sys.stderr, flush=True)
+    skip_blas_probe()
+
+
+def ready() -> str | None:
+    """Make sure the kernels are in the cache, compiling them if no other process did; one line
+    saying what it did, or None when the cache was already known to be ready."""
+    skip_blas_probe()  # before numba's first compile or cache load, as in training
+    folder = cache_folder(_kernels()[0])
+    key = cache_key()
+    if folder is None:  # numba keeps no cache: each process compiles anyway
+        return None
+    marker = folder / READY
+    if _read(marker) == key:
+        return None
+    started = time.perf_counter()
+    with _locked(folder / LOCK):
+        waited = time.perf_counter() - started
+        if _read(marker) == key:
+            return f"kernels: compiled by another process (waited {waited:.1f} s)"
+        hits, misses = _warm_up()
+        tmp = folder / f".{READY}.{os.getpid()}.tmp"
+        try:
+            tmp.write_text(key, encoding="utf-8")
+            tmp.replace(marker)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    took = time.perf_counter() - started - waited
+    how = "compiled" if misses else "loaded from the cache"
+    return f"kernels: {how} in {took:.1f} s ({misses} compiled, {hits} loaded)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options: the kernels are the engine's, the cache numba's."""
+
+
+def run(args: argparse.Namespace) -> int:
+    print(ready() or "kernels: ready (in the cache)")
+    return 0

@@ -1,0 +1,132 @@
+"""Kernels compiled once per cache: the first process compiles under a lock, the others wait and
+load; and a run's files are the same bytes whichever way its process got the kernels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from workflow_copy import make_copy
+
+from backprop_study.study import kernels
+
+
+@pytest.fixture
+def fake_cache(monkeypatch, tmp_path):
+    """A cache folder in tmp_path and a warm-up that only counts its calls."""
+    calls = []
+
+    def warm_up():
+        calls.append(1)
+        return 0, 2
+
+    monkeypatch.setattr(kernels, "cache_folder", lambda kernel: tmp_path)
+    monkeypatch.setattr(kernels, "cache_key", lambda: "key of today\n")
+    monkeypatch.setattr(kernels, "_warm_up", warm_up)
+    return tmp_path, calls
+
+
+def test_the_first_call_compiles_and_later_ones_do_nothing(fake_cache) -> None:
+    folder, calls = fake_cache
+    note = kernels.ready()
+    assert note is not None and note.startswith("kernels: compiled in ")
+    assert (folder / kernels.READY).read_text() == "key of today\n"
+    assert kernels.ready() is None
+    assert len(calls) == 1
+
+
+def test_a_cache_ready_for_another_engine_or_cpu_is_compiled_again(fake_cache) -> None:
+    folder, calls = fake_cache
+    (folder / kernels.READY).write_text("key of another engine\n")
+    assert kernels.ready().startswith("kernels: compiled in ")
+    assert len(calls) == 1
+
+
+def test_a_process_that_waited_for_the_lock_does_not_compile_again(fake_cache) -> None:
+    folder, calls = fake_cache
+    holding = threading.Event()
+
+    def other_process() -> None:  # holds the lock while it "compiles", then marks the cache
+        with kernels._locked(folder / kernels.LOCK):
+            holding.set()
+            time.sleep(0.3)
+            (folder / kernels.READY).write_text("key of today\n")
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    holding.wait()
+    note = kernels.ready()
+    other.join()
+    assert note.startswith("kernels: compiled by another process (waited ")
+    assert calls == []
+
+
+def test_the_cache_key_names_the_engine_numba_and_the_cpu() -> None:
+    import numba
+
+    from backprop_study.engine.fingerprint import engine_fingerprint
+
+    key = kernels.cache_key()
+    assert f"engine {engine_fingerprint()}; numba {numba.__version__}; target (" in key
+
+
+@pytest.mark.parametrize(("engine", "readied"), [("fast", 1), ("reference", 0)])
+def test_training_on_the_fast_engine_gets_the_kernels_ready_first(
+    monkeypatch, capsys, engine, readied
+) -> None:
+    calls = []
+    monkeypatch.setattr(kernels, "ready", lambda: calls.append("ready") or "kernels: compiled")
+    monkeypatch.setattr(kernels, "skip_blas_probe", lambda: calls.append("probe"))
+    kernels.prepare(engine)
+    assert calls == ["ready"] * readied + ["probe"]
+    assert capsys.readouterr().err == "kernels: compiled\n" * readied
+
+
+# Ten seeds: eight in lanes, two alone, so both kernels run.
+SETTINGS = (
+    '{"config": {"alpha": 0.5, "batch_size": 2, "epochs": 400, "lam": 0.001}, '
+    '"engine": "fast", "seeds": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}'
+)
+
+
+def train_seeds(cwd: Path, env: dict, root: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "backprop_study.cli", "train-seeds", "--settings", SETTINGS]
+    return subprocess.Popen(
+        [*command, "--root", root, "--manifest", f"{root}/seeds-0.json"],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def run_files(root: Path) -> dict[str, bytes]:
+    files = [*root.rglob("*.parquet"), *root.rglob("checksums.sha256"), root / "seeds-0.json"]
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+@pytest.mark.compile
+def test_kernels_compile_once_and_runs_are_the_same_bytes_compiled_or_cached(tmp_path) -> None:
+    env = make_copy(tmp_path)
+    cache = tmp_path / "src" / "backprop_study" / "engine" / "__pycache__"
+    for stale in [*cache.glob("*.nb?"), cache / kernels.READY]:
+        stale.unlink(missing_ok=True)
+    # Two jobs started together on a cold cache: one compiles, the other waits and loads.
+    jobs = [train_seeds(tmp_path, env, root) for root in ("a", "b")]
+    notes = []
+    for job in jobs:
+        out, err = job.communicate(timeout=900)
+        assert job.returncode == 0, err
+        notes += [line for line in err.splitlines() if line.startswith("kernels: ")]
+    assert sorted(note.split(" (")[0].split(" in ")[0] for note in notes) == [
+        "kernels: compiled",
+        "kernels: compiled by another process",
+    ], notes
+    # A third, later, neither compiles nor waits.
+    job = train_seeds(tmp_path, env, "c")
+    out, err = job.communicate(timeout=900)
+    assert job.returncode == 0 and "kernels: " not in err, err
+    a, b, c = (run_files(tmp_path / root) for root in "abc")
+    assert len(a) == 10 * 4 + 1
+    assert a == b == c
