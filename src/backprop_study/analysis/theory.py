@@ -88,9 +88,9 @@ def linear_update(
     g: Gains,
     lam: float,
     offset: float,
-    dA: np.ndarray,  # noqa: N803
+    dA: np.ndarray,
     db: np.ndarray,
-    dB: np.ndarray,  # noqa: N803
+    dB: np.ndarray,
     de: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The first-order change of the engine's update for a change (dA, db, dB, de) of
