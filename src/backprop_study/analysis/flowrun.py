@@ -3,7 +3,8 @@
 The study's runs keep a loss curve and ~40 snapshots; the escape measures need, at every logged
 step, the data loss, the centred weight norm (the part of the weights that differs between
 patterns or outputs), the unstable-mode amplitude (`growth.unstable_amplitude`) and the size of
-the common output weights (how far the slide to w = v = 0 has gone), and they need runs that
+the common output weights (how far the slide to w = v = 0 has gone) and, if asked, the closed
+form's μ at the nearest critical point (`growth.visited_mu`; NaN otherwise), and they need runs that
 stop when they have escaped and can be continued (`t0`) while undecided. The initial network is the
 study's (`training.random_streams`, `network.init_params`), so seed s here is seed s there;
 each step is the reference engine's `network.gradients` times α.
@@ -20,7 +21,7 @@ from backprop_study.engine.losses import LOSS_NAMES, LOSSES
 from backprop_study.engine.network import Params, evaluate, gradients, init_params
 from backprop_study.engine.training import random_streams
 
-COLUMNS = ("t", "data_loss", "centred_norm", "amplitude", "common_out")
+COLUMNS = ("t", "data_loss", "centred_norm", "amplitude", "common_out", "visited_mu")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def initial_network(setting: Setting, init_std: float, seed: int) -> Params:
     return init_params(setting.classes, setting.hidden, init_std, rng)
 
 
-def measures(p: Params, setting: Setting, t: float) -> tuple[float, ...]:
+def measures(p: Params, setting: Setting, t: float, visited: bool = False) -> tuple[float, ...]:
     """One row of COLUMNS for network `p` at flow time `t`."""
     x = np.eye(setting.classes)
     code = LOSSES[LOSS_NAMES.index(setting.loss)]
@@ -67,7 +68,8 @@ def measures(p: Params, setting: Setting, t: float) -> tuple[float, ...]:
     b = p.W2 - p.W2.mean(axis=0, keepdims=True)
     centred = float(np.sqrt(np.sum(a * a) + np.sum(b * b)))
     amp = growth.unstable_amplitude(p, setting.offset)
-    return t, loss, centred, amp, float(np.linalg.norm(p.W2.mean(axis=0)))
+    mu = growth.visited_mu(p, setting.loss, setting.offset) if visited else np.nan
+    return t, loss, centred, amp, float(np.linalg.norm(p.W2.mean(axis=0))), mu
 
 
 def run(
@@ -77,9 +79,11 @@ def run(
     log_every: int = 10,
     stop_below: float = 0.0,
     t0: float = 0.0,
+    visited: bool = False,
 ) -> Trace:
     """Descend from `start` (at flow time `t0`) for `t_max` more flow time, logging every
-    `log_every` steps; stop early once the data loss is below `stop_below`."""
+        `log_every` steps; stop early once the data loss is below `stop_below`. `visited`: fill
+    the visited_mu column."""
     x = np.eye(setting.classes)
     code = LOSSES[LOSS_NAMES.index(setting.loss)]
     p = Params(*(np.array(a, dtype=np.float64) for a in start))
@@ -88,7 +92,7 @@ def run(
     escaped = False
     for k in range(steps + 1):
         if k % log_every == 0 or k == steps:
-            rows.append(measures(p, setting, t0 + k * setting.alpha))
+            rows.append(measures(p, setting, t0 + k * setting.alpha, visited))
             if rows[-1][1] < stop_below:
                 escaped = True
                 break
