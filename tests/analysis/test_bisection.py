@@ -68,3 +68,9 @@ def test_ends_that_do_not_escape_and_collapse_are_reported():
     b = bisection.bisect(slow_near(0.003, []), 0.004, 0.01, budget=1e4, max_budget=1e5)
     assert not b.decided
     assert b.evaluations == 1
+
+
+def test_centred_weights_decayed_to_zero_are_a_collapse():
+    t, loss, norm, common = record(-0.002)
+    norm[-100:] = 0.0
+    assert bisection.judge(t, loss, norm, common, PLATEAU) == COLLAPSED

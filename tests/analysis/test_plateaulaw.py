@@ -38,3 +38,13 @@ def test_law_table_ratios_for_synthetic_measurements():
     lam_c = theory.critical_lambda(8, 3, "mse")
     assert table.loc["lambda_c", "predicted"] == pytest.approx(lam_c)
     assert table.loc["lambda_c", "ratio"] == pytest.approx(np.sqrt(0.003 * 0.0031) / lam_c)
+
+
+def test_a_continued_run_gets_the_verdict_of_a_fresh_one():
+    setting = flowrun.Setting(4, 2, "cross_entropy", alpha=0.5)
+    lam = 1.25 * theory.mu(0.0, 4, "cross_entropy", 0.0)
+    grown = plateaulaw.collapse_verdict(setting, 0, 0.01)
+    fresh = plateaulaw.collapse_verdict(setting, 0, 0.01)
+    first = grown(lam, 50.0)
+    assert grown(lam, 3000.0) == fresh(lam, 3000.0) == "collapsed"
+    assert first == "undecided"

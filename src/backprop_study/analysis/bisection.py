@@ -38,10 +38,14 @@ def judge(
     if np.any(loss < ESCAPED_FRACTION * plateau):
         return ESCAPED
     t = np.asarray(t, dtype=np.float64)
-    norm = np.log(np.asarray(centred_norm, dtype=np.float64))
+    centred = np.asarray(centred_norm, dtype=np.float64)
     common = np.asarray(common_out, dtype=np.float64)
     if len(t) < 4 or common[-1] > SLID * common.max():
         return UNDECIDED
+    if centred[-1] == 0.0:  # decayed below the smallest double: as collapsed as it gets
+        return COLLAPSED
+    with np.errstate(divide="ignore"):
+        norm = np.log(centred)
     half = np.flatnonzero(t >= 0.5 * t[-1])
     if len(half) < 3:
         return UNDECIDED

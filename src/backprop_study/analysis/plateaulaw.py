@@ -57,13 +57,22 @@ def escape_rows(setting: flowrun.Setting, seeds: list[int], t_max: float) -> pd.
 
 
 def collapse_verdict(setting: flowrun.Setting, seed: int, init_std: float):
-    """`evaluate(lam, budget)` for `bisection.bisect`: one run at λ for `budget` flow time."""
+    """`evaluate(lam, budget)` for `bisection.bisect`: the run at λ trained to `budget` flow
+    time, continuing the run it already has at that λ when the budget grows."""
+    done: dict[float, flowrun.Trace] = {}
 
     def evaluate(lam: float, budget: float) -> str:
         at = replace(setting, lam=lam)
-        start = flowrun.initial_network(at, init_std, seed)
         stop = bisection.ESCAPED_FRACTION * at.plateau
-        trace = flowrun.run(at, start, budget, 4 * LOG_EVERY, stop)
+        before = done.get(lam)
+        if before is None:
+            start = flowrun.initial_network(at, init_std, seed)
+            trace = flowrun.run(at, start, budget, 4 * LOG_EVERY, stop)
+        else:
+            t0 = float(before.column("t")[-1])
+            more = flowrun.run(at, before.final, budget - t0, 4 * LOG_EVERY, stop, t0=t0)
+            trace = flowrun.Trace(np.vstack([before.rows, more.rows[1:]]), more.final, more.escaped)
+        done[lam] = trace
         return bisection.judge(
             trace.column("t"),
             trace.column("data_loss"),
