@@ -40,7 +40,7 @@ def slow_near(lam_c: float, calls: list):
 
     def evaluate(lam: float, budget: float) -> str:
         calls.append((lam, budget))
-        if budget < 10.0 / (abs(lam - lam_c) / lam_c):
+        if abs(lam - lam_c) / lam_c < 10.0 / budget:
             return UNDECIDED
         return ESCAPED if lam < lam_c else COLLAPSED
 
@@ -74,3 +74,12 @@ def test_centred_weights_decayed_to_zero_are_a_collapse():
     t, loss, norm, common = record(-0.002)
     norm[-100:] = 0.0
     assert bisection.judge(t, loss, norm, common, PLATEAU) == COLLAPSED
+
+
+def test_an_undecided_midpoint_is_stepped_around():
+    calls: list = []
+    lam_c = 0.002  # the first midpoint √(0.001 · 0.004) = 0.002 sits on it
+    b = bisection.bisect(slow_near(lam_c, calls), 0.001, 0.004, budget=100, max_budget=1e4)
+    assert b.decided
+    assert b.lam_escaped < lam_c <= b.lam_collapsed
+    assert b.rel_width <= bisection.REL_TOL * 1.0001

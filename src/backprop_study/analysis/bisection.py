@@ -115,6 +115,41 @@ def bisect(
             lo = mid
         elif verdict == COLLAPSED:
             hi = mid
-        else:
-            return Bracket(lo, hi, n, False, largest)
+        else:  # undecided at the cap: λ_c is close to mid, so probe on both sides of it
+            below, above, k, used = _around(evaluate, mid, lo, hi, budget, max_budget, rel_tol)
+            n, largest = n + k, max(largest, used)
+            if below == lo and above == hi:
+                return Bracket(lo, hi, n, False, largest)
+            lo, hi = below, above
     return Bracket(lo, hi, n, True, largest)
+
+
+def _around(
+    evaluate: Callable[[float, float], str],
+    mid: float,
+    lo: float,
+    hi: float,
+    budget: float,
+    max_budget: float,
+    rel_tol: float,
+) -> tuple[float, float, int, float]:
+    """Probe mid·(1 ∓ 0.45·k·rel_tol), k = 1, 2, 4, ..., inside (lo, hi), until some λ below
+    escaped and some λ above collapsed; returns the narrowed (lo, hi) (unchanged on a side
+    where no probe decided), the evaluations and the largest budget used."""
+    n, largest, k = 0, budget, 1.0
+    below, above = lo, hi
+    while below == lo or above == hi:
+        down, up = mid * (1 - 0.45 * k * rel_tol), mid * (1 + 0.45 * k * rel_tol)
+        if down <= lo and up >= hi:
+            break
+        for lam in (down, up):
+            if not below < lam < above:
+                continue
+            verdict, used = outcome_with_budget(evaluate, lam, budget, max_budget)
+            n, largest = n + 1, max(largest, used)
+            if verdict == ESCAPED:
+                below = lam
+            elif verdict == COLLAPSED:
+                above = lam
+        k *= 2
+    return below, above, n, largest
