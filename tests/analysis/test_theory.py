@@ -142,3 +142,11 @@ def test_critical_lambda_is_where_the_landing_point_turns_stable():
     above = theory.landing(8, 3, "mse", 1.03 * lam_c)
     assert below.mu > 0.97 * lam_c
     assert above.mu < 1.03 * lam_c
+
+
+def test_small_steps_land_where_the_flow_does_and_large_ones_elsewhere():
+    flow = theory.landing(8, 3, "mse")
+    small = theory.landing(8, 3, "mse", alpha=0.05)
+    large = theory.landing(8, 3, "mse", alpha=2.0)
+    assert small.zeta == pytest.approx(flow.zeta, rel=2e-3)
+    assert abs(large.zeta - flow.zeta) > 10 * abs(small.zeta - flow.zeta)

@@ -4,7 +4,9 @@ Per setting (`flowrun.Setting` at λ = 0) and seed:
 * `escape_rows`: one run per init scale s, to `FRACTIONS`' lowest level; per run the escape
   time at each threshold, μ from the unstable mode's growth at each band width, and μ of the
   closed form at the point visited (median over the plateau band).
-* `critical_rows`: λ_c by bisection (`bisection.bisect`) from s = `LAMBDA_INIT_STD`.
+* `critical_rows`: λ_c by bisection (`bisection.bisect`) from s = `LAMBDA_INIT_STD`, against
+  the flow's λ_c (`theory.critical_lambda`; a large step α lands elsewhere on the flat set, so
+  compare runs with α small against it, or `critical_lambda(..., alpha=α)`).
 `law_table` sets the measurements beside the predictions of `theory` (no constant fitted):
 the slope 1/μ* per threshold with its seed-resampled interval, and per-seed ratios
 measured / predicted for μ and λ_c as geometric means with bootstrap intervals.
@@ -128,7 +130,7 @@ def law_table(
         )  # fmt: skip
     if critical is not None and len(critical):
         lam_c = theory.critical_lambda(
-            setting.classes, setting.hidden, setting.loss, setting.offset
+            setting.classes, setting.hidden, setting.loss, setting.offset, 1e-3
         )
         ok = critical[critical["decided"]]
         e = one_sample_ratio(ok["lam_c"].to_numpy() / lam_c)

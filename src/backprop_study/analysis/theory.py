@@ -206,11 +206,19 @@ class Landing:
 
 
 def landing(
-    classes: int, hidden: int, loss: str, lam: float = 0.0, offset: float = 0.0, t_end: float = 0.0
+    classes: int,
+    hidden: int,
+    loss: str,
+    lam: float = 0.0,
+    offset: float = 0.0,
+    t_end: float = 0.0,
+    alpha: float = 0.0,
 ) -> Landing:
     """Integrate the flow θ' = −(engine update) from θ = 0 inside the symmetric subspace
     (W1 = ω 11ᵀ, b1 = β 1, W2 = ν 11ᵀ, b2 = β2 1, invariant by symmetry) to `t_end` (default:
-    20/λ with weight decay, 20 / the transient's rate without) and read ζ and v there."""
+    20/λ with weight decay, 20 / the transient's rate without) and read ζ and v there. With
+    `alpha` > 0, take the engine's discrete steps of size α instead: ζ is a flat direction, so
+    where the run lands depends on the path, and a large step bends it."""
     x = np.eye(classes)
     code = LOSSES[LOSS_NAMES.index(loss)]
 
@@ -228,22 +236,34 @@ def landing(
     g = gains(classes, loss, offset)
     transient = g.K * (1.0 + hidden * 0.25)
     end = t_end or (20.0 / lam if lam > 0 else 20.0 / transient)
-    sol = solve_ivp(rhs, (0.0, end), np.zeros(4), method="LSODA", rtol=1e-10, atol=1e-12)
-    om, be, nu, _ = sol.y[:, -1]
+    if alpha > 0:
+        y = np.zeros(4)
+        for _ in range(int(math.ceil(end / alpha))):
+            y = y + alpha * rhs(0.0, y)
+        om, be, nu, _ = y
+    else:
+        sol = solve_ivp(rhs, (0.0, end), np.zeros(4), method="LSODA", rtol=1e-10, atol=1e-12)
+        om, be, nu, _ = sol.y[:, -1]
     zeta = float(om + be)
     return Landing(zeta, float(nu), end, mu(zeta, classes, loss, offset))
 
 
 def critical_lambda(
-    classes: int, hidden: int, loss: str, offset: float = 0.0, rel_tol: float = 1e-4
+    classes: int,
+    hidden: int,
+    loss: str,
+    offset: float = 0.0,
+    rel_tol: float = 1e-4,
+    alpha: float = 0.0,
 ) -> float:
-    """λ_c: the λ at which the point the symmetric flow lands on turns stable, λ = μ(ζ_∞(λ)),
-    by bisection on [0, μ(0)] (μ(ζ) ≤ μ(0), so the root lies there)."""
+    """λ_c: the λ at which the point the symmetric flow (or, with `alpha`, descent with step α)
+    lands on turns stable, λ = μ(ζ_∞(λ)), by bisection on [0, μ(0)] (μ(ζ) ≤ μ(0), so the root
+    lies there)."""
     top = mu(0.0, classes, loss, offset)
     lo, hi = 0.0, top
     while hi - lo > rel_tol * top:
         mid = 0.5 * (lo + hi)
-        if landing(classes, hidden, loss, mid, offset).mu > mid:
+        if landing(classes, hidden, loss, mid, offset, alpha=alpha).mu > mid:
             lo = mid
         else:
             hi = mid
