@@ -1,10 +1,12 @@
 """plateaulaw.py: measured against predicted on a small setting, and the table's arithmetic."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from backprop_study.analysis import escapetime, flowrun, plateaulaw, theory
+from backprop_study.analysis import bisection, escapetime, flowrun, growth, plateaulaw, theory
 
 
 def test_escape_rows_on_4_2_4_follow_the_law():
@@ -48,3 +50,19 @@ def test_a_continued_run_gets_the_verdict_of_a_fresh_one():
     first = grown(lam, 50.0)
     assert grown(lam, 3000.0) == fresh(lam, 3000.0) == "collapsed"
     assert first == "undecided"
+
+
+def test_critical_rows_report_mu_at_the_collapsed_ends_endpoint(monkeypatch):
+    setting = flowrun.Setting(4, 2, "cross_entropy", alpha=0.5)
+    top = theory.mu(0.0, 4, "cross_entropy", 0.0)
+
+    def two_runs(evaluate, lo, hi, budget, max_budget):
+        assert evaluate(hi, 400.0) == "collapsed"
+        return bisection.Bracket(0.9 * hi, hi, 1, True, 400.0)
+
+    monkeypatch.setattr(bisection, "bisect", two_runs)
+    row = plateaulaw.critical_rows(setting, [0], budget=400.0, max_budget=400.0).iloc[0]
+    at = replace(setting, lam=1.25 * top)
+    trace = flowrun.run(at, flowrun.initial_network(at, plateaulaw.LAMBDA_INIT_STD, 0), 400.0, 40)
+    assert row["mu_endpoint"] == pytest.approx(growth.visited_mu(trace.final, "cross_entropy"))
+    assert row["lam_collapsed"] == pytest.approx(1.25 * top)

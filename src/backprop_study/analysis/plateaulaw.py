@@ -9,7 +9,8 @@ Per setting (`flowrun.Setting` at λ = 0) and seed:
   compare runs with α small against it, or `critical_lambda(..., alpha=α)`).
 `law_table` sets the measurements beside the predictions of `theory` (no constant fitted):
 the slope 1/μ* per threshold with its seed-resampled interval, and per-seed ratios
-measured / predicted for μ and λ_c as geometric means with bootstrap intervals.
+measured / predicted for μ and λ_c as geometric means with bootstrap intervals; and λ_c
+against μ of the closed form at the point the collapsed runs end at (predicted ratio 1).
 """
 
 from __future__ import annotations
@@ -58,10 +59,16 @@ def escape_rows(setting: flowrun.Setting, seeds: list[int], t_max: float) -> pd.
     return pd.DataFrame(rows)
 
 
-def collapse_verdict(setting: flowrun.Setting, seed: int, init_std: float):
+def collapse_verdict(
+    setting: flowrun.Setting,
+    seed: int,
+    init_std: float,
+    done: dict[float, flowrun.Trace] | None = None,
+):
     """`evaluate(lam, budget)` for `bisection.bisect`: the run at λ trained to `budget` flow
-    time, continuing the run it already has at that λ when the budget grows."""
-    done: dict[float, flowrun.Trace] = {}
+    time, continuing the run it already has at that λ when the budget grows; the runs are
+    kept in `done` (λ -> trace)."""
+    done = {} if done is None else done
 
     def evaluate(lam: float, budget: float) -> str:
         at = replace(setting, lam=lam)
@@ -90,16 +97,21 @@ def critical_rows(
     setting: flowrun.Setting, seeds: list[int], budget: float, max_budget: float
 ) -> pd.DataFrame:
     """Per seed: the bisection's bracket around λ_c, from [μ(0)/4, 1.25 μ(0)] (μ(0) bounds
-    every μ of the critical set)."""
+    every μ of the critical set), and `mu_endpoint`, the closed form's μ at the point where the
+    run at the bracket's collapsed end stopped: the stability threshold of the point visited."""
     top = theory.mu(0.0, setting.classes, setting.loss, setting.offset)
     rows = []
     for seed in seeds:
-        evaluate = collapse_verdict(setting, seed, LAMBDA_INIT_STD)
+        done: dict[float, flowrun.Trace] = {}
+        evaluate = collapse_verdict(setting, seed, LAMBDA_INIT_STD, done)
         b = bisection.bisect(evaluate, 0.25 * top, 1.25 * top, budget, max_budget)
+        end = done.get(b.lam_collapsed)
+        mu_end = growth.visited_mu(end.final, setting.loss, setting.offset) if end else math.nan
         rows.append(
             {"seed": seed, "lam_escaped": b.lam_escaped, "lam_collapsed": b.lam_collapsed,
              "lam_c": b.lam_c, "rel_width": b.rel_width, "decided": b.decided,
-             "evaluations": b.evaluations, "largest_budget": b.largest_budget}
+             "evaluations": b.evaluations, "largest_budget": b.largest_budget,
+             "mu_endpoint": mu_end}
         )  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -139,4 +151,11 @@ def law_table(
              "measured": float(ok["lam_c"].median()) if len(ok) else math.nan,
              "ratio": e.estimate, "low": e.low, "high": e.high, "n": e.n}
         )  # fmt: skip
+        if "mu_endpoint" in ok:
+            e = one_sample_ratio((ok["lam_c"] / ok["mu_endpoint"]).to_numpy())
+            rows.append(
+                {"setting": name, "quantity": "lambda_c / mu at the endpoint",
+                 "predicted": 1.0, "measured": e.estimate, "ratio": e.estimate, "low": e.low,
+                 "high": e.high, "n": e.n}
+            )  # fmt: skip
     return pd.DataFrame(rows)
