@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "figure": ("backprop_study.reporting.figures", "draw one figure of the study from its tables"),
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
+    "theory": ("backprop_study.study.theory_cli", "test the plateau law on one encoder setting"),
 }
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)

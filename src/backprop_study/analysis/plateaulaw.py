@@ -1,0 +1,161 @@
+"""The plateau law tested on one setting: predicted against measured slope, μ and λ_c.
+
+Per setting (`flowrun.Setting` at λ = 0) and seed:
+* `escape_rows`: one run per init scale s, to `FRACTIONS`' lowest level; per run the escape
+  time at each threshold, μ from the unstable mode's growth at each band width, and μ of the
+  closed form at the point visited (median over the plateau band).
+* `critical_rows`: λ_c by bisection (`bisection.bisect`) from s = `LAMBDA_INIT_STD`, against
+  the flow's λ_c (`theory.critical_lambda`; a large step α lands elsewhere on the flat set, so
+  compare runs with α small against it, or `critical_lambda(..., alpha=α)`).
+`law_table` sets the measurements beside the predictions of `theory` (no constant fitted):
+the slope 1/μ* per threshold with its seed-resampled interval, and per-seed ratios
+measured / predicted for μ and λ_c as geometric means with bootstrap intervals; and λ_c
+against μ of the closed form at the point the collapsed runs end at (predicted ratio 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from backprop_study.analysis import bisection, escapetime, flowrun, growth, theory
+from backprop_study.analysis.stats import one_sample_ratio
+
+SCALES = (0.001, 0.003, 0.01, 0.03)
+LAMBDA_INIT_STD = 0.01
+LOG_EVERY = 10
+
+
+def escape_rows(setting: flowrun.Setting, seeds: list[int], t_max: float) -> pd.DataFrame:
+    """Long table: seed, init_std, fraction, t_escape, plus per run the growth rates and the
+    visited μ (repeated on each fraction's row)."""
+    lowest = min(escapetime.FRACTIONS) * setting.plateau
+    rows = []
+    for seed in seeds:
+        for s in SCALES:
+            start = flowrun.initial_network(setting, s, seed)
+            trace = flowrun.run(setting, start, t_max, LOG_EVERY, lowest, visited=True)
+            t, loss = trace.column("t"), trace.column("data_loss")
+            rates = {
+                f"mu_growth_{band:g}": growth.growth_rate(
+                    t, trace.column("amplitude"), loss, setting.plateau, band
+                )
+                + setting.lam
+                for band in growth.BANDS
+            }
+            inside = np.abs(loss / setting.plateau - 1) < growth.BAND
+            visited = (
+                float(np.median(trace.column("visited_mu")[inside])) if inside.any() else math.nan
+            )
+            times = escapetime.escape_times(t, loss, setting.plateau)
+            for f, te in times.items():
+                rows.append(
+                    {"seed": seed, "init_std": s, "fraction": f, "t_escape": te,
+                     "mu_visited": visited} | rates
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def collapse_verdict(
+    setting: flowrun.Setting,
+    seed: int,
+    init_std: float,
+    done: dict[float, flowrun.Trace] | None = None,
+):
+    """`evaluate(lam, budget)` for `bisection.bisect`: the run at λ trained to `budget` flow
+    time, continuing the run it already has at that λ when the budget grows; the runs are
+    kept in `done` (λ -> trace)."""
+    done = {} if done is None else done
+
+    def evaluate(lam: float, budget: float) -> str:
+        at = replace(setting, lam=lam)
+        stop = bisection.ESCAPED_FRACTION * at.plateau
+        before = done.get(lam)
+        if before is None:
+            start = flowrun.initial_network(at, init_std, seed)
+            trace = flowrun.run(at, start, budget, 4 * LOG_EVERY, stop)
+        else:
+            t0 = float(before.column("t")[-1])
+            more = flowrun.run(at, before.final, budget - t0, 4 * LOG_EVERY, stop, t0=t0)
+            trace = flowrun.Trace(np.vstack([before.rows, more.rows[1:]]), more.final, more.escaped)
+        done[lam] = trace
+        return bisection.judge(
+            trace.column("t"),
+            trace.column("data_loss"),
+            trace.column("centred_norm"),
+            trace.column("common_out"),
+            at.plateau,
+        )
+
+    return evaluate
+
+
+def critical_rows(
+    setting: flowrun.Setting, seeds: list[int], budget: float, max_budget: float
+) -> pd.DataFrame:
+    """Per seed: the bisection's bracket around λ_c, from [μ(0)/4, 1.25 μ(0)] (μ(0) bounds
+    every μ of the critical set), and `mu_endpoint`, the closed form's μ at the point where the
+    run at the bracket's collapsed end stopped: the stability threshold of the point visited."""
+    top = theory.mu(0.0, setting.classes, setting.loss, setting.offset)
+    rows = []
+    for seed in seeds:
+        done: dict[float, flowrun.Trace] = {}
+        evaluate = collapse_verdict(setting, seed, LAMBDA_INIT_STD, done)
+        b = bisection.bisect(evaluate, 0.25 * top, 1.25 * top, budget, max_budget)
+        end = done.get(b.lam_collapsed)
+        mu_end = growth.visited_mu(end.final, setting.loss, setting.offset) if end else math.nan
+        rows.append(
+            {"seed": seed, "lam_escaped": b.lam_escaped, "lam_collapsed": b.lam_collapsed,
+             "lam_c": b.lam_c, "rel_width": b.rel_width, "decided": b.decided,
+             "evaluations": b.evaluations, "largest_budget": b.largest_budget,
+             "mu_endpoint": mu_end}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def law_table(
+    setting: flowrun.Setting, escapes: pd.DataFrame, critical: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Predicted against measured, one row per quantity (and per threshold for the slope)."""
+    land = theory.landing(setting.classes, setting.hidden, setting.loss, 0.0, setting.offset)
+    name = (
+        f"{setting.classes}-{setting.hidden}-{setting.classes} {setting.loss} c={setting.offset:g}"
+    )
+    rows = []
+    for fit in escapetime.slopes(escapes).itertuples():
+        predicted = 1.0 / land.mu
+        rows.append(
+            {"setting": name, "quantity": f"slope f={fit.fraction:g}", "predicted": predicted,
+             "measured": fit.slope, "ratio": fit.slope / predicted,
+             "low": fit.low / predicted, "high": fit.high / predicted, "n": fit.n_seeds}
+        )  # fmt: skip
+    runs = escapes.drop_duplicates(["seed", "init_std"])
+    for col in [c for c in runs if c.startswith("mu_")]:
+        e = one_sample_ratio(runs.groupby("seed")[col].median().to_numpy() / land.mu)
+        rows.append(
+            {"setting": name, "quantity": col, "predicted": land.mu,
+             "measured": float(runs[col].median()), "ratio": e.estimate, "low": e.low,
+             "high": e.high, "n": e.n}
+        )  # fmt: skip
+    if critical is not None and len(critical):
+        lam_c = theory.critical_lambda(
+            setting.classes, setting.hidden, setting.loss, setting.offset, 1e-3
+        )
+        ok = critical[critical["decided"]]
+        e = one_sample_ratio(ok["lam_c"].to_numpy() / lam_c)
+        rows.append(
+            {"setting": name, "quantity": "lambda_c", "predicted": lam_c,
+             "measured": float(ok["lam_c"].median()) if len(ok) else math.nan,
+             "ratio": e.estimate, "low": e.low, "high": e.high, "n": e.n}
+        )  # fmt: skip
+        if "mu_endpoint" in ok:
+            e = one_sample_ratio((ok["lam_c"] / ok["mu_endpoint"]).to_numpy())
+            rows.append(
+                {"setting": name, "quantity": "lambda_c / mu at the endpoint",
+                 "predicted": 1.0, "measured": e.estimate, "ratio": e.estimate, "low": e.low,
+                 "high": e.high, "n": e.n}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
