@@ -2,7 +2,7 @@
 # experiments (config/theory.yaml): predicted against measured slope, mu and critical lambda.
 # Each job trains its own full-batch runs (the bisection needs runs chosen as it goes), so it
 # waits for no training job. Not part of `all`: `snakemake --configfile config/theory.yaml theory`.
-from backprop_study.study.theory_cli import command_args, settings_of
+from backprop_study.study.theory_settings import command_args, settings_of
 
 THEORY_SETTINGS = settings_of(config)
 THEORY_TABLE = f"{RESULTS}/tables/theory/{{setting}}_{{table}}.parquet"

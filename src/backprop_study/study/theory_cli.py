@@ -3,56 +3,21 @@
 For one N-M-N setting (loss, σ' offset, step α) it runs the init-scale sweep and, unless
 `--bisect-max-budget` is 0, the per-seed bisection for λ_c (`analysis.plateaulaw`), and writes
 three tables: the law (predicted against measured, with intervals), the escape rows and the
-critical-λ rows. `settings_of` reads the settings from a study config's `escape_*` experiments,
-one per loss and offset, so the workflow (workflow/rules/theory.smk) asks for one job each.
+critical-λ rows. The workflow (workflow/rules/theory.smk) asks for one job per setting of
+`theory_settings.settings_of`.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import pandas as pd
 
 from backprop_study.analysis import flowrun, plateaulaw
-from backprop_study.study.aggregate import write_atomic
+from backprop_study.study.atomic import write_parquet
 
-PREFIX = "escape_"
 BISECT_BUDGET_SHARE = 0.25  # the bisection's first budget, as a share of the escape budget
 BISECT_CAP = 8.0  # its largest budget, as a multiple of the escape budget
-
-
-def settings_of(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Setting name (`8_3_mse_c0`) -> its `theory` arguments, for every loss and offset of every
-    `escape_*` experiment; the flow-time budget is the experiment's epochs × α."""
-    out = {}
-    for name, exp in config.get("experiments", {}).items():
-        if not name.startswith(PREFIX):
-            continue
-        n, m = int(exp.get("classes", config["classes"])), int(exp.get("hidden", config["hidden"]))
-        alpha = float(exp["alpha"][0] if isinstance(exp["alpha"], list) else exp["alpha"])
-        seeds = [int(s) for s in exp.get("seeds", config["seeds"])]
-        losses = exp.get("loss", config.get("loss", "mse"))
-        offsets = exp.get("prime_offset", config.get("prime_offset", 0.0))
-        for loss in losses if isinstance(losses, list) else [losses]:
-            for offset in offsets if isinstance(offsets, list) else [offsets]:
-                key = f"{n}_{m}_{loss}_c{float(offset):g}"
-                out[key] = {
-                    "classes": n, "hidden": m, "loss": loss, "offset": float(offset),
-                    "alpha": alpha, "seeds": seeds,
-                    "t_max": float(exp.get("epochs", config["epochs"])) * alpha,
-                }  # fmt: skip
-    return out
-
-
-def command_args(setting: dict[str, Any]) -> str:
-    """The command-line arguments of one `settings_of` entry."""
-    seeds = " ".join(str(s) for s in setting["seeds"])
-    return (
-        f"--classes {setting['classes']} --hidden {setting['hidden']} --loss {setting['loss']}"
-        f" --offset {setting['offset']!r} --alpha {setting['alpha']!r} --seeds {seeds}"
-        f" --t-max {setting['t_max']!r}"
-    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,10 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--critical-out", required=True)
 
 
-def _write(table: pd.DataFrame, path: str) -> None:
-    write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
-
-
 def run(args: argparse.Namespace) -> int:
     setting = flowrun.Setting(args.classes, args.hidden, args.loss, args.offset, 0.0, args.alpha)
     escapes = plateaulaw.escape_rows(setting, list(args.seeds), args.t_max)
@@ -88,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         first = min(BISECT_BUDGET_SHARE * args.t_max, cap)
         critical = plateaulaw.critical_rows(setting, list(args.seeds), first, cap)
     law = plateaulaw.law_table(setting, escapes, critical)
-    _write(escapes, args.escapes_out)
-    _write(critical, args.critical_out)
-    _write(law, args.law_out)
+    write_parquet(escapes, args.escapes_out)
+    write_parquet(critical, args.critical_out)
+    write_parquet(law, args.law_out)
     return 0

@@ -6,14 +6,14 @@ import pandas as pd
 import yaml
 
 from backprop_study import cli
-from backprop_study.study import theory_cli
+from backprop_study.study import theory_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_settings_of_the_theory_config():
     config = yaml.safe_load((ROOT / "config" / "theory.yaml").read_text())
-    settings = theory_cli.settings_of(config)
+    settings = theory_settings.settings_of(config)
     assert len(settings) == 5 * 2 * 2  # shapes × losses × offsets
     s = settings["8_3_mse_c0.1"]
     assert (s["classes"], s["hidden"], s["loss"], s["offset"]) == (8, 3, "mse", 0.1)
@@ -26,7 +26,7 @@ def test_a_small_job_writes_its_three_tables(tmp_path):
     setting = {"classes": 4, "hidden": 2, "loss": "cross_entropy", "offset": 0.0,
                "alpha": 0.5, "seeds": [0], "t_max": 1000.0}  # fmt: skip
     out = {k: tmp_path / f"{k}.parquet" for k in ("law", "escapes", "critical")}
-    argv = ["theory", *theory_cli.command_args(setting).split(), "--bisect-max-budget", "0"]
+    argv = ["theory", *theory_settings.command_args(setting).split(), "--bisect-max-budget", "0"]
     argv += [f"--{k}-out={p}" for k, p in out.items()]
     assert cli.main(argv) == 0
     law = pd.read_parquet(out["law"]).set_index("quantity")

@@ -1,0 +1,42 @@
+"""The theory jobs' settings, read from a study config's `escape_*` experiments: one job per
+encoder shape, loss and σ' offset. Light (no pandas, no engine), since the workflow imports it
+while it is read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREFIX = "escape_"
+
+
+def settings_of(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Setting name (`8_3_mse_c0`) -> its `theory` arguments, for every loss and offset of every
+    `escape_*` experiment; the flow-time budget is the experiment's epochs × α."""
+    out = {}
+    for name, exp in config.get("experiments", {}).items():
+        if not name.startswith(PREFIX):
+            continue
+        n, m = int(exp.get("classes", config["classes"])), int(exp.get("hidden", config["hidden"]))
+        alpha = float(exp["alpha"][0] if isinstance(exp["alpha"], list) else exp["alpha"])
+        seeds = [int(s) for s in exp.get("seeds", config["seeds"])]
+        losses = exp.get("loss", config.get("loss", "mse"))
+        offsets = exp.get("prime_offset", config.get("prime_offset", 0.0))
+        for loss in losses if isinstance(losses, list) else [losses]:
+            for offset in offsets if isinstance(offsets, list) else [offsets]:
+                key = f"{n}_{m}_{loss}_c{float(offset):g}"
+                out[key] = {
+                    "classes": n, "hidden": m, "loss": loss, "offset": float(offset),
+                    "alpha": alpha, "seeds": seeds,
+                    "t_max": float(exp.get("epochs", config["epochs"])) * alpha,
+                }  # fmt: skip
+    return out
+
+
+def command_args(setting: dict[str, Any]) -> str:
+    """The command-line arguments of one `settings_of` entry."""
+    seeds = " ".join(str(s) for s in setting["seeds"])
+    return (
+        f"--classes {setting['classes']} --hidden {setting['hidden']} --loss {setting['loss']}"
+        f" --offset {setting['offset']!r} --alpha {setting['alpha']!r} --seeds {seeds}"
+        f" --t-max {setting['t_max']!r}"
+    )
