@@ -15,6 +15,7 @@ from backprop_study.analysis.stats import VERDICTS
 from backprop_study.cli import main
 from backprop_study.reporting import figures, report, sectionbase
 from backprop_study.study import aggregate, findings_cli
+from backprop_study.study.curves_table import write_curves_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "report" / "study.html.j2"
@@ -38,6 +39,7 @@ def tables(tmp_path_factory) -> Path:
         t.curvature.to_parquet(root / name / "curvature.parquet")
         runs.append(t.runs)
     aggregate.union_runs_tables(runs).to_parquet(root / "runs.parquet")
+    write_curves_table(study.run_ids(), root / "runs", root / "curves.parquet")
     (root / "figures").mkdir()
     for name in FIGURE_NAMES:
         (root / "figures" / f"{name}.png").write_bytes(PNG)
@@ -51,6 +53,7 @@ def tables(tmp_path_factory) -> Path:
                  "--final-weights", *[str(root / n / "final_weights.parquet") for n in names],
                  "--mechanism", *[str(root / n / "mechanism.parquet") for n in names],
                  "--curvature", *[str(root / n / "curvature.parquet") for n in names],
+                 "--curves", str(root / "curves.parquet"),
                  "--out", str(root / "findings.parquet")]) == 0  # fmt: skip
     return root
 
@@ -93,6 +96,12 @@ def test_report_is_self_contained_and_complete(tables, tmp_path):
     titles = re.findall(r"<h2>(.*?)</h2>", html)
     assert not [t for t in titles if t in TINY_CONFIG["experiments"] or "_" in t]
     assert "epochs: 300" in html and "per_decade: 30" in html
+    # The init-scale law, from the logged curves: the prediction, a slope per threshold, a verdict.
+    findings = pd.read_parquet(tables / "findings.parquet").set_index("key")
+    verdict = findings.loc["why_plateau.law.verdict", "text"]
+    assert verdict in ("consistent", "inconsistent", "inconclusive")
+    assert f"<strong>{verdict}</strong>" in html and "docs/plateau-theory.md" in html
+    assert html.count("measured / predicted") >= 1
 
 
 def test_final_weights_of_shared_runs_count_once(tables):

@@ -57,7 +57,7 @@ def test_the_quick_study_writes_its_findings_tables(quick_study):
     runs = pd.read_parquet(tables / "runs.parquet")
     findings = pd.read_parquet(tables / "findings.parquet").set_index("key")
     assert claims["verdict"].notna().all() and len(claims) > 0
-    assert "| claim | setting |" in (tables / "claims.md").read_text()
+    assert "| claim | compared | role |" in (tables / "claims.md").read_text()
     assert findings.loc["study.runs", "value"] == len(runs)
     report = (cwd / "results" / "study_report.html").read_text()
     assert f"{len(runs)} training runs" in report

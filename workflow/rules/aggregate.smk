@@ -129,6 +129,7 @@ rule findings_table:
         curvature=expand(
             EXPERIMENT_TABLES, experiment=EXPERIMENTS, table="curvature.parquet"
         ),
+        curves=rules.curves_table.output[0],
     output:
         FINDINGS_TABLE,
     log:
@@ -146,4 +147,4 @@ rule findings_table:
         "backprop-study findings table --study {params.study:q}"
         " --runs-table {input.runs:q} --final-weights {input.final_weights:q}"
         " --mechanism {input.mechanism:q} --curvature {input.curvature:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        " --curves {input.curves:q} --out {output:q} > {log:q} 2>&1"

@@ -31,4 +31,6 @@ rule theory_setting:
 
 rule theory:
     input:
-        expand(THEORY_TABLE, setting=THEORY_SETTINGS, table=["law", "escapes", "critical"]),
+        expand(
+            THEORY_TABLE, setting=THEORY_SETTINGS, table=["law", "escapes", "critical"]
+        ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backprop_study.analysis import escape
+from backprop_study.analysis import escape, init_law
 from backprop_study.analysis.findings import Finding, ids
 from backprop_study.analysis.stats import Effect, paired_ratio, share
 
@@ -279,8 +279,6 @@ def plateau_findings(
             Finding(f"{key}.fit_runs", fit.n, "runs", experiment=INIT_EXPERIMENT),
             Finding(f"{key}.slope_times_mu", fit.slope * n.mu_median, experiment=INIT_EXPERIMENT),
             Finding(f"{key}.escape_rate", 1 / fit.slope, experiment=INIT_EXPERIMENT),
-            Finding(f"{key}.init_verdict", text="holds" if fit.covers(n.predicted_slope)
-                    else "fails", experiment=INIT_EXPERIMENT),
         ]  # fmt: skip
     for r in n.per_seed.itertuples():
         s = f"{key}.seed[{int(r.seed)}]"
@@ -302,4 +300,7 @@ def plateau_findings(
                 Finding(f"{s}.spread_entry", r.spread_entry, experiment=INIT_EXPERIMENT),
                 Finding(f"{s}.spread_rate", r.spread_rate, experiment=INIT_EXPERIMENT),
             ]  # fmt: skip
+    curves = tables.get("curves")
+    if curves is not None and len(init_runs):
+        out += init_law.law_findings(init_runs, curves, f"{key}.law")
     return out + point_findings(lam_runs, mech, curv, n.lam_top)

@@ -233,12 +233,15 @@ FIGURES: list[FigureEntry] = [
         section="why_plateau",
     ),
     FigureEntry(
-        "plateau_by_init_scale", "init_scale", "Plateau length against the initial weight scale",
-        "Each seed's plateau length in gradient-flow time against ln(1/s) (× = no plateau, "
-        "left out of the fit), the least-squares line with its 95% interval from resampling "
-        "seeds (grey), and the saddle prediction's slope 1/μ, μ the median curvature at the "
-        "s = 0.1 plateau (dashed), drawn through the same mean point.",
+        "plateau_by_init_scale", "init_scale", "Escape time against the initial weight scale",
+        "Each run's escape time, the first gradient-flow time at which its data loss is below "
+        "0.9 J* (J* the trivial network's loss), against ln(1/s); the least-squares line with "
+        "its 95% interval from resampling seeds (grey), and the predicted slope 1/(μ* − λ), μ* "
+        "the closed form's curvature where descent with the runs' α lands (dashed; "
+        "docs/plateau-theory.md), drawn through the same mean point: the law does not predict "
+        "the intercept.",
         "backprop_study.reporting.plateau_figures.draw_init_scale",
+        runs=all_runs,
         section="why_plateau",
     ),
     FigureEntry(

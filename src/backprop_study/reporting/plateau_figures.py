@@ -9,8 +9,10 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
+from backprop_study.analysis import init_law
 from backprop_study.analysis.axes import format_number
 from backprop_study.analysis.findings import number_text as fmt
 from backprop_study.analysis.findings import spread_text as spread
@@ -130,53 +132,53 @@ def draw_spectrum(data: FigureData) -> Figure:
 
 
 def draw_init_scale(data: FigureData) -> Figure:
-    """Plateau length in t against ln(1/s), every seed, the fit and Saxe's prediction."""
-    runs = data.runs
-    numbers = plateau_numbers(
-        runs[np.isclose(runs["init_std"], 0.1)],
-        data.tables.get("curvature"),
-        runs,
-        data.tables.get("mechanism"),
-        data.tables.get("curvature"),
-    )
+    """Escape time at f = `init_law.SHOWN_FRACTION` against ln(1/s), every run, the fit with its
+    seed-resampled interval and the predicted slope 1/(μ* − λ) through the same mean point."""
     fig, axes = new_figure(7.8, 5.0)
     ax = axes[0, 0]
-    p = numbers.points
-    if p is None or numbers.fit is None:
+    shown = init_law.SHOWN_FRACTION
+    ax.set_xlabel("ln(1/s)")
+    ax.set_ylabel(f"escape time: first t = α × updates with loss < {fmt(shown)} J*")
+    if not data.run_files:
         return fig
-    used = p["found"] & ~p["censored"]
-    ax.plot(p["x"][used], p["t_plateau"][used], "o", color=POINT_COLOUR, ms=5, alpha=0.75,
-            label="one seed")  # fmt: skip
-    none = ~p["found"]
-    if none.any():
-        ax.plot(p["x"][none], np.zeros(int(none.sum())), "x", color=POINT_COLOUR, ms=6,
-                label="no plateau (left out of the fit)")  # fmt: skip
-    fit = numbers.fit
-    xs = np.linspace(p["x"].min() - 0.2, p["x"].max() + 0.2, 50)
-    xm = float(p["x"][used].mean())
-    ym = fit.intercept + fit.slope * xm
-    ax.plot(xs, ym + fit.slope * (xs - xm), color=MEDIAN_COLOUR,
-            label=f"least squares: slope {fit.text()} (95% CI over seeds)")  # fmt: skip
-    ax.fill_between(xs, ym + fit.low * (xs - xm), ym + fit.high * (xs - xm), color="0.6",
+    curves = pd.concat(
+        [f.curve[["epoch", "data_loss"]].assign(run_id=rid) for rid, f in data.run_files.items()],
+        ignore_index=True,
+    )
+    law = init_law.init_law(data.runs[data.runs["run_id"].isin(set(data.run_files))], curves)
+    p = law.points[(law.points["fraction"] == shown) & law.points["usable"]]
+    fits = law.fits[np.isclose(law.fits["fraction"].astype(float), shown)]
+    if p.empty or fits.empty or not math.isfinite(float(fits["slope"].iloc[0])):
+        ax.text(0.5, 0.5, "too few runs left the plateau for a fit", ha="center",
+                transform=ax.transAxes)  # fmt: skip
+        return fig
+    fit = fits.iloc[0]
+    x = np.log(1.0 / p["init_std"].to_numpy(dtype=float))
+    ax.plot(x, p["t_escape"], "o", color=POINT_COLOUR, ms=5, alpha=0.75, label="one run")
+    xs = np.linspace(x.min() - 0.2, x.max() + 0.2, 50)
+    xm = float(x.mean())
+    ym = fit["intercept"] + fit["slope"] * xm
+    ax.plot(xs, ym + fit["slope"] * (xs - xm), color=MEDIAN_COLOUR,
+            label=f"least squares: slope {fmt(fit['slope'])} [{fmt(fit['low'])}, "
+                  f"{fmt(fit['high'])}] (95% CI over seeds)")  # fmt: skip
+    ax.fill_between(xs, ym + fit["low"] * (xs - xm), ym + fit["high"] * (xs - xm), color="0.6",
                     alpha=0.25, lw=0)  # fmt: skip
-    if math.isfinite(numbers.predicted_slope):
-        ax.plot(xs, ym + numbers.predicted_slope * (xs - xm), ls="--", color=MU_COLOUR,
-                label=f"saddle prediction: slope 1/μ = {fmt(numbers.predicted_slope)}")  # fmt: skip
+    if math.isfinite(law.predicted):
+        ax.plot(xs, ym + law.predicted * (xs - xm), ls="--", color=MU_COLOUR,
+                label=f"predicted slope 1/(μ* − λ) = {fmt(law.predicted)}")  # fmt: skip
 
-    def to_scale(x: Any) -> Any:
-        return np.exp(-np.asarray(x, dtype=float))
+    def to_scale(v: Any) -> Any:
+        return np.exp(-np.asarray(v, dtype=float))
 
-    def to_log(s: Any) -> Any:
+    def to_log(v: Any) -> Any:
         with np.errstate(divide="ignore"):
-            return -np.log(np.asarray(s, dtype=float))
+            return -np.log(np.asarray(v, dtype=float))
 
     top = ax.secondary_xaxis("top", functions=(to_scale, to_log))
     top.set_xlabel("initial weight scale s")
     top.set_xticks(sorted(p["init_std"].unique()))
-    ax.set_xlabel("ln(1/s)")
-    ax.set_ylabel("plateau length in t = α × updates")
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_ylim(bottom=-0.05 * float(p["t_plateau"].max()))
+    ax.set_ylim(bottom=0)
     return fig
 
 

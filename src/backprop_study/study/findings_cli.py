@@ -24,11 +24,20 @@ from backprop_study.study.outcome_findings import outcome_findings
 
 PLATEAU_EXPERIMENT = "weight_decay"  # the plateau's weights are read where λ is swept
 WEIGHTS_EXPERIMENT = "weights"  # the final weights of runs that learn and that collapse
+CURVE_COLUMNS = ("run_id", "epoch", "data_loss")  # what the init-scale law reads of the curves
 
 
 def read_table(path: str) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise RunFileError(f"{path}: cannot read table ({exc})") from None
+
+
+def read_curves(path: str) -> pd.DataFrame:
+    """The curves table's columns the findings read (run, epoch, data loss)."""
+    try:
+        return pd.read_parquet(path, columns=list(CURVE_COLUMNS))
     except (OSError, ValueError) as exc:
         raise RunFileError(f"{path}: cannot read table ({exc})") from None
 
@@ -105,6 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             p.add_argument("--mechanism", nargs="*", default=[], help="experiments' mechanism")
             p.add_argument("--curvature", nargs="*", default=[], help="experiments' curvature")
+            p.add_argument("--curves", default=None, help="the study's curves table (Parquet)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         "final_weights": union_by_run(args.final_weights),
         "mechanism": union(args.mechanism, ["run_id", "epoch"]),
         "curvature": union(args.curvature, ["run_id", "point"]),
+        "curves": read_curves(args.curves) if args.curves else None,
     }
     table = study_findings(study, runs, tables)
     write_parquet(table, args.out)
