@@ -72,7 +72,9 @@ def plateau_findings(runs: pd.DataFrame, axes: list[str], experiment: str) -> li
 def code_findings(runs: pd.DataFrame, classes: int) -> list[Finding]:
     """Per setting of the study (grouped by the settings that vary across its runs): runs with
     all classes' codes distinct (among all and among solved runs), mean distinct codes, mean
-    binarity gap, codebooks up to symmetry; and which settings are the most and least binary."""
+    binarity gap (of all runs, and of the solved runs), codebooks up to symmetry; and, among the
+    settings with solved runs only (a collapsed or unsolved network has no code to read), which
+    are the most and least binary."""
     if runs.empty:
         return []
     solved = np.isfinite(as_times(runs["first_solved"]))
@@ -89,6 +91,7 @@ def code_findings(runs: pd.DataFrame, classes: int) -> list[Finding]:
             "distinct_solved": int((distinct & g["_solved"]).sum()),
             "solved": int(g["_solved"].sum()),
             "gap": float(g["code_gap"].mean()),
+            "gap_solved": float(g.loc[g["_solved"], "code_gap"].mean()),
         }
         summary.append(row)
         out += [
@@ -101,17 +104,20 @@ def code_findings(runs: pd.DataFrame, classes: int) -> list[Finding]:
             Finding(f"{k}.solved", row["solved"], "runs"),
             Finding(f"{k}.distinct_mean", float(g["code_distinct"].mean()), "codes"),
             Finding(f"{k}.gap_mean", row["gap"]),
+            Finding(f"{k}.gap_solved_mean", row["gap_solved"]),
             Finding(f"{k}.codebooks", codes.n_codebooks(g["code_canonical"]), "codebooks"),
         ]  # fmt: skip
     table = pd.DataFrame(summary)
     with_solved = table[table["solved"] > 0]
     shared = with_solved[with_solved["distinct_solved"] < with_solved["solved"]]
     kind = "none_solved" if with_solved.empty else "all_distinct" if shared.empty else "shared"
-    out += [
-        Finding("codes.verdict", text=kind),
-        Finding("codes.most_binary", text=table.loc[table["gap"].idxmin(), "key"]),
-        Finding("codes.least_binary", text=table.loc[table["gap"].idxmax(), "key"]),
-    ]
+    out.append(Finding("codes.verdict", text=kind))
+    if not with_solved.empty:
+        gaps = with_solved.set_index("key")["gap_solved"]
+        out += [
+            Finding("codes.most_binary", text=gaps.idxmin()),
+            Finding("codes.least_binary", text=gaps.idxmax()),
+        ]
     if kind == "shared":
         share = shared["distinct_solved"] / shared["solved"]
         out.append(Finding("codes.fewest_distinct", text=shared.loc[share.idxmin(), "key"]))
