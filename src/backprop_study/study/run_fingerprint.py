@@ -15,7 +15,7 @@ from backprop_study.engine.fingerprint import engine_fingerprint
 
 SAME_NUMERICS = {"3a885b54ea4eb29c": "375b5ac982b7e0b6"}
 """`engine/` fingerprint -> the fingerprint its runs record: that of 2d339fd's `engine/`, whose
-files are today's plus the two training commands (tests/study/test_fingerprint.py checks it)."""
+files are today's plus the two training commands (tests/study/test_run_fingerprint.py checks it)."""
 
 
 def run_fingerprint() -> str:
