@@ -1,9 +1,11 @@
-"""Copying the workflow to a temporary directory, so end-to-end tests never touch results/."""
+"""Copying the workflow to a temporary directory, so end-to-end tests never touch results/, and
+running Snakemake there."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "report", "profiles")
 
 
@@ -37,3 +40,21 @@ def make_copy(dest: Path, config: dict[str, Any] | None = None) -> dict[str, str
     env["PYTHONPATH"] = str(dest / "src")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return env
+
+
+def snakemake(
+    cwd: Path, env: dict, *args: str, check: bool = True, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """`snakemake --cores 2 ARGS` in `cwd` with `env`; with `check`, a failure raises with its
+    output."""
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), "--cores", "2", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from snakemake_log import jobs_in
 from workflow_copy import make_copy
+from workflow_copy import snakemake as run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -48,18 +49,9 @@ def manifest(setting: str) -> str:
 
 
 def snakemake(cwd: Path, env: dict, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(
-        [str(BIN / "snakemake"), "--cores", "2", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = proc.stdout + proc.stderr
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{output}")
-    return output
+    """Snakemake's output (stdout and stderr) in the study's copy."""
+    proc = run_snakemake(cwd, env, *args, check=check)
+    return proc.stdout + proc.stderr
 
 
 def disk(folder: Path) -> dict[Path, tuple[int, bytes]]:

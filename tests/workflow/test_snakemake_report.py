@@ -4,28 +4,17 @@ study, with the figures' captions and the study report in it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from workflow_copy import make_copy
+from workflow_copy import make_copy, snakemake
 
 from backprop_study.reporting.catalog import applicable
 from backprop_study.study.config import load_study
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def snakemake(cwd: Path, env: dict, *args: str) -> None:
-    proc = subprocess.run(
-        [str(BIN / "snakemake"), *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert proc.returncode == 0, f"snakemake {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +23,14 @@ def quick_study(tmp_path_factory) -> tuple[Path, dict, dict]:
     cwd = tmp_path_factory.mktemp("quick")
     quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
     env = make_copy(cwd, quick | {"results": "results"})
-    snakemake(cwd, env, "--cores", "2")
+    snakemake(cwd, env, timeout=900)
     return cwd, env, quick
 
 
 @pytest.mark.workflow
 def test_snakemake_report_builds_on_the_quick_study(quick_study):
     cwd, env, quick = quick_study
-    snakemake(cwd, env, "--report", "report.html")
+    snakemake(cwd, env, "--report", "report.html", timeout=900)
     html = (cwd / "report.html").read_text(encoding="utf-8")
     # Snakemake's report holds its entries as JSON (non-ASCII escaped).
     spec = applicable(load_study(quick).experiments)[0]

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from snakemake_log import jobs_in
 from workflow_copy import make_copy as copy_with_config
+from workflow_copy import snakemake
 
 from backprop_study.reporting.figures import FIGURES
 from backprop_study.study.config import load_study
@@ -38,20 +39,6 @@ def make_copy(dest: Path) -> dict[str, str]:
     """The workflow and package in `dest`, with the quick study writing to results/."""
     quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
     return copy_with_config(dest, quick | {"results": "results"})
-
-
-def snakemake(cwd: Path, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [str(BIN / "snakemake"), "--cores", "2", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def dry_run_jobs(cwd: Path, env: dict, *args: str) -> dict[str, set[str]]:
