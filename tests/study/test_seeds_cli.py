@@ -263,3 +263,25 @@ def test_a_training_job_does_not_load_scipy_and_leaves_it_importable(tmp_path) -
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-2:] == ["False", "5.0"]
+
+
+def test_recorded_training_time_leaves_out_preparing_the_kernels(tmp_path, monkeypatch) -> None:
+    """A cold cache compiles in `kernels.prepare`, before the timed training: the run's recorded
+    wall time is its training only."""
+    import time
+
+    from backprop_study.study import seeds_cli
+
+    prepared, real = [], seeds_cli.kernels.prepare
+
+    def slow_prepare(engine: str) -> None:
+        prepared.append(engine)
+        real(engine)
+        time.sleep(1.0)
+
+    monkeypatch.setattr(seeds_cli.kernels, "prepare", slow_prepare)
+    root = tmp_path / "r"
+    assert train_seeds(root, 0) == 0
+    record = json.loads((seed_dir(root, 0) / "provenance.json").read_text())
+    assert prepared == ["fast"]
+    assert 0 < record["wall_time_s"] < 0.5

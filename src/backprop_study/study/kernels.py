@@ -106,9 +106,14 @@ def skip_blas_probe() -> None:
 
 def prepare(engine: str) -> None:
     """Before a process trains on `engine`: the fast engine's kernels ready (one line on stderr
-    when this process compiled them or waited for another), numba's BLAS probe skipped."""
-    if engine == "fast" and (note := ready()):
-        print(note, file=sys.stderr, flush=True)
+    when this process compiled them or waited for another) and loaded into this process, so
+    that a run's recorded training time holds neither compiling nor loading; numba's BLAS probe
+    skipped."""
+    if engine == "fast":
+        if note := ready():
+            print(note, file=sys.stderr, flush=True)
+        if not all(kernel.signatures for kernel in _kernels()):
+            _warm_up()  # loads them from the cache
     skip_blas_probe()
 
 
