@@ -80,6 +80,36 @@ def test_init_draws_in_documented_order() -> None:
     np.testing.assert_array_equal(np.concatenate([a.ravel() for a in p]), flat)
 
 
+def test_normal_init_is_the_draw_it_always_was() -> None:
+    """Seed 0's first weight as the init code before init_distribution drew it: N(0, 0.1²) from
+    the run's init stream (training.random_streams)."""
+    from backprop_study import RunConfig
+    from backprop_study.engine.training import random_streams
+
+    p = network.init_params(8, 3, 0.1, random_streams(0)[0])
+    assert p.W1[0, 0] == WEIGHT_0_SEED_0
+    assert train_initial(RunConfig(epochs=1, seed=0)).W1[0, 0] == WEIGHT_0_SEED_0
+
+
+WEIGHT_0_SEED_0 = float.fromhex("0x1.27aafbfcc47fbp-3")  # 0.14436909546981255, from 8eac877
+
+
+def train_initial(config):  # noqa: ANN001, ANN201
+    from backprop_study import train
+
+    return train(config).initial
+
+
+@pytest.mark.parametrize("half_range", [0.5, 3.0])
+def test_uniform_init_draws_in_range_in_documented_order(half_range: float) -> None:
+    p = network.init_params(8, 3, 0.1, np.random.default_rng(3), "uniform", half_range)
+    flat = np.concatenate([a.ravel() for a in p])
+    assert flat.min() >= -half_range and flat.max() < half_range
+    assert flat.max() - flat.min() > half_range  # spread over the range, not N(0, 0.1²)
+    expected = np.random.default_rng(3).uniform(-half_range, half_range, 59)
+    np.testing.assert_array_equal(flat, expected)
+
+
 @pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.name)
 def test_evaluate_reports_the_loss_that_is_differentiated(loss: Loss) -> None:
     X = patterns("k", 8)
