@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from backprop_study import RunConfig, train
 from backprop_study.engine import network
 from backprop_study.engine.encodings import patterns
 from backprop_study.engine.losses import LOSSES, Loss
@@ -83,21 +84,12 @@ def test_init_draws_in_documented_order() -> None:
 def test_normal_init_is_the_draw_it_always_was() -> None:
     """Seed 0's first weight as the init code before init_distribution drew it: N(0, 0.1²) from
     the run's init stream (training.random_streams)."""
-    from backprop_study import RunConfig
-    from backprop_study.engine.training import random_streams
-
     p = network.init_params(8, 3, 0.1, random_streams(0)[0])
     assert p.W1[0, 0] == WEIGHT_0_SEED_0
-    assert train_initial(RunConfig(epochs=1, seed=0)).W1[0, 0] == WEIGHT_0_SEED_0
+    assert train(RunConfig(epochs=1, seed=0)).initial.W1[0, 0] == WEIGHT_0_SEED_0
 
 
 WEIGHT_0_SEED_0 = float.fromhex("0x1.27aafbfcc47fbp-3")  # 0.14436909546981255, from 8eac877
-
-
-def train_initial(config):  # noqa: ANN001, ANN201
-    from backprop_study import train
-
-    return train(config).initial
 
 
 @pytest.mark.parametrize("half_range", [0.5, 3.0])

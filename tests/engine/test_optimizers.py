@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from backprop_study import RunConfig, train
-from backprop_study.engine import fastpath, optimizers
+from backprop_study.engine import fastpath, network, optimizers
+from backprop_study.engine.encodings import patterns
+from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.optimizers import HYPER, State
 
 DEFAULTS = np.array([RunConfig.__dataclass_fields__[n].default for n in HYPER])
@@ -229,9 +231,6 @@ def test_new_optimizer_steps_agree_bit_for_bit_over_a_run(name: str) -> None:
     """Both engines' steps from one state and the same gradients, those of a whole reference
     run (1000 epochs, past solving): the same bits every step (the full engines drift apart
     only through the gradients' rounding, see test_fastpath)."""
-    from backprop_study.engine import network
-    from backprop_study.engine.encodings import patterns
-
     config = RunConfig(optimizer=name, alpha=0.5, epochs=1000, prime_offset=0.05)
     X = patterns("k", 8)
     theta, p = network.pack(network.init_params(8, 3, 0.5, np.random.default_rng(1)))
@@ -252,8 +251,6 @@ def test_new_optimizer_steps_agree_bit_for_bit_over_a_run(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["quickprop", "supersab"])
 def test_new_optimizers_are_full_batch_only(name: str) -> None:
-    from backprop_study.engine.errors import ConfigError
-
     with pytest.raises(ConfigError, match="^batch_size: 4 is not allowed with optimizer"):
         RunConfig(optimizer=name, batch_size=4)
 
