@@ -47,6 +47,11 @@ MODES = [
     dict(optimizer="adam", alpha=0.005),
     dict(optimizer="adam", alpha=0.005, batch_size=1, loss="cross_entropy"),
     dict(classes=6, hidden=2, batch_size=3),  # a batch size that is not a power of two
+    dict(optimizer="quickprop", alpha=0.5),
+    dict(optimizer="quickprop", alpha=2.0, loss="cross_entropy", prime_offset=0.1, lam=1e-3),
+    dict(optimizer="supersab", alpha=0.5),
+    dict(optimizer="supersab", alpha=0.1, loss="cross_entropy"),
+    dict(init_distribution="uniform", init_range=1.0),
 ]
 
 

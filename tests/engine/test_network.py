@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from backprop_study import RunConfig, train
 from backprop_study.engine import network
 from backprop_study.engine.encodings import patterns
 from backprop_study.engine.losses import LOSSES, Loss
@@ -78,6 +79,27 @@ def test_init_draws_in_documented_order() -> None:
     p = network.init_params(8, 3, 0.1, rng)
     flat = np.random.default_rng(3).standard_normal(59) * 0.1
     np.testing.assert_array_equal(np.concatenate([a.ravel() for a in p]), flat)
+
+
+def test_normal_init_is_the_draw_it_always_was() -> None:
+    """Seed 0's first weight as the init code before init_distribution drew it: N(0, 0.1²) from
+    the run's init stream (training.random_streams)."""
+    p = network.init_params(8, 3, 0.1, random_streams(0)[0])
+    assert p.W1[0, 0] == WEIGHT_0_SEED_0
+    assert train(RunConfig(epochs=1, seed=0)).initial.W1[0, 0] == WEIGHT_0_SEED_0
+
+
+WEIGHT_0_SEED_0 = float.fromhex("0x1.27aafbfcc47fbp-3")  # 0.14436909546981255, from 8eac877
+
+
+@pytest.mark.parametrize("half_range", [0.5, 3.0])
+def test_uniform_init_draws_in_range_in_documented_order(half_range: float) -> None:
+    p = network.init_params(8, 3, 0.1, np.random.default_rng(3), "uniform", half_range)
+    flat = np.concatenate([a.ravel() for a in p])
+    assert flat.min() >= -half_range and flat.max() < half_range
+    assert flat.max() - flat.min() > half_range  # spread over the range, not N(0, 0.1²)
+    expected = np.random.default_rng(3).uniform(-half_range, half_range, 59)
+    np.testing.assert_array_equal(flat, expected)
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.name)

@@ -33,6 +33,16 @@ from backprop_study.engine.runconfig import RunConfig
         (dict(adam_eps=0.0), "adam_eps"),
         (dict(rprop_eta_minus=1.5), "rprop_eta_minus"),
         (dict(rprop_delta0=100.0), "rprop_delta0"),
+        (dict(init_distribution="gaussian"), "init_distribution"),
+        (dict(init_range=-0.5), "init_range"),
+        (dict(quickprop_mu=0.5), "quickprop_mu"),
+        (dict(quickprop_decay=-1e-4), "quickprop_decay"),
+        (dict(supersab_eta_plus=0.9), "supersab_eta_plus"),
+        (dict(supersab_eta_minus=1.5), "supersab_eta_minus"),
+        (dict(supersab_eta_minus=0.0), "supersab_eta_minus"),
+        (dict(supersab_momentum=1.0), "supersab_momentum"),
+        (dict(optimizer="quickprop", batch_size=1), "batch_size"),
+        (dict(optimizer="supersab", batch_size=2), "batch_size"),
     ],
 )
 def test_bad_values_name_the_key_and_the_allowed_values(bad: dict, key: str) -> None:
@@ -59,3 +69,16 @@ def test_each_optimizer_names_the_settings_it_does_not_read() -> None:
         n for n in RunConfig().unused_settings() if n != "momentum"
     )
     assert not {"alpha", "adam_beta1"} & set(RunConfig(optimizer="adam").unused_settings())
+
+
+def test_the_new_optimizers_and_the_init_distributions_name_what_they_do_not_read() -> None:
+    quickprop = set(RunConfig(optimizer="quickprop").unused_settings())
+    assert {"quickprop_mu", "quickprop_decay", "alpha"}.isdisjoint(quickprop)
+    assert {"supersab_eta_plus", "rprop_delta0", "momentum", "init_range"} <= quickprop
+    supersab = set(RunConfig(optimizer="supersab").unused_settings())
+    assert {"supersab_eta_plus", "supersab_eta_minus", "supersab_momentum", "alpha"}.isdisjoint(
+        supersab
+    )
+    assert "quickprop_mu" in supersab and "quickprop_mu" in RunConfig().unused_settings()
+    uniform = set(RunConfig(init_distribution="uniform").unused_settings())
+    assert "init_std" in uniform and "init_range" not in uniform

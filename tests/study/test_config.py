@@ -153,3 +153,38 @@ def test_snakemake_stops_before_any_job_with_the_line(tmp_path, snippet, line):
         next(x for x in output.splitlines() if x.startswith(line))
     ], output
     assert "rule " not in output and "Traceback" not in output, output
+
+
+def test_init_distribution_range_and_the_new_optimizers_are_axes():
+    cfg = config(
+        "init_range: 0.3\n",
+        optimizer="[quickprop, supersab]",
+        init_distribution="[normal, uniform]",
+        quickprop_mu="[1.75, 2.0]",
+        supersab_eta_plus="[1.05]",
+    )
+    study = check_config(cfg, SCHEMA)
+    configs = [study.run_config(r.run_id) for r in study.experiments["e"].runs()]
+    assert {(c.optimizer, c.init_distribution, c.quickprop_mu) for c in configs} == {
+        (o, d, m)
+        for o in ("quickprop", "supersab")
+        for d in ("normal", "uniform")
+        for m in (1.75, 2.0)
+    }
+    assert {c.init_range for c in configs} == {0.3}
+    assert len({r.run_id for r in study.experiments["e"].runs()}) == len(configs)
+
+
+@pytest.mark.parametrize(
+    ("extra", "experiment", "message"),
+    [
+        ("", {"init_distribution": "[gaussian]"}, r"^experiments\.e\.init_distribution\[0\]: 'gaussian' is not allowed; allowed: normal, uniform$"),  # noqa: E501
+        ("init_range: -1\n", {}, r"^init_range: -1 is out of range"),
+        ("optimizer: supersab\nbatch_size: 4\n", {}, r"^batch_size: 4 is not allowed with optimizer supersab"),  # noqa: E501
+        ("", {"optimizer": "[quickprop]", "batch_size": "[1]"}, r"^experiments\.e\.batch_size\[0\]: 1 is not allowed with optimizer quickprop"),  # noqa: E501
+        ("", {"supersab_momentum": "[1.0]"}, r"^experiments\.e\.supersab_momentum\[0\]: 1\.0 is out of range"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_the_new_settings_are_refused_in_one_line(extra, experiment, message):
+    text = refusal(config(extra, **experiment))
+    assert re.search(message, text), text

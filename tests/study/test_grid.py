@@ -223,15 +223,19 @@ def test_default_config_run_paths_are_those_of_the_original_study():
 
 def test_run_configs_are_those_of_the_base_study():
     """The settings of a run of the default study, as the runs of the study recorded them
-    before the training job took one settings JSON (their metadata's config)."""
+    before the training job took one settings JSON (their metadata's config), plus the
+    settings added since at their defaults (init distribution and range, Quickprop, SuperSAB)."""
     study = check_config(default_config(), SCHEMA)
     config = study.run_config("enc~k/lam~0.1/alpha~0.01/batch~8/seed~3").to_dict()
     assert config == {
         "encoding": "k", "classes": 8, "hidden": 3, "lam": 0.1, "alpha": 0.01, "batch_size": 8,
-        "epochs": 800000, "seed": 3, "init_std": 0.1, "optimizer": "gd", "loss": "mse",
+        "epochs": 800000, "seed": 3, "init_std": 0.1, "init_distribution": "normal",
+        "init_range": 0.5, "optimizer": "gd", "loss": "mse",
         "prime_offset": 0.0, "momentum": 0.9, "rprop_delta0": 0.1, "rprop_eta_plus": 1.2,
         "rprop_eta_minus": 0.5, "rprop_delta_max": 50.0, "rprop_delta_min": 1e-06,
-        "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-08, "log_every": None,
+        "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-08, "quickprop_mu": 1.75,
+        "quickprop_decay": 0.0001, "supersab_eta_plus": 1.05, "supersab_eta_minus": 0.5,
+        "supersab_momentum": 0.9, "log_every": None,
         "log_dense_until": 1000, "log_per_decade": 1000, "snapshots": 40,
         "snapshot_at": [350000],
     }  # fmt: skip
@@ -329,7 +333,7 @@ BAD_CONFIGS = [
     ("experiments.e.classes", "[6]", r"experiments\.e\.batch_size\[0\]: 8 does not divide"),
     ("experiments.e.hidden_units", "[2]", r"experiments\.e: unknown key 'hidden_units'"),
     # optimizers and losses: every bad value one line naming the key, before any job
-    ("optimizer", "sgd", r"^optimizer: 'sgd' is not allowed; allowed: gd, momentum, rprop, adam$"),
+    ("optimizer", "sgd", r"^optimizer: 'sgd' is not allowed; allowed: gd, momentum, .*, supersab$"),
     ("experiments.e.optimizer", "[gd, lbfgs]", r"^experiments\.e\.optimizer\[1\]: 'lbfgs'"),
     ("loss", "hinge", r"^loss: 'hinge' is not allowed; allowed: mse, cross_entropy$"),
     ("experiments.e.loss", "[ce]", r"^experiments\.e\.loss\[0\]: 'ce' is not allowed"),

@@ -55,6 +55,8 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     "classes": ("classes", "classes", "classes k (input and output units)"),
     "hidden": ("hidden", "hidden units", "hidden units"),
     "init_std": ("init", "init std", "init std (initial weights ~ N(0, std²))"),
+    "init_distribution": ("initdist", "init", "initial weight distribution"),
+    "init_range": ("initrange", "init r", "init range r (initial weights ~ U(−r, r))"),
     "epochs": ("epochs", "epochs", "epochs (training budget)"),
     "log_every": ("logevery", "log every", "logging interval (epochs)"),
     "log_dense_until": ("logdense", "dense logging until", "dense logging until (epoch)"),
@@ -72,6 +74,11 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     "adam_beta1": ("beta1", "β1", "Adam first-moment decay β1"),
     "adam_beta2": ("beta2", "β2", "Adam second-moment decay β2"),
     "adam_eps": ("adameps", "ε", "Adam ε"),
+    "quickprop_mu": ("qpmu", "μ", "Quickprop maximum growth factor μ"),
+    "quickprop_decay": ("qpdecay", "decay", "Quickprop weight decay"),
+    "supersab_eta_plus": ("ssetap", "η⁺", "SuperSAB rate growth η⁺"),
+    "supersab_eta_minus": ("ssetam", "η⁻", "SuperSAB rate shrink η⁻"),
+    "supersab_momentum": ("ssmu", "μ", "SuperSAB momentum"),
 }
 PATH_ALWAYS = ("encoding", "lam", "alpha", "batch_size")
 """Axes every run path names, whatever the defaults (the paths of the original study)."""

@@ -39,7 +39,14 @@ from backprop_study.engine.optimizers import (
     GD,
     MOMENTUM,
     MU,
+    QP_DECAY,
+    QP_MU,
+    QUICKPROP,
     RPROP,
+    SS_ETA_MINUS,
+    SS_ETA_PLUS,
+    SS_MOMENTUM,
+    SUPERSAB,
     State,
 )
 
@@ -253,6 +260,30 @@ def _step(theta, g, optimizer, alpha, hyper, sa, sb, sc, st):  # noqa: ANN001
             sa[i] = beta1 * sa[i] + (1.0 - beta1) * g[i]
             sb[i] = beta2 * sb[i] + (1.0 - beta2) * (g[i] * g[i])
             theta[i] -= step * sa[i] / (math.sqrt(sb[i] * unbias2) + eps)
+    elif optimizer == QUICKPROP:  # sb = previous slope, sc = previous change
+        mu, decay = hyper[QP_MU], hyper[QP_DECAY]
+        shrink = mu / (1.0 + mu)
+        for i in range(theta.shape[0]):
+            slope = g[i] + decay * theta[i]
+            last, before = sc[i], sb[i]
+            gradient_term = -alpha * slope if (last * slope < 0) | (last == 0) else 0.0
+            gap = before - slope
+            parabola = slope / gap * last if gap != 0 else 0.0
+            jump = mu * last if last * (slope - shrink * before) < 0 else parabola
+            change = gradient_term + (0.0 if last == 0 else jump)
+            theta[i] += change
+            sc[i] = change
+            sb[i] = slope
+    elif optimizer == SUPERSAB:  # sa = rate, sb = previous gradient, sc = previous change
+        eta_plus, eta_minus, m = hyper[SS_ETA_PLUS], hyper[SS_ETA_MINUS], hyper[SS_MOMENTUM]
+        for i in range(theta.shape[0]):
+            same = sb[i] * g[i]
+            rate = sa[i] * eta_plus if same > 0 else (sa[i] * eta_minus if same < 0 else sa[i])
+            step = -rate * g[i] + m * sc[i]
+            theta[i] += -sc[i] if same < 0 else step  # a flip undoes the last change
+            sc[i] = 0.0 if same < 0 else step
+            sb[i] = 0.0 if same < 0 else g[i]
+            sa[i] = rate
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")

@@ -66,8 +66,24 @@ def pack(p: Params) -> tuple[np.ndarray, Params]:
     return theta, Params(*views)
 
 
-def init_params(n: int, h: int, std: float, rng: np.random.Generator) -> Params:
-    """Every weight and bias ~ N(0, std^2), drawn in the order W1, b1, W2, b2 (row-major)."""
+def init_params(
+    n: int,
+    h: int,
+    std: float,
+    rng: np.random.Generator,
+    distribution: str = "normal",
+    half_range: float = 0.5,
+) -> Params:
+    """Every weight and bias ~ N(0, std^2) or, if `distribution` is "uniform",
+    U(-half_range, half_range), drawn in the order W1, b1, W2, b2 (row-major)."""
+    if distribution == "uniform":
+        r = half_range
+        return Params(
+            rng.uniform(-r, r, (h, n)),
+            rng.uniform(-r, r, h),
+            rng.uniform(-r, r, (n, h)),
+            rng.uniform(-r, r, n),
+        )
     W1 = rng.standard_normal((h, n)) * std
     b1 = rng.standard_normal(h) * std
     W2 = rng.standard_normal((n, h)) * std

@@ -13,6 +13,7 @@ from backprop_study.engine.losses import LOSS_NAMES
 from backprop_study.engine.optimizers import FULL_BATCH_ONLY, HYPER, OPTIMIZERS, USES
 
 ENCODINGS = ("k", "k-1")
+INIT_DISTRIBUTIONS = ("normal", "uniform")
 
 
 def divisors(n: int) -> list[int]:
@@ -37,6 +38,9 @@ class RunConfig:
     epochs: int = 400_000
     seed: int = 0
     init_std: float = 0.1
+    # Initial weights and biases ~ N(0, init_std²) or U(−init_range, init_range).
+    init_distribution: str = "normal"
+    init_range: float = 0.5
     # How a gradient becomes an update (`optimizers`) and what is minimised (`losses`); the
     # defaults are the seed's plain gradient descent on the squared error.
     optimizer: str = "gd"
@@ -51,6 +55,11 @@ class RunConfig:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     adam_eps: float = 1e-8
+    quickprop_mu: float = 1.75  # Fahlman's maximum growth factor (ε is alpha)
+    quickprop_decay: float = 1e-4  # Fahlman's weight decay, added to the slope (biases too)
+    supersab_eta_plus: float = 1.05
+    supersab_eta_minus: float = 0.5
+    supersab_momentum: float = 0.9
     # Logging: every `log_every` epochs if set, else every epoch up to `log_dense_until`
     # and then about `log_per_decade` log-spaced epochs per decade.
     log_every: int | None = None
@@ -79,10 +88,11 @@ class RunConfig:
         return h * n + h + n * h + n
 
     def unused_settings(self) -> tuple[str, ...]:
-        """Settings that do not change this run: `alpha` under rprop, and the settings of the
-        optimizers it does not use (`optimizers.USES`)."""
+        """Settings that do not change this run: `alpha` under rprop, the settings of the
+        optimizers it does not use (`optimizers.USES`) and of the other init distribution."""
         used = set(USES[self.optimizer])
-        return tuple(n for n in ("alpha", *HYPER) if n not in used)
+        unused_init = "init_range" if self.init_distribution == "normal" else "init_std"
+        return (*(n for n in ("alpha", *HYPER) if n not in used), unused_init)
 
     def validate(self) -> None:
         for name in SETTINGS:
@@ -175,7 +185,7 @@ def _fraction(key: str, value: Any) -> None:
 def check_full_batch(
     optimizer: str, batch_size: int, classes: int, key: str = "batch_size"
 ) -> None:
-    """Refuse a mini-batch for an optimizer that needs the full batch (rprop)."""
+    """Refuse a mini-batch for an optimizer that needs the full batch (`FULL_BATCH_ONLY`)."""
     if optimizer in FULL_BATCH_ONLY and batch_size != classes:
         raise ConfigError(
             f"{key}: {batch_size} is not allowed with optimizer {optimizer} (full batch only); "
@@ -222,6 +232,8 @@ SETTINGS: dict[str, Callable[[str, Any], None]] = {
     "epochs": _integer(1, MAX_EPOCHS),
     "seed": _integer(0, 2**32 - 1),
     "init_std": _real(1e-12, 1e3, zero=True),
+    "init_distribution": _choice(INIT_DISTRIBUTIONS),
+    "init_range": _real(1e-12, 1e3, zero=True),
     "optimizer": _choice(OPTIMIZERS),
     "loss": _choice(LOSS_NAMES),
     "prime_offset": _real(1e-12, 1e3, zero=True),
@@ -234,6 +246,11 @@ SETTINGS: dict[str, Callable[[str, Any], None]] = {
     "adam_beta1": _fraction,
     "adam_beta2": _fraction,
     "adam_eps": _real(1e-12, 1.0, zero=False),
+    "quickprop_mu": _real(1.0, 1e3, zero=False),
+    "quickprop_decay": _real(1e-12, 1e3, zero=True),
+    "supersab_eta_plus": _real(1.0, 1e3, zero=False),
+    "supersab_eta_minus": _real(1e-12, 1.0, zero=False),
+    "supersab_momentum": _fraction,
     "log_every": _optional(_integer(1, MAX_EPOCHS)),
     "log_dense_until": _integer(0, MAX_EPOCHS),
     "log_per_decade": _integer(1, 100_000),

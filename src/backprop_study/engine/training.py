@@ -169,14 +169,16 @@ def _start(config: RunConfig, init: Any = None) -> _Run:
     k_minus_1 = config.encoding == "k-1"
     init_rng, shuffle_rng = random_streams(config.seed)
     params = (
-        network.init_params(n, h, config.init_std, init_rng)
+        network.init_params(
+            n, h, config.init_std, init_rng, config.init_distribution, config.init_range
+        )
         if init is None
         else coerce_init(init, n, h)
     )
     initial = params.copy()
     theta, params = network.pack(params)  # the four arrays become views of one flat buffer
     update = update_of(config)
-    state = optimizers.State.new(config.optimizer, theta.size, update.hyper)
+    state = optimizers.State.new(config.optimizer, theta.size, update.hyper, config.alpha)
     logged = log_epochs(
         config.epochs, config.log_every, config.log_dense_until, config.log_per_decade
     )

@@ -2,9 +2,9 @@
 
 Every value is checked by the engine's own range check (`runconfig.check_setting`), so the study
 and `backprop-study train` refuse a value with the same message; what no single value shows
-(batch sizes dividing the classes, rprop only with the full batch, rprop's initial step between
-its bounds, snapshot epochs inside the run, duplicates after canonical formatting, a grid larger
-than `max_runs`) is checked here too.
+(batch sizes dividing the classes, full-batch optimizers only with the full batch, rprop's
+initial step between its bounds, snapshot epochs inside the run, duplicates after canonical
+formatting, a grid larger than `max_runs`) is checked here too.
 """
 
 from __future__ import annotations
