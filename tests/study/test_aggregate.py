@@ -20,10 +20,11 @@ from backprop_study.study.grid import Run, run_dir
 
 DATA_MODEL_COLUMNS = [
     "run_id", "setting", "experiment", "encoding", "lam", "alpha", "batch_size", "classes",
-    "hidden", "init_std", "epochs",
+    "hidden", "init_std", "init_distribution", "init_range", "epochs",
     "log_every", "log_dense_until", "log_per_decade", "snapshots", "optimizer", "loss",
     "prime_offset", "momentum", "rprop_delta0", "rprop_eta_plus", "rprop_eta_minus",
-    "rprop_delta_max", "rprop_delta_min", "adam_beta1", "adam_beta2", "adam_eps", "seed",
+    "rprop_delta_max", "rprop_delta_min", "adam_beta1", "adam_beta2", "adam_eps", "quickprop_mu",
+    "quickprop_decay", "supersab_eta_plus", "supersab_eta_minus", "supersab_momentum", "seed",
     "epochs_run",
     "diverged", "final_data_loss", "final_objective", "final_correct", "n_patterns",
     "first_all_correct", "first_solved",

@@ -62,7 +62,9 @@ HELP: dict[str, str] = {
     "batch_size": "patterns per update; must divide --classes",
     "epochs": "passes over all patterns",
     "seed": "seed >= 0 of the initial weights and the batch order",
-    "init_std": "std of the N(0, std^2) initial weights and biases",
+    "init_std": "std of the N(0, std^2) initial weights and biases (--init-distribution normal)",
+    "init_distribution": "initial weights and biases: normal (N(0, init_std^2)) or uniform",
+    "init_range": "half-width r of the U(-r, r) initial weights (--init-distribution uniform)",
     "optimizer": f"how a gradient becomes a step: {', '.join(OPTIMIZERS)} (rprop needs the full "
     "batch and does not use --alpha)",
     "loss": f"loss per pattern: {', '.join(LOSS_NAMES)} (mse: 1/2 ||h - y||^2; cross_entropy: "
@@ -77,6 +79,11 @@ HELP: dict[str, str] = {
     "adam_beta1": "adam: decay of the first moment, in [0, 1)",
     "adam_beta2": "adam: decay of the second moment, in [0, 1)",
     "adam_eps": "adam: epsilon added to the root of the second moment",
+    "quickprop_mu": "quickprop: maximum growth factor of a step over the previous one",
+    "quickprop_decay": "quickprop: weight decay added to every slope",
+    "supersab_eta_plus": "supersab: factor a weight's rate grows by while its gradient keeps sign",
+    "supersab_eta_minus": "supersab: factor a weight's rate shrinks by on a sign change",
+    "supersab_momentum": "supersab: momentum of the weight changes",
     "log_every": "log every N epochs (default: the geometric schedule below)",
     "log_dense_until": "geometric schedule: log every epoch up to this one",
     "log_per_decade": "geometric schedule: logged epochs per decade after that",
