@@ -26,14 +26,8 @@ STEPS = [_reference, _fast]
 
 
 def _steps(name: str, grads: list[list[float]], alpha: float, step) -> list[np.ndarray]:
-    """θ after each of the gradients (θ starts at 0)."""
-    theta = np.zeros(len(grads[0]))
-    s = State.new(name, theta.size, DEFAULTS, alpha)
-    out = []
-    for g in grads:
-        step(theta, np.array(g, dtype=float), optimizers.optimizer_code(name), alpha, DEFAULTS, s)
-        out.append(theta.copy())
-    return out
+    """θ after each of the gradients (θ starts at 0, default settings)."""
+    return _run_steps(name, np.zeros(len(grads[0])), grads, alpha, DEFAULTS, step)
 
 
 @pytest.mark.parametrize("step", STEPS, ids=["reference", "fast"])
