@@ -100,6 +100,7 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
     depends on a censored run is flagged (`*_censored`). Also: plateaus found and left, the
     median final data loss (diverged runs left out) and the median bias ratio in the plateau;
     the runs that collapsed to the trivial network (`collapse`) and their median largest weight;
+    the runs that ended saturated, an output stuck wrong on a flat spot (`saturation`);
     the Kaplan–Meier median epochs to solve with its 95% interval (`stats.kaplan_meier`).
     Statistics are per configuration: nothing is pooled across settings.
     """
@@ -147,8 +148,12 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
             "bias_ratio_plateau_median": float(group["bias_ratio_plateau"].median()),
         }
         collapsed = group["collapsed"].to_numpy(dtype=bool) if "collapsed" in group else []
+        saturated = (
+            group["saturated"].fillna(False).to_numpy(dtype=bool) if "saturated" in group else []
+        )
         row |= {
             "n_collapsed": int(np.sum(collapsed)),
+            "n_saturated": int(np.sum(saturated)),
             "weight_max_end_median": float(group["weight_max_end"].median())
             if "weight_max_end" in group
             else np.nan,

@@ -36,7 +36,8 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
     """`outcome_table` for people: canonical parameters, epochs with censoring marked (≥).
 
     Also the Kaplan–Meier median epochs to solve with its 95% interval, and the runs that
-    collapsed to the trivial network. Comparing learning rates or batch sizes adds the
+    collapsed to the trivial network, and those that ended saturated (shown when any did).
+    Comparing learning rates or batch sizes adds the
     gradient-flow time t = α·updates (epochs × α·m/b) of the plateau and of solving: equal
     values in t mean the settings only rescale time; comparing batch sizes also adds the
     parameter updates to solve (epochs × m / b).
@@ -75,6 +76,10 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
     if "n_collapsed" in outcomes:
         columns["collapsed"] = [
             f"{c}/{n}" for c, n in zip(outcomes["n_collapsed"], outcomes["n_runs"], strict=True)
+        ]
+    if "n_saturated" in outcomes and outcomes["n_saturated"].any():
+        columns["saturated"] = [
+            f"{c}/{n}" for c, n in zip(outcomes["n_saturated"], outcomes["n_runs"], strict=True)
         ]
     columns["epochs to solve, median [IQR]"] = quantiles("solve")
     if "solve_km_median" in outcomes:
