@@ -29,9 +29,9 @@ saddle every unit sits near at the start, and no clock changes that. The runs ta
 Why `FACTOR_BOUND` = 1e-12: a factor below it means |z| > 27.6; a gradient step moves z by
 at most α · factor per unit of error and input, so over the study's longest budget (800,000
 epochs) at its largest α (5) z moves by at most 4e-6 of the 27.6 it would need to cross the
-decision boundary. The count does not rest on the bound: the saturated units of the runs read
-had a factor of exactly 0 or well below 1e-300, so every bound from 1e-300 to 1e-12 gives the
-same counts (`bound_sweep`; tests/analysis/test_saturation.py and the measured table).
+decision boundary. The count does not rest on the bound: in the runs read (the default study's
+and the remedies' with Δmax and the offset) every stuck unit's factor was exactly 0, so every
+bound from 0 to 1e-12 gave the same counts (`bound_sweep` shows it for any network).
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ def _censored_quantile(values: Any, q: float) -> float:
 
 
 def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration across seeds: final loss and epochs to solve (median, IQR), success rate.
+    """Per configuration across seeds: final loss and epochs to solve (median, IQR), success rate,
+    runs that ended saturated (`saturation`).
 
     Diverged runs count as failures and are left out of the final-loss statistics. The epochs to
     solve (first epoch solved by the 40-20-40 rule) treat never as later than any epoch, so a
@@ -78,6 +79,9 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
             "n_diverged": int(group["diverged"].sum()),
             "n_solved": int(np.isfinite(solved_at).sum()),
             "success_rate": float(np.isfinite(solved_at).mean()),
+            "n_saturated": int(group["saturated"].fillna(False).sum())
+            if "saturated" in group
+            else 0,
         }
         for label, q in QUANTILES.items():
             losses = ok["final_data_loss"]

@@ -132,7 +132,7 @@ def comparison_display(
             f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in comparison[cols].itertuples(index=False)
         ]
 
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             **{col: comparison[col].map(_fmt_param(col)) for col in shown},
             "final loss, median [IQR]": triples("final_data_loss", format_value),
@@ -144,12 +144,18 @@ def comparison_display(
             "diverged": comparison["n_diverged"].astype(int),
         }
     )
+    if "n_saturated" in comparison and comparison["n_saturated"].any():
+        out["saturated"] = [
+            f"{s}/{n}" for s, n in zip(comparison["n_saturated"], comparison["n_runs"], strict=True)
+        ]
+    return out
 
 
 COMPARISON_NOTE = (
     "Final loss: data loss at the last epoch (diverged runs left out). Epochs to solve: first "
     "epoch at which every output is within the 40-20-40 rule; `never` when half the seeds (a "
-    "quarter, for the quartiles) never got there."
+    "quarter, for the quartiles) never got there. Saturated (shown when any run is): runs that "
+    "end with an output wrong on a pattern where its σ′ is 0 (analysis.saturation)."
 )
 
 
