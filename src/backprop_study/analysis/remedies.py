@@ -11,7 +11,7 @@ A run can also end *saturated* (`saturation`): an output stuck wrong where its Ï
 error sends no gradient. That is a flat spot of one unit, not the plateau: its flat loss is not
 a plateau (`summary` reports none), its plateau decades are unknown rather than 0, so it enters
 neither the plateau share nor the decades' comparison, and it is counted per configuration. The
-rules, fixed before the runs were read:
+rules (1-3 fixed before the runs were read; 0 names an outcome the RPROP runs then showed):
 
   0. at least half the seeds end saturated: "saturates";
   1. fewer than half the seeds solve within the budget: "fails";
