@@ -40,6 +40,10 @@ TINY_CONFIG = {
             "loss": ["mse", "cross_entropy"],
         },
         "remedy_controls": {"lam": [0], "alpha": [0.5, 2], "prime_offset": [0, 0.1]},
+        "remedy_saturation": {
+            "lam": [0], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],
+            "optimizer": ["rprop"], "rprop_delta_max": [50, 0.1], "prime_offset": [0, 0.1],
+        },
         "benchmark_rprop": {
             "classes": 10,
             "hidden": 5,

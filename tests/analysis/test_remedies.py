@@ -12,10 +12,11 @@ from backprop_study.analysis import remedies
 from backprop_study.analysis.findings import findings_frame
 
 
-def _runs(solve, decades, found=None, **settings) -> pd.DataFrame:
+def _runs(solve, decades, found=None, saturated=None, **settings) -> pd.DataFrame:
     n = len(solve)
     found = [d > 0 for d in decades] if found is None else found
-    config = dict(optimizer="gd", loss="mse", prime_offset=0.0, momentum=0.9, alpha=0.01)
+    config = dict(optimizer="gd", loss="mse", prime_offset=0.0, momentum=0.9, alpha=0.01,
+                  rprop_delta_max=50.0)  # fmt: skip
     config |= settings
     return pd.DataFrame(
         {
@@ -31,6 +32,10 @@ def _runs(solve, decades, found=None, **settings) -> pd.DataFrame:
             "updates_per_epoch": 1,
             "code_all_distinct": True,
             "code_gap": 0.1,
+            "saturated": [False] * n if saturated is None else saturated,
+            "saturated_outputs": [1 if x else 0 for x in (saturated or [False] * n)],
+            "saturated_hidden": 3,
+            "output_net_max_end": 1e4,
             **config,
         }
     )
@@ -81,6 +86,35 @@ def test_verdict_rules(solve, decades, expected) -> None:
     assert remedies.verdict(mine, base) == expected
 
 
+def test_a_configuration_that_mostly_saturates_is_not_said_to_fail_or_plateau() -> None:
+    base = _runs([1000] * 10, [1.0] * 10)
+    stuck = _runs([None] * 7 + [30] * 3, [0.0] * 10, saturated=[True] * 9 + [False],
+                  optimizer="rprop")  # fmt: skip
+    assert remedies.verdict(stuck, base) == "saturates"
+    # saturated runs leave the plateau share: 4 saturated, 6 with plateaus → not "removes"
+    some = _runs([10] * 10, [0.0] * 4 + [1.1] * 6, saturated=[True] * 4 + [False] * 6,
+                 optimizer="adam")  # fmt: skip
+    assert remedies.verdict(some, base) == "rescales the clock"
+    d = remedies.plateau_decades(some)
+    assert np.isnan(d[:4]).all() and (d[4:] == 1.1).all()
+    assert remedies.decades_ratio(some, base).n == 6  # the saturated seeds are not paired
+
+
+def test_saturation_is_counted_per_delta_max() -> None:
+    base = _runs([1000] * 4, [1.0] * 4)
+    big = _runs([None] * 4, [0.0] * 4, saturated=[True] * 4, optimizer="rprop")
+    small = _runs([40] * 4, [0.0] * 4, optimizer="rprop", rprop_delta_max=0.1)
+    small["run_id"] += "/small"
+    f = _findings(pd.concat([base, big, small]))
+    small_key = RPROP.replace("rprop_delta_max=50", "rprop_delta_max=0.1")
+    assert f[f"{RPROP}.saturated"].value == 4 and f[f"{small_key}.saturated"].value == 0
+    assert f[f"{RPROP}.verdict"].text == "saturates"
+    assert f[f"{small_key}.verdict"].text == "removes the plateau"
+    assert f[f"{RPROP}.saturated_outputs"].value == 1
+    assert math.isnan(f[f"{RPROP}.decades.median"].value)  # no plateau known: not 0
+    assert f[f"{GD}.rprop_delta_max"].text == "not used" and "rprop_delta_max" not in GD
+
+
 def test_the_decades_ratio_is_paired_by_seed_and_censors_plateaus_never_left() -> None:
     base = _runs([1000] * 4, [1.0, 2.0, 1.0, 2.0])
     mine = _runs([10] * 4, [0.5, 1.0, 0.5, 1.0], optimizer="adam")
@@ -97,7 +131,7 @@ def _findings(runs: pd.DataFrame) -> dict[str, pd.Series]:
 
 GD = "remedies[optimizer=gd,loss=mse,prime_offset=0,momentum=0.9,alpha=0.01]"
 MOMENTUM = GD.replace("optimizer=gd", "optimizer=momentum")
-RPROP = GD.replace("optimizer=gd", "optimizer=rprop")
+RPROP = GD.replace("optimizer=gd", "optimizer=rprop").replace("]", ",rprop_delta_max=50]")
 
 
 def test_remedy_findings_have_a_reference_and_one_group_per_configuration() -> None:

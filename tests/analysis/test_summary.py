@@ -113,3 +113,31 @@ def test_rounded_correct_epoch_is_the_first_logged_epoch_with_max_error_below_ha
     assert summary.rounded_correct_epoch(curve) == 100.0
     assert math.isnan(summary.rounded_correct_epoch(curve.assign(max_error=0.7)))
     assert "first_rounded_correct" in summarise_run(synthetic_run())
+
+
+def flat_spot_curve():
+    """Falls to 1/16 within ~50 epochs and sits there to the end: a saturated RPROP run."""
+    ep = log_epochs(EPOCHS)
+    obj = 0.0625 + 0.4375 * np.exp(-ep / 10.0)
+    return pd.DataFrame({"epoch": ep, "objective": obj, "data_loss": obj})
+
+
+def test_a_saturated_runs_flat_spot_is_not_a_plateau():
+    curve = flat_spot_curve()
+    raw = summary.plateau_columns(curve, math.nan)
+    assert raw["plateau_found"] and not raw["plateau_left"]  # what the detector alone says
+    cols = summary.plateau_columns(curve, math.nan, saturated=True)
+    assert not cols["plateau_found"] and cols["plateau_saturated"]
+    assert math.isnan(cols["plateau_decades"])
+
+
+def test_a_plateau_left_before_saturating_stays():
+    run = synthetic_run()
+    cols = summary.plateau_columns(run.curve, math.nan, saturated=True)
+    assert cols["plateau_found"] and cols["plateau_left"] and not cols["plateau_saturated"]
+
+
+def test_summary_has_the_saturation_columns():
+    row = summarise_run(synthetic_run())
+    assert row["saturated"] is False and row["saturated_outputs"] == 0
+    assert {"saturated_hidden", "saturated_patterns", "output_net_max_end"} <= set(row)

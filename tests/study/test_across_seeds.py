@@ -63,3 +63,10 @@ def test_outcome_table_has_kaplan_meier_medians_and_collapsed_runs():
     assert row["solve_km_median"] == 300.0 and row["solve_km_low"] == 100.0
     assert row["solve_km_high"] == float("inf")
     assert row["n_collapsed"] == 1 and row["weight_max_end_median"] == pytest.approx(5.0)
+
+
+def test_saturated_runs_are_counted_per_configuration():
+    runs = seed_runs(seed=[0, 1, 2], first_solved=[10, None, None], final_data_loss=[0, 1, 1])
+    assert comparison_table(runs).iloc[0]["n_saturated"] == 0  # no column: none saturated
+    row = comparison_table(runs.assign(saturated=[False, True, True])).iloc[0]
+    assert row["n_saturated"] == 2

@@ -9,6 +9,7 @@ from tiny_study import tiny_study
 
 from backprop_study.study.across_seeds import comparison_table, outcome_table
 from backprop_study.study.display import (
+    comparison_display,
     comparison_markdown,
     format_epochs,
     format_value,
@@ -55,3 +56,10 @@ def test_numbers_for_people_spell_out_none():
     assert format_epochs(400000.0, censored=True) == "≥ 400,000"
     assert format_value(float("nan")) == "—"
     assert format_value(0.012345) == "0.0123"
+
+
+def test_the_comparison_shows_saturated_runs_only_when_some_are():
+    runs = seed_runs(seed=[0, 1], first_solved=[10, None], final_data_loss=[0.0, 0.0625])
+    assert "saturated" not in comparison_display(comparison_table(runs), [])
+    shown = comparison_display(comparison_table(runs.assign(saturated=[False, True])), [])
+    assert shown["saturated"].tolist() == ["1/2"]

@@ -5,16 +5,26 @@ the initial network), so each is compared with gd seed by seed: the speed-up is 
 seeds of (gd's epochs to solve) / (the remedy's), with a bootstrap 95% interval over seeds; a run
 that never solved enters at its budget and marks the median as a bound (`median_ratio`).
 Whether a remedy removes the plateau or only rescales the clock is read from the plateau's
-length in decades, log10(end / start), which a change of clock leaves unchanged. The rules,
-fixed before the runs were read:
+length in decades, log10(end / start), which a change of clock leaves unchanged.
 
+A run can also end *saturated* (`saturation`): an output stuck wrong where its σ′ is 0, so its
+error sends no gradient. That is a flat spot of one unit, not the plateau: its flat loss is not
+a plateau (`summary` reports none), its plateau decades are unknown rather than 0, so it enters
+neither the plateau share nor the decades' comparison, and it is counted per configuration. The
+rules (1-3 fixed before the runs were read; 0 names an outcome the RPROP runs then showed):
+
+  0. at least half the seeds end saturated: "saturates";
   1. fewer than half the seeds solve within the budget: "fails";
-  2. a plateau is found in at most a fifth of the seeds: "removes the plateau";
-  3. the plateau's decades against gd's, seed by seed (geometric mean of the ratios, bootstrap
-     95% interval; a plateau never left is censored at its observed decades), decide by the
-     interval against the margin [1/TREND_RATIO, TREND_RATIO] (`stats.label_from_ci`): inside it
-     "rescales the clock", wholly below "shortens the plateau", wholly above "lengthens the
-     plateau", across an edge "inconclusive"; never by a point estimate.
+  2. a plateau is found in at most a fifth of the seeds not saturated: "removes the plateau";
+  3. the plateau's decades against gd's, seed by seed over the seeds saturated in neither
+     (geometric mean of the ratios, bootstrap 95% interval; a plateau never left is censored at
+     its observed decades), decide by the interval against the margin [1/TREND_RATIO,
+     TREND_RATIO] (`stats.label_from_ci`): inside it "rescales the clock", wholly below
+     "shortens the plateau", wholly above "lengthens the plateau", across an edge
+     "inconclusive"; never by a point estimate.
+
+The RPROP runs with the squared error are repeated at smaller largest steps Δmax and with
+Fahlman's offset (experiment `remedy_saturation`): Δmax and the offset are configuration keys.
 
 gd's decades are those of the plain gd runs that leave their plateau in the most seeds
 (`shape_reference`). Momentum is also tested against the prediction that at small α it acts
@@ -34,12 +44,14 @@ import pandas as pd
 from backprop_study.analysis import stats
 from backprop_study.analysis.convergence import censored_summary
 from backprop_study.analysis.findings import TREND_RATIO, Finding, ids
+from backprop_study.analysis.saturation import is_saturated
 
 REMEDIES = "remedies"
 CONTROLS = "remedy_controls"
+SATURATION = "remedy_saturation"
 BENCH_RPROP = "benchmark_rprop"
 BENCH_MITCHELL = "benchmark_mitchell"
-EXPERIMENTS = (REMEDIES, CONTROLS, BENCH_RPROP, BENCH_MITCHELL)
+EXPERIMENTS = (REMEDIES, CONTROLS, SATURATION, BENCH_RPROP, BENCH_MITCHELL)
 NO_PLATEAU_SHARE = 0.2
 DECADES_FLOOR = 1e-3  # a seed with no plateau enters at 0.001 decades on the log scale
 CI_LABELS = {
@@ -49,10 +61,12 @@ CI_LABELS = {
     stats.INCONCLUSIVE: "inconclusive",
     stats.INSUFFICIENT: "insufficient data",
 }
+SATURATES = "saturates"
 N_BOOT = 4000
 BASE_ALPHA = 0.01
 OPTIMIZERS = ("gd", "momentum", "rprop", "adam")  # the table's order
-CONFIG_KEYS = ["optimizer", "loss", "prime_offset", "momentum", "alpha"]
+CONFIG_KEYS = ["optimizer", "loss", "prime_offset", "momentum", "alpha", "rprop_delta_max"]
+SLUG_KEYS = CONFIG_KEYS[:5]  # rprop_delta_max joins the slug for rprop only (it is unused else)
 
 
 def solve_times(runs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -111,13 +125,17 @@ def median_ratio(a: pd.DataFrame, b: pd.DataFrame, seed: int = 0) -> MedianRatio
 
 
 def plateau_decades(runs: pd.DataFrame) -> np.ndarray:
-    """Plateau length in decades of epochs (0 where none was found)."""
+    """Plateau length in decades of epochs (0 where none was found, NaN where the run ended
+    saturated: on a flat spot, its plateau is not known to be absent)."""
     d = runs["plateau_decades"].to_numpy(dtype=float)
-    return np.where(runs["plateau_found"].to_numpy(dtype=bool), d, 0.0)
+    d = np.where(runs["plateau_found"].to_numpy(dtype=bool), d, 0.0)
+    return np.where(is_saturated(runs) & (d == 0.0), np.nan, d)
 
 
 def decades_ratio(runs: pd.DataFrame, shape: pd.DataFrame) -> stats.Effect:
-    """Plateau decades of `runs` over gd's (`shape`), paired by seed (one initial network)."""
+    """Plateau decades of `runs` over gd's (`shape`), paired by seed (one initial network), over
+    the seeds saturated in neither."""
+    runs, shape = runs[~is_saturated(runs)], shape[~is_saturated(shape)]
     seeds = sorted(set(runs["seed"]) & set(shape["seed"]))
     a, b = runs.set_index("seed").loc[seeds], shape.set_index("seed").loc[seeds]
 
@@ -130,13 +148,16 @@ def decades_ratio(runs: pd.DataFrame, shape: pd.DataFrame) -> stats.Effect:
 
 
 def verdict(runs: pd.DataFrame, shape: pd.DataFrame) -> str:
-    """The module docstring's rules, in order: `fails`, `removes the plateau`, then the decades'
-    interval against the margin: `rescales the clock`, `shortens the plateau`, `lengthens the
-    plateau` or `inconclusive`."""
+    """The module docstring's rules, in order: `saturates`, `fails`, `removes the plateau`, then
+    the decades' interval against the margin: `rescales the clock`, `shortens the plateau`,
+    `lengthens the plateau` or `inconclusive`."""
+    saturated = is_saturated(runs)
+    if saturated.sum() >= len(runs) / 2:
+        return SATURATES
     t, _ = solve_times(runs)
     if np.isfinite(t).sum() < len(runs) / 2:
         return "fails"
-    if runs["plateau_found"].mean() <= NO_PLATEAU_SHARE:
+    if runs.loc[~saturated, "plateau_found"].mean() <= NO_PLATEAU_SHARE:
         return "removes the plateau"
     return CI_LABELS[stats.label_from_ci(decades_ratio(runs, shape), margin=TREND_RATIO - 1)]
 
@@ -165,7 +186,7 @@ def configurations(runs: pd.DataFrame) -> list[tuple[dict[str, object], pd.DataF
     for config, group in runs.groupby(CONFIG_KEYS, sort=False):
         row = dict(zip(CONFIG_KEYS, config, strict=True))
         rank = (row["alpha"], row["prime_offset"] > 0, order.get(row["optimizer"], 9),
-                row["loss"] != "mse")  # fmt: skip
+                row["loss"] != "mse", -row["rprop_delta_max"])  # fmt: skip
         groups.append((rank, row, group.sort_values("seed")))
     groups.sort(key=lambda g: g[0])
     return [(row, group) for _, row, group in groups]
@@ -193,8 +214,9 @@ def same_clock(group: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
 
 def slug(config: Mapping[str, object]) -> str:
     """A configuration's key in the findings table."""
+    keys = CONFIG_KEYS if config["optimizer"] == "rprop" else SLUG_KEYS
     return ",".join(f"{k}={config[k]:g}" if isinstance(config[k], float) else
-                    f"{k}={config[k]}" for k in CONFIG_KEYS)  # fmt: skip
+                    f"{k}={config[k]}" for k in keys)  # fmt: skip
 
 
 def ratio_findings(key: str, ratio: MedianRatio, experiment: str, run_ids) -> list[Finding]:
@@ -224,7 +246,7 @@ def quartile_findings(key: str, values, budgets, unit: str, experiment: str) -> 
 def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding]:
     """Per configuration of the remedies (and controls): solved, epochs to solve, speed-up over
     gd, the clock test, plateau decades, codes, verdict; then momentum against α/(1 − μ)."""
-    names = [n for n in (REMEDIES, CONTROLS) if n in experiment_runs]
+    names = [n for n in (REMEDIES, CONTROLS, SATURATION) if n in experiment_runs]
     if not names:
         return []
     runs = pd.concat([experiment_runs[n] for n in names]).drop_duplicates("run_id")
@@ -252,7 +274,10 @@ def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding
             Finding(f"{key}.prime_offset", float(config["prime_offset"]), experiment=exp),
             Finding(f"{key}.alpha", float(config["alpha"]), experiment=exp,
                     text="not used" if config["optimizer"] == "rprop" else ""),
+            Finding(f"{key}.rprop_delta_max", float(config["rprop_delta_max"]), experiment=exp,
+                    text="" if config["optimizer"] == "rprop" else "not used"),
             Finding(f"{key}.solved", int(np.isfinite(t).sum()), "runs", experiment=exp),
+            *saturation_findings(key, group, exp),
             *quartile_findings(f"{key}.solve", t, budgets, "epochs", exp),
             Finding(f"{key}.plateau_found", int(group["plateau_found"].sum()), "runs",
                     experiment=exp),
@@ -265,9 +290,10 @@ def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding
                     verdict(group, shape), experiment=exp),
         ]  # fmt: skip
         decades = plateau_decades(group)
+        decades = decades[np.isfinite(decades)]
         for name, q in (("median", 0.5), ("q25", 0.25), ("q75", 0.75)):
-            out.append(Finding(f"{key}.decades.{name}", float(np.quantile(decades, q)),
-                               "decades", experiment=exp))  # fmt: skip
+            value = float(np.quantile(decades, q)) if len(decades) else math.nan
+            out.append(Finding(f"{key}.decades.{name}", value, "decades", experiment=exp))
         if not is_base:
             out += ratio_findings(f"{key}.speedup", speedup, exp, ids(group))
             d = decades_ratio(group, shape)
@@ -282,6 +308,26 @@ def remedy_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding
         if len(same):
             out += ratio_findings(f"{key}.clock", median_ratio(group, same), exp, ids(same))
     return out + momentum_clock(runs)
+
+
+def saturation_findings(key: str, group: pd.DataFrame, experiment: str) -> list[Finding]:
+    """Runs that ended saturated, and the outputs and hidden units stuck in them (medians over
+    those runs; NaN when none)."""
+    saturated = group[is_saturated(group)]
+
+    def median(col: str) -> float:
+        return float(saturated[col].median()) if len(saturated) and col in saturated else math.nan
+
+    return [
+        Finding(f"{key}.saturated", len(saturated), "runs", experiment=experiment,
+                run_ids=ids(saturated)),
+        Finding(f"{key}.saturated_outputs", median("saturated_outputs"), "units",
+                experiment=experiment),
+        Finding(f"{key}.saturated_hidden", median("saturated_hidden"), "units",
+                experiment=experiment),
+        Finding(f"{key}.output_net_max", median("output_net_max_end"), "",
+                experiment=experiment),
+    ]  # fmt: skip
 
 
 def momentum_clock(runs: pd.DataFrame) -> list[Finding]:
@@ -304,9 +350,9 @@ def momentum_clock(runs: pd.DataFrame) -> list[Finding]:
         Finding(f"{key}.alpha_same", float(same["alpha"].iloc[0]), experiment=REMEDIES,
                 run_ids=ids(same)),
         Finding(f"{key}.word", text=word, experiment=REMEDIES),
-        Finding(f"{key}.decades", float(np.median(plateau_decades(mom))), "decades",
+        Finding(f"{key}.decades", float(np.nanmedian(plateau_decades(mom))), "decades",
                 experiment=REMEDIES),
-        Finding(f"{key}.decades_same", float(np.median(plateau_decades(same))), "decades",
+        Finding(f"{key}.decades_same", float(np.nanmedian(plateau_decades(same))), "decades",
                 experiment=REMEDIES),
         Finding(f"{key}.prediction", round(1 / (1 - mu), 9), "ratio", experiment=REMEDIES),
         Finding(f"{key}.trend_ratio", TREND_RATIO, "ratio"),

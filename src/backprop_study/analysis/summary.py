@@ -30,6 +30,12 @@ Decoding by rounding: first_rounded_correct (first logged epoch at which every o
   all its outputs are below 0.5.
 Collapse (`collapse`): weight_max_end, output_spread_end, trivial_loss, collapsed (bool: the run
   ends at, or heads to, the trivial network whose outputs are the class mean).
+Saturation (`saturation`): saturated (bool: at the last snapshot an output is wrong on a pattern
+  where its slope factor is 0, so that error sends no gradient), saturated_outputs,
+  saturated_hidden, saturated_patterns (units and patterns stuck), output_net_max_end. In a
+  saturated run a flat stretch never left is that flat spot, not the plateau: the plateau
+  columns then say none was found (plateau_found False, numbers NaN) and plateau_saturated is
+  True; a plateau the run left before it saturated stays.
 """
 
 from __future__ import annotations
@@ -39,7 +45,14 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from backprop_study.analysis import codes, collapse, convergence, plateau, weightstats
+from backprop_study.analysis import (
+    codes,
+    collapse,
+    convergence,
+    plateau,
+    saturation,
+    weightstats,
+)
 
 
 class RunLike(Protocol):
@@ -53,10 +66,16 @@ def _epoch_or_nan(value: Any) -> float:
     return math.nan if value is None or pd.isna(value) else float(value)
 
 
-def plateau_columns(curve: pd.DataFrame, solved_epoch: float) -> dict[str, Any]:
+def plateau_columns(
+    curve: pd.DataFrame, solved_epoch: float, saturated: bool = False
+) -> dict[str, Any]:
+    """The plateau's columns; in a `saturated` run a plateau never left is the flat spot."""
     p = plateau.plateau_of_curve(
         curve, solved_epoch=None if math.isnan(solved_epoch) else solved_epoch
     )
+    flat_spot = saturated and p.found and not p.left
+    if flat_spot:
+        p = plateau.NO_PLATEAU
     return {
         "plateau_found": p.found,
         "plateau_left": p.left,
@@ -67,6 +86,7 @@ def plateau_columns(curve: pd.DataFrame, solved_epoch: float) -> dict[str, Any]:
         "plateau_level": p.level,
         "plateau_candidates": p.n_candidates,
         "drop_epoch": plateau.drop_epoch(curve),
+        "plateau_saturated": flat_spot,
     }
 
 
@@ -137,12 +157,14 @@ def rounded_correct_epoch(curve: pd.DataFrame) -> float:
 def summarise_run(run: RunLike) -> dict[str, Any]:
     """The analysis columns of one run (module docstring)."""
     solved = _epoch_or_nan(run.meta.get("first_solved"))
-    row = plateau_columns(run.curve, solved)
+    cfg = run.meta["config"]
+    stuck = saturation.saturation_columns(run.weights, cfg)
+    row = plateau_columns(run.curve, solved, stuck["saturated"])
     row.update(code_columns(run.hidden))
     row.update(weight_columns(run.weights, row["plateau_start"], row["plateau_end"]))
     row.update(update_columns(run.meta))
     row["first_rounded_correct"] = rounded_correct_epoch(run.curve)
-    cfg = run.meta["config"]
     final_loss = float(run.curve["data_loss"].iloc[-1]) if len(run.curve) else math.nan
     row.update(collapse.collapse_columns(run.weights, final_loss, cfg["encoding"], cfg["classes"]))
+    row.update(stuck)
     return row

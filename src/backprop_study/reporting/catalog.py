@@ -91,6 +91,11 @@ COLLAPSE_CAPTION = (
     " A setting marked 'collapsed n/N' ends at the trivial network (every weight near zero, "
     "every output the class mean 1/k): its loss sits on the red dotted line."
 )
+SATURATED_CAPTION = (
+    "Pink crosses: runs that ended saturated, an output wrong on a pattern where its σ′ is 0, "
+    "so that error sends no gradient; its flat loss is that flat spot, not a plateau, and has "
+    "no plateau length (drawn on the zero line, left out of the median)."
+)
 LINES_CAPTION = (
     " Vertical lines: the budget (dotted) and the seed report's 400,000 epochs (dashed)."
 )
@@ -268,7 +273,16 @@ REMEDY_FIGURES: list[FigureEntry] = [
     FigureEntry(
         "remedies_outcomes", "remedies", "Epochs to solve and plateau length, seed by seed",
         "Left: each seed's epochs to solve (hollow = never, drawn at the budget). Right: the "
-        "plateau's length in decades, log10(end/start), 0 where none was found. Bars: medians.",
+        "plateau's length in decades, log10(end/start), 0 where none was found. Bars: medians. "
+        + SATURATED_CAPTION,
+        "backprop_study.reporting.remedy_figures.draw_remedy_outcomes", section="remedies",
+    ),
+    FigureEntry(
+        "remedy_saturation_outcomes", "remedy_saturation",
+        "RPROP with the squared error: the largest step Δmax and the offset against saturation",
+        "RPROP with mse at several largest steps Δmax (50 is the default), with and without "
+        "the sigmoid-prime offset 0.1: each seed's epochs to solve and plateau decades as in "
+        "the figure above. " + SATURATED_CAPTION,
         "backprop_study.reporting.remedy_figures.draw_remedy_outcomes", section="remedies",
     ),
     FigureEntry(

@@ -3,10 +3,11 @@ against the compared axis, one point per seed.
 
 A run that never solved, or never left its plateau, is censored and drawn hollow at the value it
 is known to exceed (`across_seeds.outcome_table`, `measures.solve_time`, `measures.plateau_length`);
-a run that collapsed to the trivial network is ringed in red, and a panel whose points sit on the
-budget line says how many and why. The Kaplan–Meier panel (`stats.kaplan_meier`) shows the
-share of seeds not yet solved against epochs, censored runs as ticks, with both the budget and
-the seed's 400,000 epochs marked.
+a run that collapsed to the trivial network is ringed in red, one that ended saturated (an output
+stuck wrong where σ′ = 0, `analysis.saturation`: a flat spot, never a plateau) in pink, and a
+panel whose points sit on the budget line says how many and why. The Kaplan–Meier panel
+(`stats.kaplan_meier`) shows the share of seeds not yet solved against epochs, censored runs as
+ticks, with both the budget and the seed's 400,000 epochs marked.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from backprop_study.reporting.figbase import (
     value_label,
 )
 from backprop_study.study.across_seeds import outcome_table
+
+SATURATED_COLOUR = "#e7298a"  # a run that ended saturated: an output stuck on a flat spot
 
 
 @dataclass(frozen=True)
@@ -165,18 +168,22 @@ def outcome_legend(
     ax.legend(handles=handles, loc=loc, fontsize=8)
 
 
-def _collapse_rings(ax: Any, pos: Positions, df: pd.DataFrame, axis: str, values: Any) -> bool:
-    """A red ring around every seed that collapsed; True if any did."""
-    if "collapsed" not in df:
+def _collapse_rings(
+    ax: Any, pos: Positions, df: pd.DataFrame, axis: str, values: Any, column: str = "collapsed"
+) -> bool:
+    """A ring around every seed whose `column` is true (red: collapsed; pink: saturated); True
+    if any is."""
+    if column not in df:
         return False
-    collapsed = df["collapsed"].to_numpy(dtype=bool)
+    marked = df[column].fillna(False).to_numpy(dtype=bool)
+    colour = COLLAPSE_COLOUR if column == "collapsed" else SATURATED_COLOUR
     for level in pos.levels:
         idx = np.flatnonzero(df[axis].to_numpy() == level)
         for k, i in enumerate(idx):
-            if collapsed[i]:
+            if marked[i]:
                 ax.plot(pos.jittered(level, k, len(idx)), values[i], marker="o", ms=10, mfc="none",
-                        mec=COLLAPSE_COLOUR, mew=1.2, ls="none")  # fmt: skip
-    return bool(collapsed.any())
+                        mec=colour, mew=1.2, ls="none")  # fmt: skip
+    return bool(marked.any())
 
 
 def _on_budget_note(ax: Any, df: pd.DataFrame, axis: str, censored: Any) -> None:
@@ -186,7 +193,8 @@ def _on_budget_note(ax: Any, df: pd.DataFrame, axis: str, censored: Any) -> None
         n = int(g["_c"].sum())
         if n:
             col = int(g["collapsed"].sum()) if "collapsed" in g else 0
-            why = f", {col} collapsed" if col else ""
+            sat = int(g["saturated"].fillna(False).sum()) if "saturated" in g else 0
+            why = (f", {col} collapsed" if col else "") + (f", {sat} saturated" if sat else "")
             parts.append(
                 f"{vocabulary.symbol(axis)} = {value_label(axis, level)}: {n}/{len(g)}{why}"
             )
@@ -250,7 +258,9 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
         floor = float(positive.min()) / 3 if len(positive) else 1.0
         seed_points(ax_p, pos, runs, axis, length, length_cens, floor=floor)
         median_line(ax_p, pos, outcomes, axis, "plateau", floor=floor)
-        ringed = _collapse_rings(ax_p, pos, runs, axis, np.where(length > 0, length, floor))
+        shown = np.where(length > 0, length, floor)
+        ringed = _collapse_rings(ax_p, pos, runs, axis, shown)
+        sat_ringed = _collapse_rings(ax_p, pos, runs, axis, shown, "saturated")
         ax_p.set_yscale("log")
         ax_p.set_ylabel("plateau length (epochs)")
         ax_p.set_title("Plateau length")
@@ -264,12 +274,16 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
             )
         ring = ("collapsed to the trivial network", {"marker": "o", "ls": "none", "mfc": "none",
                 "mec": COLLAPSE_COLOUR, "ms": 9})  # fmt: skip
-        outcome_legend(ax_p, bool(length_cens.any()), extra + ([ring] if ringed else []))
+        sat_ring = ("ended saturated (flat spot, not a plateau)", {"marker": "o", "ls": "none",
+                    "mfc": "none", "mec": SATURATED_COLOUR, "ms": 9})  # fmt: skip
+        rings = ([ring] if ringed else []) + ([sat_ring] if sat_ringed else [])
+        outcome_legend(ax_p, bool(length_cens.any()), extra + rings)
 
         solve, solve_cens = solve_time(runs)
         seed_points(ax_s, pos, runs, axis, solve, solve_cens)
         median_line(ax_s, pos, outcomes, axis, "solve")
         ringed = _collapse_rings(ax_s, pos, runs, axis, solve)
+        sat_ringed = _collapse_rings(ax_s, pos, runs, axis, solve, "saturated")
         ax_s.axhline(budget_epochs, **BUDGET_STYLE)
         ax_s.axhline(SEED_BUDGET, **SEED_BUDGET_STYLE)
         ax_s.set_yscale("log")
@@ -282,7 +296,8 @@ def outcomes_figure(axis: str) -> Callable[[FigureData], Figure]:
                 (f"budget ({budget_epochs:,} epochs)", BUDGET_STYLE),
                 (f"the seed's {SEED_BUDGET:,} epochs", SEED_BUDGET_STYLE),
             ]
-            + ([ring] if ringed else []),
+            + ([ring] if ringed else [])
+            + ([sat_ring] if sat_ringed else []),
             loc="lower right",
         )
         _on_budget_note(ax_s, runs, axis, solve_cens)

@@ -1,7 +1,9 @@
 """The figures of the sections "What shortens the plateau" and "Classic encoder benchmarks".
 
 The numbers behind them (seed-by-seed ratios, verdicts) are `analysis.remedies`'; the published
-values drawn beside ours are those of `published.yaml`.
+values drawn beside ours are those of `published.yaml`. A run that ended saturated (an output
+stuck wrong on a flat spot, `analysis.saturation`) is drawn as a cross in its own colour: it has
+no plateau length, and its flat loss is never drawn as one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from backprop_study.analysis import axes as vocabulary
 from backprop_study.analysis.axes import format_number
@@ -22,6 +25,7 @@ from backprop_study.analysis.remedies import (
     plateau_decades,
     solve_times,
 )
+from backprop_study.analysis.saturation import is_saturated
 from backprop_study.reporting.figbase import (
     EPOCH_LABEL,
     LINESTYLES,
@@ -31,6 +35,7 @@ from backprop_study.reporting.figbase import (
     new_figure,
     settings_note,
 )
+from backprop_study.reporting.outcomes import SATURATED_COLOUR
 
 OPTIMIZER_TEXT = {
     "gd": "gradient descent",
@@ -39,6 +44,7 @@ OPTIMIZER_TEXT = {
     "adam": "Adam",
 }
 OPTIMIZER_COLOUR = {"gd": "#222222", "momentum": "#1b9e77", "rprop": "#d95f02", "adam": "#7570b3"}
+SATURATED_STYLE = {"marker": "X", "ms": 7, "color": SATURATED_COLOUR, "ls": "none"}
 
 
 @cache
@@ -53,6 +59,8 @@ def remedy_label(config: Mapping[str, Any]) -> str:
     text = OPTIMIZER_TEXT.get(config["optimizer"], config["optimizer"])
     if config["optimizer"] == "momentum":
         text += f" μ = {format_number(float(config['momentum']))}"
+    if config["optimizer"] == "rprop" and "rprop_delta_max" in config:
+        text += f" Δmax = {format_number(float(config['rprop_delta_max']))}"
     text += f", {str(config['loss']).replace('_', '-')}"
     if config["prime_offset"]:
         text += f", σ′ + {format_number(float(config['prime_offset']))}"
@@ -90,7 +98,9 @@ def draw_correct_curves(data: FigureData) -> Figure:
 
 
 def draw_remedy_outcomes(data: FigureData) -> Figure:
-    """Each seed's epochs to solve and plateau decades, one column per configuration."""
+    """Each seed's epochs to solve and plateau decades, one column per configuration; runs that
+    ended saturated are crosses, at their epochs to solve (or the budget) on the left and on
+    the zero line, outside the decades' median, on the right."""
     runs = data.runs
     groups = [(remedy_label(c), g) for c, g in configurations(runs)]
     fig, grid = new_figure(width=12.5, height=4.8, ncols=2)
@@ -100,13 +110,20 @@ def draw_remedy_outcomes(data: FigureData) -> Figure:
         t, budgets = solve_times(group)
         shown = np.where(np.isfinite(t), t, budgets)
         decades = plateau_decades(group)
+        stuck = is_saturated(group)
         jitter = np.linspace(-0.25, 0.25, len(group)) if len(group) > 1 else np.zeros(1)
         colour = OPTIMIZER_COLOUR.get(str(group["optimizer"].iloc[0]), POINT_COLOUR)
-        for x, y, c in zip(i + jitter, shown, ~np.isfinite(t), strict=True):
-            ax_s.plot(x, y, "o", ms=5.5, mec=colour, mfc="white" if c else colour, mew=1.2)
-        ax_p.plot(i + jitter, decades, "o", ms=5.5, color=colour, alpha=0.85)
+        for x, y, c, sat in zip(i + jitter, shown, ~np.isfinite(t), stuck, strict=True):
+            if sat:
+                ax_s.plot(x, y, **SATURATED_STYLE)
+            else:
+                ax_s.plot(x, y, "o", ms=5.5, mec=colour, mfc="white" if c else colour, mew=1.2)
+        ax_p.plot((i + jitter)[~stuck], decades[~stuck], "o", ms=5.5, color=colour, alpha=0.85)
+        ax_p.plot((i + jitter)[stuck], np.zeros(int(stuck.sum())), **SATURATED_STYLE)
         ax_s.plot([i - 0.35, i + 0.35], [np.median(shown)] * 2, color=MEDIAN_COLOUR, lw=2)
-        ax_p.plot([i - 0.35, i + 0.35], [np.median(decades)] * 2, color=MEDIAN_COLOUR, lw=2)
+        if (~stuck).any():
+            ax_p.plot([i - 0.35, i + 0.35], [np.nanmedian(decades[~stuck])] * 2,
+                      color=MEDIAN_COLOUR, lw=2)  # fmt: skip
     labels = [label.replace(", ", "\n", 1) for label, _ in groups]
     for ax in (ax_s, ax_p):
         ax.set_xticks(range(len(groups)), labels, fontsize=7.5, rotation=30, ha="right")
@@ -118,6 +135,11 @@ def draw_remedy_outcomes(data: FigureData) -> Figure:
     ax_s.set_title("Epochs to solve (hollow = never solved, drawn at the budget: dotted)")
     ax_p.set_ylabel("plateau length (decades of epochs; 0 = none)")
     ax_p.set_title("Plateau length in decades (a change of clock leaves it unchanged)")
+    if any(is_saturated(g).any() for _, g in groups):
+        text = "ended saturated: an output stuck wrong\nwhere σ′ = 0 (a flat spot, not a plateau)"
+        handles = [Line2D([], [], label=text, **SATURATED_STYLE)]
+        for ax, loc in ((ax_s, "center left"), (ax_p, "center right")):
+            ax.legend(handles=handles, loc=loc, fontsize=7.5)
     note = settings_note(data.experiment, data.experiment.varying_axes())
     fig.suptitle(f"Remedies seed by seed (bar = median)\n{note}")
     return fig

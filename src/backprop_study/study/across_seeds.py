@@ -56,7 +56,8 @@ def _censored_quantile(values: Any, q: float) -> float:
 
 
 def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration across seeds: final loss and epochs to solve (median, IQR), success rate.
+    """Per configuration across seeds: final loss and epochs to solve (median, IQR), success rate,
+    runs that ended saturated (`saturation`).
 
     Diverged runs count as failures and are left out of the final-loss statistics. The epochs to
     solve (first epoch solved by the 40-20-40 rule) treat never as later than any epoch, so a
@@ -78,6 +79,9 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
             "n_diverged": int(group["diverged"].sum()),
             "n_solved": int(np.isfinite(solved_at).sum()),
             "success_rate": float(np.isfinite(solved_at).mean()),
+            "n_saturated": int(group["saturated"].fillna(False).sum())
+            if "saturated" in group
+            else 0,
         }
         for label, q in QUANTILES.items():
             losses = ok["final_data_loss"]
@@ -100,6 +104,7 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
     depends on a censored run is flagged (`*_censored`). Also: plateaus found and left, the
     median final data loss (diverged runs left out) and the median bias ratio in the plateau;
     the runs that collapsed to the trivial network (`collapse`) and their median largest weight;
+    the runs that ended saturated, an output stuck wrong on a flat spot (`saturation`);
     the Kaplan–Meier median epochs to solve with its 95% interval (`stats.kaplan_meier`).
     Statistics are per configuration: nothing is pooled across settings.
     """
@@ -147,8 +152,12 @@ def outcome_table(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
             "bias_ratio_plateau_median": float(group["bias_ratio_plateau"].median()),
         }
         collapsed = group["collapsed"].to_numpy(dtype=bool) if "collapsed" in group else []
+        saturated = (
+            group["saturated"].fillna(False).to_numpy(dtype=bool) if "saturated" in group else []
+        )
         row |= {
             "n_collapsed": int(np.sum(collapsed)),
+            "n_saturated": int(np.sum(saturated)),
             "weight_max_end_median": float(group["weight_max_end"].median())
             if "weight_max_end" in group
             else np.nan,

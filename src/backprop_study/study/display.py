@@ -36,7 +36,8 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
     """`outcome_table` for people: canonical parameters, epochs with censoring marked (≥).
 
     Also the Kaplan–Meier median epochs to solve with its 95% interval, and the runs that
-    collapsed to the trivial network. Comparing learning rates or batch sizes adds the
+    collapsed to the trivial network, and those that ended saturated (shown when any did).
+    Comparing learning rates or batch sizes adds the
     gradient-flow time t = α·updates (epochs × α·m/b) of the plateau and of solving: equal
     values in t mean the settings only rescale time; comparing batch sizes also adds the
     parameter updates to solve (epochs × m / b).
@@ -75,6 +76,10 @@ def outcome_display(outcomes: pd.DataFrame, by: list[str] | None = None) -> pd.D
     if "n_collapsed" in outcomes:
         columns["collapsed"] = [
             f"{c}/{n}" for c, n in zip(outcomes["n_collapsed"], outcomes["n_runs"], strict=True)
+        ]
+    if "n_saturated" in outcomes and outcomes["n_saturated"].any():
+        columns["saturated"] = [
+            f"{c}/{n}" for c, n in zip(outcomes["n_saturated"], outcomes["n_runs"], strict=True)
         ]
     columns["epochs to solve, median [IQR]"] = quantiles("solve")
     if "solve_km_median" in outcomes:
@@ -127,7 +132,7 @@ def comparison_display(
             f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in comparison[cols].itertuples(index=False)
         ]
 
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             **{col: comparison[col].map(_fmt_param(col)) for col in shown},
             "final loss, median [IQR]": triples("final_data_loss", format_value),
@@ -139,12 +144,18 @@ def comparison_display(
             "diverged": comparison["n_diverged"].astype(int),
         }
     )
+    if "n_saturated" in comparison and comparison["n_saturated"].any():
+        out["saturated"] = [
+            f"{s}/{n}" for s, n in zip(comparison["n_saturated"], comparison["n_runs"], strict=True)
+        ]
+    return out
 
 
 COMPARISON_NOTE = (
     "Final loss: data loss at the last epoch (diverged runs left out). Epochs to solve: first "
     "epoch at which every output is within the 40-20-40 rule; `never` when half the seeds (a "
-    "quarter, for the quartiles) never got there."
+    "quarter, for the quartiles) never got there. Saturated (shown when any run is): runs that "
+    "end with an output wrong on a pattern where its σ′ is 0 (analysis.saturation)."
 )
 
 
