@@ -99,7 +99,11 @@ def test_findings_give_each_paper_three_columns_and_restart_only_under_the_paper
     study = pd.concat([_runs([None, 40, 60, 50]), _runs([30, 31, 29], "rprop")])
     fahlman = _runs([None, None, 30, 40], classes=8, hidden=3)
     rows = classic.classic_findings(
-        {"benchmark_rb_paper": paper, "benchmark_rprop": study, "benchmark_fahlman_paper": fahlman},
+        {
+            "benchmark_rb_paper": paper,
+            "benchmark_rprop": study,
+            "benchmark_fahlman_8_paper": fahlman,
+        },
         PUBLISHED,
     )
     f = findings_frame(rows).set_index("key")

@@ -67,7 +67,7 @@ class Paper:
     """A paper's table: its two experiments and, if it restarts, its epoch limit per run."""
 
     key: str
-    experiments: Mapping[str, str]  # column -> experiment
+    experiments: Mapping[str, tuple[str, ...]]  # column -> its experiments
     methods: tuple[Method, ...]
     restart_limit: int | None = None
     measure: str = "epochs"  # or "codes" (Mitchell: distinct hidden codes)
@@ -76,7 +76,7 @@ class Paper:
 PAPERS = (
     Paper(
         "rb",
-        {"paper": "benchmark_rb_paper", "study": BENCH_RPROP},
+        {"paper": ("benchmark_rb_paper",), "study": (BENCH_RPROP,)},
         (
             Method("bp", "gd", "rb_bp"),
             Method("supersab", "supersab", "rb_supersab"),
@@ -86,7 +86,10 @@ PAPERS = (
     ),
     Paper(
         "fahlman",
-        {"paper": "benchmark_fahlman_paper", "study": "benchmark_fahlman"},
+        {
+            "paper": ("benchmark_fahlman_8_paper", "benchmark_fahlman_10_paper"),
+            "study": ("benchmark_fahlman_8", "benchmark_fahlman_10"),
+        },
         tuple(
             Method(f"{opt}_{n}", opt, f"fahlman_{name}_{n}", {"classes": n, "hidden": h})
             for n, h in ((8, 3), (10, 5))
@@ -96,12 +99,12 @@ PAPERS = (
     ),
     Paper(
         "mitchell",
-        {"paper": "benchmark_mitchell_paper", "study": BENCH_MITCHELL},
+        {"paper": ("benchmark_mitchell_paper",), "study": (BENCH_MITCHELL,)},
         (Method("bp", "gd", "mitchell"),),
         measure="codes",
     ),
 )
-EXPERIMENTS = tuple(sorted({e for p in PAPERS for e in p.experiments.values()}))
+EXPERIMENTS = tuple(sorted({e for p in PAPERS for es in p.experiments.values() for e in es}))
 
 
 def published_values() -> dict[str, dict]:
@@ -252,23 +255,24 @@ def paper_findings(
 ) -> list[Finding]:
     """Every cell of one paper's table that has runs."""
     out = []
-    for method in paper.methods:
-        for column in COLUMNS:
-            experiment = paper.experiments[column]
-            if experiment not in experiment_runs:
+    for column in COLUMNS:
+        names = [e for e in paper.experiments[column] if e in experiment_runs]
+        if not names:
+            continue
+        runs = pd.concat([experiment_runs[e] for e in names]).drop_duplicates("run_id")
+        for method in paper.methods:
+            mine = select(runs, method.optimizer, method.settings)
+            if mine.empty:
                 continue
-            runs = select(experiment_runs[experiment], method.optimizer, method.settings)
-            if runs.empty:
-                continue
-            key = f"classic.{paper.key}.{method.key}.{column}"
-            out.append(Finding(f"{key}.seeds", len(runs), "runs", experiment=experiment,
-                               run_ids=ids(runs)))  # fmt: skip
-            out += setting_findings(key, runs, experiment)
+            key, experiment = f"classic.{paper.key}.{method.key}.{column}", names[0]
+            out.append(Finding(f"{key}.seeds", len(mine), "runs", experiment=experiment,
+                               run_ids=ids(mine)))  # fmt: skip
+            out += setting_findings(key, mine, experiment)
             if paper.measure == "codes":
-                out += code_findings(key, runs, experiment)
+                out += code_findings(key, mine, experiment)
             else:
                 limit = paper.restart_limit if column == "paper" else None
-                tr = trials(runs, limit)
+                tr = trials(mine, limit)
                 out += epoch_findings(key, tr, published.get(method.published, {}), experiment)
     return out
 
@@ -281,9 +285,10 @@ def classic_findings(
     out = []
     for paper in PAPERS:
         out += paper_findings(paper, experiment_runs, published)
-        if paper.restart_limit is not None and paper.experiments["paper"] in experiment_runs:
+        ran = [e for e in paper.experiments["paper"] if e in experiment_runs]
+        if paper.restart_limit is not None and ran:
             out.append(Finding(f"classic.{paper.key}.restart_limit", paper.restart_limit,
-                               "epochs", experiment=paper.experiments["paper"]))  # fmt: skip
+                               "epochs", experiment=ran[0]))  # fmt: skip
     return out
 
 
