@@ -102,16 +102,24 @@ def test_default_study_matches_the_issue():
         "weights": 20,
         "remedies": 80,
         "remedy_controls": 40,
-        "benchmark_rprop": 40,
+        "benchmark_rprop": 80,
+        "benchmark_rb_paper": 80,
+        "benchmark_fahlman_8": 40,
+        "benchmark_fahlman_8_paper": 40,
+        "benchmark_fahlman_10": 40,
+        "benchmark_fahlman_10_paper": 40,
         "benchmark_mitchell": 20,
+        "benchmark_mitchell_paper": 20,
         "init_scale": 50,
         "critical_lambda": 100,
     }
     # Shared runs train once: k, lam 0, alpha 0.01, batch 8 is in six experiments; the
     # weights runs are the weight-decay runs with lam 0 and 0.1; the remedies' gd/mse runs and
     # the controls' runs without the offset are runs of the learning-rate experiment; the
-    # critical-λ sweep's λ = 0 runs are the init-scale runs with init std 0.1.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 20 + 50 + 90 == 430
+    # critical-λ sweep's λ = 0 runs are the init-scale runs with init std 0.1; the benchmarks
+    # share no run with anything.
+    benchmarks = 80 + 80 + 4 * 40 + 20 + 20
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 50 + 90 + benchmarks == 730
     assert study.settings.epochs == 800_000
 
 
