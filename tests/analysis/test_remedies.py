@@ -171,10 +171,5 @@ def test_the_clock_reference_has_the_same_loss() -> None:
     assert f"{MOMENTUM.replace('loss=mse', 'loss=cross_entropy')}.clock" not in f
 
 
-def test_mean_sd_counts_only_solved_runs_and_names_the_censored() -> None:
-    rows = remedies.mean_sd_findings("b", _runs([100, 120, None], [1.0] * 3), "x")
-    f = {r.key: r for r in rows}
-    assert f["b.mean"].value == 110 and round(f["b.sd"].value) == 14
-    assert (f["b.solved"].value, f["b.runs"].value) == (2, 3)
-    assert f["b.median"].value == 120 and f["b.q75"].text == "≥"
+def test_median_ratio_of_no_solved_pairs_is_nan() -> None:
     assert math.isnan(remedies.median_ratio(_runs([None], [0.0]), _runs([None], [0.0])).median)

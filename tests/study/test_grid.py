@@ -103,8 +103,14 @@ def test_default_study_matches_the_issue():
         "remedies": 80,
         "remedy_controls": 40,
         "remedy_saturation": 60,
-        "benchmark_rprop": 40,
+        "benchmark_rprop": 80,
+        "benchmark_rb_paper": 80,
+        "benchmark_fahlman_8": 40,
+        "benchmark_fahlman_8_paper": 40,
+        "benchmark_fahlman_10": 40,
+        "benchmark_fahlman_10_paper": 40,
         "benchmark_mitchell": 20,
+        "benchmark_mitchell_paper": 20,
         "init_scale": 50,
         "critical_lambda": 100,
     }
@@ -112,8 +118,10 @@ def test_default_study_matches_the_issue():
     # weights runs are the weight-decay runs with lam 0 and 0.1; the remedies' gd/mse runs and
     # the controls' runs without the offset are runs of the learning-rate experiment; the
     # critical-λ sweep's λ = 0 runs are the init-scale runs with init std 0.1; the saturation
-    # experiment's RPROP runs at Δmax 50 without the offset are the remedies'.
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 40 + 50 + 20 + 50 + 90 == 480
+    # experiment's RPROP runs at Δmax 50 without the offset are the remedies'; the benchmarks
+    # share no run with anything.
+    benchmarks = 80 + 80 + 4 * 40 + 20 + 20
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 50 + 50 + 90 + benchmarks == 780
     assert study.settings.epochs == 800_000
 
 
@@ -129,7 +137,7 @@ def test_a_shared_run_gets_every_experiments_snapshots():
 
 def test_a_setting_is_a_run_path_without_its_seed_and_trains_the_union_of_seeds():
     study = check_config(default_config(), SCHEMA)
-    assert len(study.setting_ids()) == 45  # the saturation experiment adds 5 settings
+    assert len(study.setting_ids()) == 60  # saturation adds 5 settings, the papers 15
     assert {r.rsplit("/", 1)[0] for r in study.run_ids()} == set(study.setting_ids())
     assert Run.from_id("enc~k/lam~0/alpha~0.5/batch~8/seed~3").setting == (
         "enc~k/lam~0/alpha~0.5/batch~8"

@@ -1,4 +1,4 @@
-"""What shortens the plateau, and the classic encoder benchmarks: their numbers as findings.
+"""What shortens the plateau: its numbers as findings (the classic benchmarks: `classic`).
 
 Every remedy runs at the base setting on the same seeds as plain gradient descent (a seed fixes
 the initial network), so each is compared with gd seed by seed: the speed-up is the median over
@@ -49,9 +49,7 @@ from backprop_study.analysis.saturation import is_saturated
 REMEDIES = "remedies"
 CONTROLS = "remedy_controls"
 SATURATION = "remedy_saturation"
-BENCH_RPROP = "benchmark_rprop"
-BENCH_MITCHELL = "benchmark_mitchell"
-EXPERIMENTS = (REMEDIES, CONTROLS, SATURATION, BENCH_RPROP, BENCH_MITCHELL)
+EXPERIMENTS = (REMEDIES, CONTROLS, SATURATION)
 NO_PLATEAU_SHARE = 0.2
 DECADES_FLOOR = 1e-3  # a seed with no plateau enters at 0.001 decades on the log scale
 CI_LABELS = {
@@ -357,39 +355,3 @@ def momentum_clock(runs: pd.DataFrame) -> list[Finding]:
         Finding(f"{key}.prediction", round(1 / (1 - mu), 9), "ratio", experiment=REMEDIES),
         Finding(f"{key}.trend_ratio", TREND_RATIO, "ratio"),
     ]  # fmt: skip
-
-
-def mean_sd_findings(key: str, runs: pd.DataFrame, experiment: str) -> list[Finding]:
-    """Mean ± SD of epochs to solve over the seeds that solved, and how many did not."""
-    t, budgets = solve_times(runs)
-    solved = t[np.isfinite(t)]
-    return [
-        Finding(f"{key}.runs", len(runs), "runs", experiment=experiment, run_ids=ids(runs)),
-        Finding(f"{key}.solved", len(solved), "runs", experiment=experiment),
-        Finding(f"{key}.budget", float(budgets.max()), "epochs", experiment=experiment),
-        Finding(f"{key}.mean", float(solved.mean()) if len(solved) else math.nan, "epochs",
-                experiment=experiment),
-        Finding(f"{key}.sd", float(solved.std(ddof=1)) if len(solved) > 1 else math.nan,
-                "epochs", experiment=experiment),
-        *quartile_findings(key, t, budgets, "epochs", experiment),
-        Finding(f"{key}.codes_distinct", int(runs["code_all_distinct"].sum()), "runs",
-                text="" if int(runs["classes"].iloc[0]) == 8 else "not 8 classes",
-                experiment=experiment),
-        Finding(f"{key}.gap_median", float(runs["code_gap"].median()), experiment=experiment),
-        Finding(f"{key}.alpha", float(runs["alpha"].iloc[0]), experiment=experiment),
-    ]  # fmt: skip
-
-
-def benchmark_findings(experiment_runs: Mapping[str, pd.DataFrame]) -> list[Finding]:
-    """Our runs of the published benchmarks: gd and RPROP on 10-5-10, online gd on 8-3-8."""
-    out = []
-    if BENCH_RPROP in experiment_runs:
-        runs = experiment_runs[BENCH_RPROP]
-        for opt in ("gd", "rprop"):
-            mine = runs[runs["optimizer"] == opt]
-            if len(mine):
-                out += mean_sd_findings(f"benchmarks.rb_{opt}", mine, BENCH_RPROP)
-    if BENCH_MITCHELL in experiment_runs and len(experiment_runs[BENCH_MITCHELL]):
-        out += mean_sd_findings("benchmarks.mitchell", experiment_runs[BENCH_MITCHELL],
-                                BENCH_MITCHELL)  # fmt: skip
-    return out

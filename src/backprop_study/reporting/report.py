@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from backprop_study.analysis.axes import symbol
+from backprop_study.analysis.classic import EXPERIMENTS as CLASSIC_EXPERIMENTS
 from backprop_study.analysis.findings import number_text
 from backprop_study.analysis.remedies import EXPERIMENTS as REMEDY_EXPERIMENTS
 from backprop_study.analysis.why_plateau import POINT_CURVATURE, POINT_MEASURES
@@ -133,7 +134,7 @@ def build_sections(data: ReportData) -> list[dict[str, Any]]:
         for _, build, needs in SECTIONS
         if all(n in data.study.experiments for n in needs)
     ]
-    known = {key for key, _, _ in SECTIONS} | set(REMEDY_EXPERIMENTS)
+    known = {key for key, _, _ in SECTIONS} | set(REMEDY_EXPERIMENTS) | set(CLASSIC_EXPERIMENTS)
     for name in data.study.experiments:
         if name not in known:
             sections.append(experiment_section(data, name))

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from backprop_study.analysis import claims, findings, network_findings, remedies, why_plateau
+from backprop_study.analysis import (
+    claims,
+    classic,
+    findings,
+    network_findings,
+    remedies,
+    why_plateau,
+)
 from backprop_study.analysis.claims_table import claims_markdown, claims_table
 from backprop_study.analysis.testers import DIFFERENT_DISTANCE
 from backprop_study.engine.errors import ConfigError, RunFileError
@@ -80,7 +87,7 @@ def study_findings(
     for name, experiment in study.experiments.items():
         rows += outcome_findings(experiment, by_experiment[name])
     rows += remedies.remedy_findings(by_experiment)
-    rows += remedies.benchmark_findings(by_experiment)
+    rows += classic.benchmark_findings(by_experiment)
     rows += why_plateau.plateau_findings(by_experiment, tables, study.settings.classes)
     if PLATEAU_EXPERIMENT in study.experiments:
         axes = study.experiments[PLATEAU_EXPERIMENT].varying_axes() or ["encoding"]
