@@ -22,10 +22,10 @@ def test_settings_of_the_theory_config():
     assert "approach_8_3_mse" not in {k.split("_c")[0] for k in settings}
 
 
-def test_a_small_job_writes_its_three_tables(tmp_path):
+def test_a_small_job_writes_its_four_tables(tmp_path):
     setting = {"classes": 4, "hidden": 2, "loss": "cross_entropy", "offset": 0.0,
                "alpha": 0.5, "seeds": [0], "t_max": 1000.0}  # fmt: skip
-    out = {k: tmp_path / f"{k}.parquet" for k in ("law", "escapes", "critical")}
+    out = {k: tmp_path / f"{k}.parquet" for k in ("law", "escapes", "critical", "probes")}
     argv = ["theory", *theory_settings.command_args(setting).split(), "--bisect-max-budget", "0"]
     argv += [f"--{k}-out={p}" for k, p in out.items()]
     assert cli.main(argv) == 0

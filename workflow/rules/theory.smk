@@ -13,6 +13,7 @@ rule theory_setting:
         law=THEORY_TABLE.replace("{table}", "law"),
         escapes=THEORY_TABLE.replace("{table}", "escapes"),
         critical=THEORY_TABLE.replace("{table}", "critical"),
+        probes=THEORY_TABLE.replace("{table}", "probes"),
     log:
         f"{LOGS}/theory/{{setting}}.log",
     conda:
@@ -26,11 +27,14 @@ rule theory_setting:
         code=ANALYSIS_CODE,
     shell:
         "backprop-study theory {params.args} --law-out {output.law:q}"
-        " --escapes-out {output.escapes:q} --critical-out {output.critical:q} > {log:q} 2>&1"
+        " --escapes-out {output.escapes:q} --critical-out {output.critical:q}"
+        " --probes-out {output.probes:q} > {log:q} 2>&1"
 
 
 rule theory:
     input:
         expand(
-            THEORY_TABLE, setting=THEORY_SETTINGS, table=["law", "escapes", "critical"]
+            THEORY_TABLE,
+            setting=THEORY_SETTINGS,
+            table=["law", "escapes", "critical", "probes"],
         ),

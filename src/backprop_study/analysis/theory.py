@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from backprop_study.analysis import descent
 from backprop_study.engine.losses import LOSS_NAMES, LOSSES
 from backprop_study.engine.network import Params, gradients, sigmoid
 
@@ -236,11 +237,14 @@ def landing(
     g = gains(classes, loss, offset)
     transient = g.K * (1.0 + hidden * 0.25)
     end = t_end or (20.0 / lam if lam > 0 else 20.0 / transient)
-    if alpha > 0:
-        y = np.zeros(4)
-        for _ in range(int(math.ceil(end / alpha))):
-            y = y + alpha * rhs(0.0, y)
-        om, be, nu, _ = y
+    if alpha > 0:  # the engine's steps from θ = 0 (the symmetric subspace is invariant)
+        steps = int(math.ceil(end / alpha))
+        run = descent.Descent(
+            trivial_point(classes, hidden)._replace(b2=np.zeros(classes)), loss, offset, lam,
+            alpha, most=steps,
+        )  # fmt: skip
+        run.advance(steps)
+        om, be, nu = run.params.W1.mean(), run.params.b1.mean(), run.params.W2.mean()
     else:
         sol = solve_ivp(rhs, (0.0, end), np.zeros(4), method="LSODA", rtol=1e-10, atol=1e-12)
         om, be, nu, _ = sol.y[:, -1]
