@@ -18,7 +18,10 @@ def test_settings_of_the_theory_config():
     s = settings["8_3_mse_c0.1"]
     assert (s["classes"], s["hidden"], s["loss"], s["offset"]) == (8, 3, "mse", 0.1)
     assert s["seeds"] == list(range(10))
-    assert s["t_max"] == config["experiments"]["escape_8_3_mse"]["epochs"] * s["alpha"]
+    assert s["t_max"] == config["experiments"]["law_8_3_mse"]["epochs"] * s["alpha"]
+    assert s["bisect"] and "--bisect-max-budget" not in theory_settings.command_args(s)
+    assert not settings["32_5_mse_c0"]["bisect"]
+    assert "--bisect-max-budget 0" in theory_settings.command_args(settings["32_5_mse_c0"])
     assert "approach_8_3_mse" not in {k.split("_c")[0] for k in settings}
 
 

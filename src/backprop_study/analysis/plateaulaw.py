@@ -143,9 +143,13 @@ def critical_rows(
 
 
 def law_table(
-    setting: flowrun.Setting, escapes: pd.DataFrame, critical: pd.DataFrame | None
+    setting: flowrun.Setting,
+    escapes: pd.DataFrame,
+    critical: pd.DataFrame | None,
+    critical_alpha: float | None = None,
 ) -> pd.DataFrame:
-    """Predicted against measured, one row per quantity (and per threshold for the slope)."""
+    """Predicted against measured, one row per quantity (and per threshold for the slope);
+    `critical_alpha`: the step of the bisection's runs (default the setting's)."""
     land = theory.landing(
         setting.classes, setting.hidden, setting.loss, 0.0, setting.offset, alpha=setting.alpha
     )
@@ -176,8 +180,9 @@ def law_table(
         )  # fmt: skip
     if critical is not None and len(critical):
         lam_c = theory.critical_lambda(
-            setting.classes, setting.hidden, setting.loss, setting.offset, 1e-3, setting.alpha
-        )
+            setting.classes, setting.hidden, setting.loss, setting.offset, 1e-3,
+            critical_alpha or setting.alpha,
+        )  # fmt: skip
         ok = critical[critical["decided"]]
         e = one_sample_ratio(ok["lam_c"].to_numpy() / lam_c)
         rows.append(
