@@ -42,3 +42,49 @@ rule theory:
             law_setting=THEORY_SETTINGS,
             table=["law", "escapes", "critical", "probes"],
         ),
+        f"{RESULTS}/tables/law/law_table.md",
+        f"{RESULTS}/figures/law/law.png",
+
+
+LAW_TABLES = f"{RESULTS}/tables/law"
+LAW_FIGURES = f"{RESULTS}/figures/law"
+
+
+rule law_family:
+    input:
+        laws=expand(THEORY_TABLE, law_setting=THEORY_SETTINGS, table=["law"]),
+    output:
+        table=f"{LAW_TABLES}/law_table.parquet",
+        markdown=f"{LAW_TABLES}/law_table.md",
+        claims=f"{LAW_TABLES}/law_claims.parquet",
+    log:
+        f"{LOGS}/theory/law_family.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        code=ANALYSIS_CODE,
+    shell:
+        "backprop-study law-family --laws {input.laws:q} --table-out {output.table:q}"
+        " --markdown-out {output.markdown:q} --claims-out {output.claims:q} > {log:q} 2>&1"
+
+
+rule law_figures:
+    input:
+        table=rules.law_family.output.table,
+        probes=expand(THEORY_TABLE, law_setting=THEORY_SETTINGS, table=["probes"]),
+        critical=expand(THEORY_TABLE, law_setting=THEORY_SETTINGS, table=["critical"]),
+    output:
+        law=f"{LAW_FIGURES}/law.png",
+        divergence=f"{LAW_FIGURES}/divergence.png",
+    log:
+        f"{LOGS}/theory/law_figures.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "backprop-study law-figures --table {input.table:q} --probes {input.probes:q}"
+        " --critical {input.critical:q} --law-out {output.law:q}"
+        " --divergence-out {output.divergence:q} > {log:q} 2>&1"
