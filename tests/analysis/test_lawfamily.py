@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from backprop_study.analysis import lawfamily
+from backprop_study.analysis import lawfamily, plateaulaw, theory
 
 S, F, UNDECIDED = lawfamily.SUPPORTED, lawfamily.FAILS, lawfamily.INCONCLUSIVE
 
@@ -43,6 +43,9 @@ def test_family_table_rows_and_verdicts():
     assert second.loc["slope", "verdict"] == S
     assert second.loc["mu", "verdict"] == S and second.loc["mu", "ratio"] == pytest.approx(0.99)
     assert second.loc["lambda_c", "verdict"] == F
+    eps = max(theory.small_s(8, 3, "mse", 0.1, s, 0.95).largest for s in plateaulaw.SCALES)
+    assert second.loc["slope", "small_s_eps"] == pytest.approx(eps)
+    assert second.drop(index="slope")["small_s_eps"].isna().all()
     wide = lawfamily.family_table([law(halfwidth=0.08)]).set_index("prediction")
     assert wide.loc["slope", "verdict"] == UNDECIDED
 

@@ -64,7 +64,7 @@ def test_critical_rows_report_mu_at_the_collapsed_ends_endpoint(monkeypatch):
     rows, probes = plateaulaw.critical_rows(setting, [0], budget=400.0, max_budget=400.0)
     row = rows.iloc[0]
     at = replace(setting, lam=1.25 * top)
-    every = plateaulaw.log_every(setting, plateaulaw.POINTS_PER_RATE / 4)
+    every = plateaulaw.log_every(setting, plateaulaw.BISECT_POINTS_PER_RATE)
     start = flowrun.initial_network(at, plateaulaw.LAMBDA_INIT_STD, 0)
     trace = flowrun.run(at, start, 400.0, every)
     assert row["mu_endpoint"] == pytest.approx(growth.visited_mu(trace.final, "cross_entropy"))

@@ -11,6 +11,9 @@ Predictions (docs/plateau-theory.md), each measured / predicted with a 95% inter
 * `lambda_c`: the per-seed critical weight decay by bisection, predicted by
   `theory.critical_lambda`.
 
+Each slope row carries `small_s_eps`, the largest small-s bias `theory.small_s` predicts over
+the fitted scales (docs/plateau-theory.md §6), beside the verdict, not in it.
+
 The verdict rule, fixed here before the data: `supported` when the interval of the ratio lies
 within [1 − TOLERANCE, 1 + TOLERANCE]; `fails` when it lies wholly outside; `inconclusive`
 otherwise (or with no interval). For the slope, every threshold's interval must lie within for
@@ -27,7 +30,8 @@ import math
 
 import pandas as pd
 
-from backprop_study.analysis import escapetime, growth
+from backprop_study.analysis import escapetime, growth, theory
+from backprop_study.analysis.plateaulaw import SCALES
 
 TOLERANCE = 0.05
 PRIMARY_FRACTION = 0.9
@@ -40,7 +44,7 @@ PREDICTIONS = {
 }
 TABLE_COLUMNS = [
     "setting", "classes", "hidden", "loss", "offset", "prediction", "predicted", "measured",
-    "ratio", "low", "high", "n", "spread", "verdict", "unit",
+    "ratio", "low", "high", "n", "spread", "verdict", "small_s_eps", "unit",
 ]  # fmt: skip
 
 
@@ -84,13 +88,16 @@ def setting_rows(law: pd.DataFrame) -> list[dict[str, object]]:
     primary = f"slope f={PRIMARY_FRACTION:g}"
     if primary in law.index:
         r = law.loc[primary]
-        rows.append(head | {"prediction": "slope", "spread": spread,
+        eps = max(theory.small_s(n, m, loss, offset, s, max(escapetime.FRACTIONS)).largest
+                  for s in SCALES)  # fmt: skip
+        rows.append(head | {"prediction": "slope", "spread": spread, "small_s_eps": eps,
                             "verdict": slope_verdict(fits, spread)} | _numbers(r))  # fmt: skip
     for prediction, quantity in (("mu", f"mu_growth_{growth.BAND:g}"), ("mu_star", "mu_visited"),
                                  ("lambda_c", "lambda_c")):  # fmt: skip
         if quantity in law.index:
             r = law.loc[quantity]
             rows.append(head | {"prediction": prediction, "spread": math.nan,
+                                "small_s_eps": math.nan,
                                 "verdict": label(r["low"], r["high"])} | _numbers(r))  # fmt: skip
     return rows
 
@@ -105,6 +112,7 @@ def family_table(laws: list[pd.DataFrame]) -> pd.DataFrame:
     """One row per setting and prediction (TABLE_COLUMNS), settings by N, M, loss, offset."""
     rows = [row for law in laws if len(law) for row in setting_rows(law)]
     out = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "unit"])
+    out["small_s_eps"] = out["small_s_eps"].astype(float)
     out["unit"] = out["prediction"].map(lambda p: PREDICTIONS[p][2])
     order = list(PREDICTIONS)
     out["_p"] = out["prediction"].map(order.index)
@@ -146,13 +154,17 @@ def table_markdown(table: pd.DataFrame) -> str:
         f"(slope: every threshold, and the slopes within {escapetime.SLOPE_TOLERANCE:g} of "
         "their median; spread = largest relative distance of a threshold's slope from it).",
         "",
-        "| setting | prediction | predicted | measured | ratio [95% CI] | n | spread | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "Small-s: the largest predicted bias of the slope over the fitted scales "
+        f"(docs/plateau-theory.md §6; small when ≤ {theory.SMALL_S:g}).",
+        "",
+        "| setting | prediction | predicted | measured | ratio [95% CI] | n | spread | small-s ε "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         lines.append(
             f"| {r.setting} | {r.prediction} | {_cell(r.predicted)} | {_cell(r.measured)} | "
             f"{_cell(r.ratio)} [{_cell(r.low)}, {_cell(r.high)}] | {r.n} | {_cell(r.spread)} | "
-            f"{r.verdict} |"
+            f"{_cell(r.small_s_eps)} | {r.verdict} |"
         )
     return "\n".join(lines) + "\n"

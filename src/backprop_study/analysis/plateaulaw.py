@@ -30,6 +30,7 @@ from backprop_study.analysis.stats import one_sample_ratio
 SCALES = (0.001, 0.003, 0.01, 0.03)
 LAMBDA_INIT_STD = 0.01
 POINTS_PER_RATE = 100  # logged points per 1/μ(0) of flow time (μ(0) bounds every μ of the set)
+BISECT_POINTS_PER_RATE = 5  # enough for the verdict's trend; logging dominates the cost otherwise
 
 
 def log_every(setting: flowrun.Setting, per: float = POINTS_PER_RATE) -> int:
@@ -81,7 +82,7 @@ def collapse_verdict(
     time, continuing the run it already has at that λ when the budget grows; the runs are
     kept in `done` (λ -> trace)."""
     done = {} if done is None else done
-    every = log_every(setting, POINTS_PER_RATE / 4)
+    every = log_every(setting, BISECT_POINTS_PER_RATE)
 
     def evaluate(lam: float, budget: float) -> str:
         at = replace(setting, lam=lam)
