@@ -27,6 +27,9 @@ def test_law_figure_has_every_finite_point_and_the_identity():
     assert "identity: measured = predicted" in labels
     assert {"8-3-8 mse c=0.1", "4-2-4 mse c=0"} <= set(labels)
     assert len(ax.containers) == len(table)  # one error bar per setting and prediction
+    ratios = fig.axes[1]
+    assert len(ratios.containers) == len(table)
+    assert [t.get_text() for t in ratios.get_xticklabels()] == list(dict.fromkeys(table["setting"]))
 
 
 def test_divergence_figure_uses_escaped_runs_below_the_seeds_lambda_c():

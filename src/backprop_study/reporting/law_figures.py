@@ -25,9 +25,10 @@ UNITS = {
 
 
 def draw_law(table: pd.DataFrame) -> Figure:
-    """Predicted (x) against measured (y) for every setting and prediction, log axes, with the
-    identity line and the ±TOLERANCE band; error bars are the ratio's 95% interval."""
-    fig, axes = new_figure(7.5, 6.2)
+    """Top: predicted (x) against measured (y) for every setting and prediction, log axes, with
+    the identity line and the ±TOLERANCE band; error bars are the ratio's 95% interval. Bottom:
+    the same as measured / predicted per setting, where a few percent can be seen."""
+    fig, axes = new_figure(7.5, 9.5, nrows=2, height_ratios=[3, 2])
     ax = axes[0, 0]
     settings = list(dict.fromkeys(table["setting"]))
     colour = dict(zip(settings, colours(len(settings)), strict=True))
@@ -56,7 +57,27 @@ def draw_law(table: pd.DataFrame) -> Figure:
         ax.plot([], [], "o", color=colour[name], label=name)
     ax.legend(fontsize=6.5, ncol=2, loc="upper left")
     ax.set_title("The plateau law across the encoder family (filled: supported)", fontsize=10)
+    _ratios(axes[1, 0], table, settings, colour)
     return fig
+
+
+def _ratios(ax, table: pd.DataFrame, settings: list[str], colour: dict) -> None:  # noqa: ANN001
+    """measured / predicted with its 95% interval, one column per setting, markers per
+    prediction side by side."""
+    shift = {name: 0.18 * (i - 1.5) for i, name in enumerate(MARKERS)}
+    for r in table.itertuples():
+        if not np.isfinite(r.ratio):
+            continue
+        x = settings.index(r.setting) + shift[r.prediction]
+        err = [[max(r.ratio - r.low, 0.0)], [max(r.high - r.ratio, 0.0)]]
+        ax.errorbar(x, r.ratio, yerr=err, fmt=MARKERS[r.prediction], ms=4, lw=1,
+                    color=colour[r.setting], mfc="none" if r.verdict != lawfamily.SUPPORTED
+                    else colour[r.setting])  # fmt: skip
+    t = lawfamily.TOLERANCE
+    ax.axhspan(1 - t, 1 + t, color="0.88")
+    ax.axhline(1.0, color="0.3", lw=1)
+    ax.set_xticks(range(len(settings)), settings, rotation=60, ha="right", fontsize=6.5)
+    ax.set_ylabel("measured / predicted (95% CI)")
 
 
 def draw_divergence(probes: pd.DataFrame, critical: pd.DataFrame) -> Figure:
