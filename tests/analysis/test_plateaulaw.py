@@ -71,3 +71,14 @@ def test_critical_rows_report_mu_at_the_collapsed_ends_endpoint(monkeypatch):
     assert row["lam_collapsed"] == pytest.approx(1.25 * top)
     assert probes[["lam", "verdict"]].values.tolist() == [[1.25 * top, "collapsed"]]
     assert probes["t_escape"].isna().all()
+
+
+def test_asking_again_with_a_smaller_budget_reuses_the_longer_run():
+    setting = flowrun.Setting(4, 2, "cross_entropy", alpha=0.5)
+    lam = 1.25 * theory.mu(0.0, 4, "cross_entropy", 0.0)
+    done = {}
+    evaluate = plateaulaw.collapse_verdict(setting, 0, 0.01, done)
+    assert evaluate(lam, 3000.0) == "collapsed"
+    longer = done[lam]
+    assert evaluate(lam, 50.0) == "collapsed"  # not a negative continuation
+    assert done[lam] is longer

@@ -91,6 +91,8 @@ def collapse_verdict(
         if before is None:
             start = flowrun.initial_network(at, init_std, seed)
             trace = flowrun.run(at, start, budget, every, stop)
+        elif before.escaped or before.column("t")[-1] >= budget - 0.5 * at.alpha:
+            trace = before  # asked again at this λ: the run already went as far (bisect's probes)
         else:
             t0 = float(before.column("t")[-1])
             more = flowrun.run(at, before.final, budget - t0, every, stop, t0=t0)
