@@ -38,7 +38,8 @@ def test_divergence_figure_uses_escaped_runs_below_the_seeds_lambda_c():
                            "verdict": ["escaped", "escaped", "escaped", "collapsed"],
                            "t_escape": [900.0, 1500.0, 9000.0, np.nan]})  # fmt: skip
     critical = pd.DataFrame({"setting": "8-3-8 mse c=0", "seed": [0], "lam_c": [0.0029]})
-    fig = law_figures.draw_divergence(probes, critical)
+    fig = law_figures.draw_divergence(probes, critical, {"8-3-8 mse c=0": 0.003})
     points = fig.axes[0].lines[0].get_xydata()
     np.testing.assert_allclose(points[:, 0], 1 - np.array([0.001, 0.002, 0.0028]) / 0.0029)
+    np.testing.assert_allclose(points[:, 1], 0.003 * np.array([900.0, 1500.0, 9000.0]))
     assert law_figures.draw_divergence(probes.iloc[:0], critical.iloc[:0]).axes

@@ -80,10 +80,14 @@ def _ratios(ax, table: pd.DataFrame, settings: list[str], colour: dict) -> None:
     ax.set_ylabel("measured / predicted (95% CI)")
 
 
-def draw_divergence(probes: pd.DataFrame, critical: pd.DataFrame) -> Figure:
-    """Escape time (first t with loss below 0.9 J*) against 1 − λ/λ_c of the seed, for the
-    bisection's escaped runs, per setting; the dashed guide has slope −1 on log axes (a simple
-    pole, docs/plateau-theory.md §6) through the median point, a guide, not a fit."""
+def draw_divergence(
+    probes: pd.DataFrame, critical: pd.DataFrame, mu_star: dict[str, float] | None = None
+) -> Figure:
+    """Escape time (first t with loss below 0.9 J*) in units of the setting's 1/μ* (`mu_star`:
+    setting -> μ*; 1 where missing) against 1 − λ/λ_c of the seed, for the bisection's escaped
+    runs, per setting; the dashed guide has slope −1 on log axes (a simple pole,
+    docs/plateau-theory.md §6) through the median point, a guide, not a fit."""
+    mu_star = mu_star or {}
     fig, axes = new_figure(7.5, 4.8)
     ax = axes[0, 0]
     names = list(dict.fromkeys(probes["setting"])) if len(probes) else []
@@ -95,16 +99,17 @@ def draw_divergence(probes: pd.DataFrame, critical: pd.DataFrame) -> Figure:
         ok = (gap > 0) & np.isfinite(p["t_escape"])
         if not ok.any():
             continue
-        ax.plot(gap[ok], p["t_escape"][ok], ".", color=c, ms=4, label=name)
+        t = p["t_escape"][ok] * mu_star.get(name, 1.0)
+        ax.plot(gap[ok], t, ".", color=c, ms=4, label=name)
         gaps += list(gap[ok])
-        times += list(p["t_escape"][ok] * gap[ok])
+        times += list(t * gap[ok])
     if gaps:
         x = np.geomspace(min(gaps), max(gaps), 20)
         ax.plot(x, float(np.median(times)) / x, color="0.4", ls="--", lw=1,
                 label="slope −1 guide (simple pole)")  # fmt: skip
         ax.legend(fontsize=7)
     ax.set(xscale="log", yscale="log", xlabel="1 − λ/λ_c (λ_c: the seed's bisection)",
-           ylabel="escape time t (flow time, loss < 0.9 J*)")  # fmt: skip
+           ylabel="μ* × escape time (loss < 0.9 J*; e-foldings at rate μ*)")  # fmt: skip
     ax.set_title("Critical slowing: escape time as λ nears λ_c", fontsize=10)
     return fig
 
@@ -133,9 +138,11 @@ def _tagged(paths: list[str], suffix: str) -> pd.DataFrame:
 def run(args: argparse.Namespace) -> int:
     table = pd.read_parquet(args.table)
     probes, critical = _tagged(args.probes, "probes"), _tagged(args.critical, "critical")
+    stars = table[table["prediction"] == "mu_star"].set_index("setting")["predicted"].to_dict()
     with styled():
-        for fig, out in ((draw_law(table), args.law_out),
-                         (draw_divergence(probes, critical), args.divergence_out)):  # fmt: skip
+        drawn = [(draw_law(table), args.law_out),
+                 (draw_divergence(probes, critical, stars), args.divergence_out)]  # fmt: skip
+        for fig, out in drawn:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             part = Path(out).with_name("part." + Path(out).name)
             fig.savefig(part, metadata={"Software": None} if out.endswith(".png") else None)
