@@ -59,6 +59,8 @@ rule law_family:
         claims=f"{LAW_TABLES}/law_claims.parquet",
     log:
         f"{LOGS}/theory/law_family.log",
+    conda:
+        "../envs/backprop-study.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -80,6 +82,8 @@ rule law_figures:
         divergence=f"{LAW_FIGURES}/divergence.png",
     log:
         f"{LOGS}/theory/law_figures.log",
+    conda:
+        "../envs/backprop-study.yaml"
     threads: 1
     resources:
         mem_mb=1000,
