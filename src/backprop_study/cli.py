@@ -42,6 +42,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
     "theory": ("backprop_study.study.theory_cli", "test the plateau law on one encoder setting"),
+    "law-family": (
+        "backprop_study.study.lawfamily_cli",
+        "the plateau law's ratio table and claims across the encoder family",
+    ),
+    "law-figures": (
+        "backprop_study.reporting.law_figures",
+        "the plateau law's figures: predicted against measured, and the divergence at λ_c",
+    ),
 }
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)

@@ -34,6 +34,16 @@ def test_no_verdict_before_the_slide_is_over_or_while_the_drop_is_small():
     assert bisection.judge(*record(0.0005), PLATEAU) == UNDECIDED
 
 
+def test_centred_weights_grown_20_fold_and_not_falling_are_an_escape():
+    """Near λ_c a decayed network can leave the saddle and settle above 0.9 J*."""
+    assert bisection.judge(*record(0.001), PLATEAU) == ESCAPED  # 4 nats, still growing
+    t, loss, _, common = record(0.0)
+    settled = 0.1 * np.exp(np.minimum(0.002 * t, 3.5))  # grew 3.5 nats, then flat
+    assert bisection.judge(t, loss, settled, common, PLATEAU) == ESCAPED
+    risen_then_falling = 0.1 * np.exp(np.where(t < 1000, 0.004 * t, 4.0 - 0.002 * (t - 1000)))
+    assert bisection.judge(t, loss, risen_then_falling, common, PLATEAU) == COLLAPSED
+
+
 def slow_near(lam_c: float, calls: list):
     """A synthetic critical point: a run at λ needs a budget of 10 / |λ − λ_c| / λ_c to be
     decided (critical slowing)."""

@@ -28,3 +28,13 @@ def test_the_clock_the_stop_and_a_continuation():
     short = flowrun.run(setting, start, t_max=5000.0, log_every=4, stop_below=stop)
     assert short.escaped
     assert short.column("data_loss")[-1] < stop <= short.column("data_loss")[-2]
+
+
+def test_the_fast_engine_gives_the_reference_engines_record():
+    setting = flowrun.Setting(8, 3, "mse", offset=0.1, lam=0.001, alpha=0.5)
+    start = flowrun.initial_network(setting, 0.05, seed=2)
+    fast = flowrun.run(setting, start, t_max=400.0, log_every=16, visited=True)
+    ref = flowrun.run(setting, start, t_max=400.0, log_every=16, visited=True, engine="reference")
+    np.testing.assert_allclose(fast.rows, ref.rows, rtol=1e-12, atol=0)
+    assert np.isfinite(fast.column("visited_mu")).any()  # near the plateau it is filled
+    assert np.ptp(fast.column("data_loss")) > 1e-3  # the runs moved

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from backprop_study.analysis import hessian
+from backprop_study.analysis import hessian, theory
 from backprop_study.engine.encodings import patterns
+from backprop_study.engine.losses import LOSS_NAMES, LOSSES
 from backprop_study.engine.network import Params, gradients, init_params
 
 
@@ -125,3 +126,36 @@ def test_stacked_gradients_are_the_reference_engines_gradients_bit_for_bit():
     want = np.stack([hessian.flatten(gradients(p, X, X, 0.01)) for p in nets])
     assert np.array_equal(got, want)
     assert np.abs(want).max() > 1e-3  # not two zero arrays
+
+
+@pytest.mark.parametrize(("loss", "offset"), [("mse", 0.1), ("cross_entropy", 0.0),
+                                              ("cross_entropy", 0.1)])  # fmt: skip
+def test_stacked_gradients_follow_the_runs_loss_and_offset(loss, offset):
+    X = patterns("k", 8)
+    nets = [init_params(8, 3, 2.0, np.random.default_rng(s)) for s in range(3)]
+    thetas = np.stack([hessian.flatten(p) for p in nets])
+    got = hessian.stacked_gradients(thetas, nets[0], X, X, 0.01, loss, offset)
+    code = LOSSES[LOSS_NAMES.index(loss)]
+    want = np.stack([hessian.flatten(gradients(p, X, X, 0.01, code, offset)) for p in nets])
+    assert np.array_equal(got, want)
+    mse = hessian.stacked_gradients(thetas, nets[0], X, X, 0.01)
+    assert np.abs(got - mse).max() > 1e-3  # the loss and offset change the matrix
+
+
+@pytest.mark.parametrize(("n", "m"), [(8, 3), (4, 2)])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+@pytest.mark.parametrize("offset", [0.0, 0.1])
+def test_the_hessian_at_the_critical_set_is_the_closed_form_update_jacobian(n, m, loss, offset):
+    """Off the mse no-offset case the matrix must be the run's own: at a point of the trivial
+    critical set with unequal hidden biases and nonzero common weights, central differences of
+    the engine's update equal `theory.update_jacobian` (closed form) for every loss and offset."""
+    X = patterns("k", n)
+    p = theory.trivial_point(n, m, np.linspace(-0.4, 0.7, m), 0.2, -0.3)
+    H = hessian.hessian(p, X, X, 0.002, loss=loss, offset=offset)
+    exact = theory.update_jacobian(p, loss, 0.002, offset)
+    np.testing.assert_allclose(H, exact, rtol=0, atol=1e-8 * np.abs(exact).max())
+    curv = hessian.curvature(p, X, X, 0.0, loss, offset)
+    want = theory.spectrum(p, loss, 0.0, offset)
+    np.testing.assert_allclose(curv.eigenvalues, want, rtol=0, atol=1e-7)
+    if offset:  # the update with an offset is not a gradient: its Jacobian is not symmetric
+        assert np.abs(H - H.T).max() > 1e-4

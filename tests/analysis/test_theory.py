@@ -1,6 +1,8 @@
 """theory.py: the closed-form update Jacobian at the trivial critical set against central
 differences of the reference engine's update, and the spectrum it predicts."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -150,3 +152,24 @@ def test_small_steps_land_where_the_flow_does_and_large_ones_elsewhere():
     large = theory.landing(8, 3, "mse", alpha=2.0)
     assert small.zeta == pytest.approx(flow.zeta, rel=2e-3)
     assert abs(large.zeta - flow.zeta) > 10 * abs(small.zeta - flow.zeta)
+
+
+def test_expected_max_of_normals():
+    assert theory.expected_max_normal(1) == 0.0
+    assert theory.expected_max_normal(2) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-6)
+    assert theory.expected_max_normal(3) == pytest.approx(1.5 / math.sqrt(math.pi), rel=1e-6)
+
+
+def test_small_s_bounds_scale_as_derived():
+    """ε_nl ∝ s², ε_ζ ∝ s ln(X_f / (s √modes)); both vanish as s → 0; one unit has no spread."""
+    a = theory.small_s(8, 3, "mse", 0.0, 0.001, 0.95)
+    b = theory.small_s(8, 3, "mse", 0.0, 0.01, 0.95)
+    assert b.nonlinear / a.nonlinear == pytest.approx(100.0, rel=1e-9)
+    land = theory.landing(8, 3, "mse")
+    gap = 0.05 * theory.plateau_loss(8, "mse")
+    assert a.nonlinear == pytest.approx(land.mu * 1e-6 * 14 / (2 * gap), rel=1e-9)
+    x_f = math.sqrt(2 * gap / land.mu)
+    ratio = 10 * math.log(x_f / (0.01 * math.sqrt(14))) / math.log(x_f / (0.001 * math.sqrt(14)))
+    assert b.spread / a.spread == pytest.approx(ratio, rel=1e-9)
+    assert a.small and not theory.small_s(8, 3, "mse", 0.0, 0.03, 0.95).small
+    assert theory.small_s(8, 1, "mse", 0.0, 0.03, 0.95).spread == 0.0

@@ -18,14 +18,17 @@ def test_settings_of_the_theory_config():
     s = settings["8_3_mse_c0.1"]
     assert (s["classes"], s["hidden"], s["loss"], s["offset"]) == (8, 3, "mse", 0.1)
     assert s["seeds"] == list(range(10))
-    assert s["t_max"] == config["experiments"]["escape_8_3_mse"]["epochs"] * s["alpha"]
+    assert s["t_max"] == config["experiments"]["law_8_3_mse"]["epochs"] * s["alpha"]
+    assert s["bisect"] and "--bisect-max-budget" not in theory_settings.command_args(s)
+    assert not settings["32_5_mse_c0"]["bisect"]
+    assert "--bisect-max-budget 0" in theory_settings.command_args(settings["32_5_mse_c0"])
     assert "approach_8_3_mse" not in {k.split("_c")[0] for k in settings}
 
 
-def test_a_small_job_writes_its_three_tables(tmp_path):
+def test_a_small_job_writes_its_four_tables(tmp_path):
     setting = {"classes": 4, "hidden": 2, "loss": "cross_entropy", "offset": 0.0,
                "alpha": 0.5, "seeds": [0], "t_max": 1000.0}  # fmt: skip
-    out = {k: tmp_path / f"{k}.parquet" for k in ("law", "escapes", "critical")}
+    out = {k: tmp_path / f"{k}.parquet" for k in ("law", "escapes", "critical", "probes")}
     argv = ["theory", *theory_settings.command_args(setting).split(), "--bisect-max-budget", "0"]
     argv += [f"--{k}-out={p}" for k, p in out.items()]
     assert cli.main(argv) == 0

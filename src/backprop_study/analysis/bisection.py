@@ -1,13 +1,18 @@
 """The critical weight decay λ_c of one seed, by bisection, judged from the trend of the run.
 
-A run at λ is *escaped* once its data loss falls below `ESCAPED_FRACTION` × J*, and *collapsed*
-when, after the slide to the weight-free point is over (its common output weights below
-`SLID` × their largest value), the logarithm of its centred weight norm has fallen by at least
-`MIN_DROP` over the last half of the run and falls at its end. Anything else is *undecided*, and
-the run goes on with twice the budget, up to a cap: near λ_c both escape and collapse slow down
-as 1/|λ − λ_c| (critical slowing), so a fixed budget, or a loss level read at a fixed epoch,
-would call slow escapes collapses. `bisect` keeps the largest λ seen escaping and the smallest
-seen collapsing, and halves the bracket (geometrically) to `REL_TOL`.
+A run at λ is *escaped* once its data loss falls below `ESCAPED_FRACTION` × J*, or once, after
+the slide, its centred weight norm has grown by `RISE` above its smallest value and has not
+fallen over the last half of the run (by a tenth of `MIN_DROP`) (near λ_c a strongly decayed
+network can leave the saddle and settle with a data loss above that level; before the slide is
+over the norm grows by at most (μ* − λ)·ln(100)/λ, about 1 nat at 0.8 μ*, so a growth of 3 nats
+is not the transient of a run that will collapse); *collapsed* when, after the slide to the
+weight-free point is over (its common output weights below `SLID` × their largest value), the
+logarithm of its centred weight norm has fallen by at least `MIN_DROP` over the last half of the
+run and falls at its end. Anything else is *undecided*, and the run goes on with twice the
+budget, up to a cap: near λ_c both escape and collapse slow down as 1/|λ − λ_c| (critical
+slowing), so a fixed budget, or a loss level read at a fixed epoch, would call slow escapes
+collapses. `bisect` keeps the largest λ seen escaping and the smallest seen collapsing, and
+halves the bracket (geometrically) to `REL_TOL`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 ESCAPED_FRACTION = 0.9
 SLID = 0.01
 MIN_DROP = 1.0  # nats: the centred weights shrank by a factor e
+RISE = 3.0  # nats: the centred weights grew 20-fold from their smallest, and do not fall
 REL_TOL = 0.02
 
 ESCAPED, COLLAPSED, UNDECIDED = "escaped", "collapsed", "undecided"
@@ -51,6 +57,8 @@ def judge(
         return UNDECIDED
     tail = half[len(half) // 2 :]
     falling_at_end = np.polyfit(t[tail], norm[tail], 1)[0] < 0 if len(tail) >= 2 else False
+    if norm[-1] - norm.min() >= RISE and norm[half[0]] - norm[-1] < 0.1 * MIN_DROP:
+        return ESCAPED
     if norm[half[0]] - norm[-1] >= MIN_DROP and falling_at_end:
         return COLLAPSED
     return UNDECIDED

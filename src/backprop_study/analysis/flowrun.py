@@ -4,10 +4,11 @@ The study's runs keep a loss curve and ~40 snapshots; the escape measures need, 
 step, the data loss, the centred weight norm (the part of the weights that differs between
 patterns or outputs), the unstable-mode amplitude (`growth.unstable_amplitude`) and the size of
 the common output weights (how far the slide to w = v = 0 has gone) and, if asked, the closed
-form's μ at the nearest critical point (`growth.visited_mu`; NaN otherwise), and they need runs that
-stop when they have escaped and can be continued (`t0`) while undecided. The initial network is the
-study's (`training.random_streams`, `network.init_params`), so seed s here is seed s there;
-each step is the reference engine's `network.gradients` times α.
+form's μ at the nearest critical point (`growth.visited_mu`, only where the data loss is within
+`growth.BANDS`' widest band of J*; NaN elsewhere), and they need runs that stop when they have
+escaped and can be continued (`t0`) while undecided. The initial network is the study's
+(`training.random_streams`, `network.init_params`), so seed s here is seed s there. Between two
+logged points the engine steps it (`descent`: the fast engine by default).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_study.analysis import growth, theory
+from backprop_study.analysis import descent, growth, theory
 from backprop_study.engine.losses import LOSS_NAMES, LOSSES
-from backprop_study.engine.network import Params, evaluate, gradients, init_params
+from backprop_study.engine.network import Params, evaluate, init_params
 from backprop_study.engine.training import random_streams
 
 COLUMNS = ("t", "data_loss", "centred_norm", "amplitude", "common_out", "visited_mu")
@@ -38,6 +39,11 @@ class Setting:
     @property
     def plateau(self) -> float:
         return theory.plateau_loss(self.classes, self.loss)
+
+    @property
+    def name(self) -> str:
+        n, m = self.classes, self.hidden
+        return f"{n}-{m}-{n} {self.loss} c={self.offset:g}"
 
 
 @dataclass
@@ -68,7 +74,8 @@ def measures(p: Params, setting: Setting, t: float, visited: bool = False) -> tu
     b = p.W2 - p.W2.mean(axis=0, keepdims=True)
     centred = float(np.sqrt(np.sum(a * a) + np.sum(b * b)))
     amp = growth.unstable_amplitude(p, setting.offset)
-    mu = growth.visited_mu(p, setting.loss, setting.offset) if visited else np.nan
+    near = abs(loss / setting.plateau - 1.0) < max(growth.BANDS)
+    mu = growth.visited_mu(p, setting.loss, setting.offset) if visited and near else np.nan
     return t, loss, centred, amp, float(np.linalg.norm(p.W2.mean(axis=0))), mu
 
 
@@ -80,25 +87,26 @@ def run(
     stop_below: float = 0.0,
     t0: float = 0.0,
     visited: bool = False,
+    engine: str = "fast",
 ) -> Trace:
     """Descend from `start` (at flow time `t0`) for `t_max` more flow time, logging every
-        `log_every` steps; stop early once the data loss is below `stop_below`. `visited`: fill
-    the visited_mu column."""
-    x = np.eye(setting.classes)
-    code = LOSSES[LOSS_NAMES.index(setting.loss)]
-    p = Params(*(np.array(a, dtype=np.float64) for a in start))
+    `log_every` steps; stop early once the data loss is below `stop_below`. `visited`: fill
+    the visited_mu column near the plateau."""
     steps = int(round(t_max / setting.alpha))
+    stepper = descent.Descent(
+        start, setting.loss, setting.offset, setting.lam, setting.alpha, engine, log_every
+    )
     rows: list[tuple[float, ...]] = []
     escaped = False
-    for k in range(steps + 1):
-        if k % log_every == 0 or k == steps:
-            rows.append(measures(p, setting, t0 + k * setting.alpha, visited))
-            if rows[-1][1] < stop_below:
-                escaped = True
-                break
+    k = 0
+    while True:
+        rows.append(measures(stepper.params, setting, t0 + k * setting.alpha, visited))
+        if rows[-1][1] < stop_below:
+            escaped = True
+            break
         if k == steps:
             break
-        g = gradients(p, x, x, setting.lam, code, setting.offset)
-        for a, ga in zip(p, g, strict=True):
-            a -= setting.alpha * ga
-    return Trace(np.array(rows), p, escaped)
+        chunk = min(log_every, steps - k)
+        stepper.advance(chunk)
+        k += chunk
+    return Trace(np.array(rows), stepper.network(), escaped)

@@ -11,12 +11,16 @@ band: large-s runs without a plateau stay in, and the per-scale escape times sho
 prediction is 1/(μ* − λ), μ* at the point descent with the runs' step α lands on from θ = 0
 (`theory.landing(..., alpha=α)`).
 
-The verdict, fixed before the data: per f the ratio measured / predicted slope carries the
-slope's interval divided by the prediction, labelled against the ±`MARGIN` band
-(`stats.label_from_ci`). The law is `consistent` when every threshold's interval lies within
-the band and the slopes are threshold-independent (every f within `escapetime.SLOPE_TOLERANCE`
-of their median); `inconsistent` when some threshold's interval lies wholly outside the band or
-the slopes differ by more than the tolerance; `inconclusive` otherwise.
+The law is a small-s statement: `theory.small_s` (docs/plateau-theory.md §6, "When is s small")
+bounds, from the closed form alone, the relative bias of the slope at each scale; a scale is small
+when both bounds are ≤ `theory.SMALL_S` at the strictest threshold. If any scale of the fit is not
+small the verdict is `outside the small-s regime` (`OUTSIDE`): the fit is shown but it does not test
+the law. Otherwise, the verdict, fixed before the data: per f the ratio measured / predicted slope
+carries the slope's interval divided by the prediction, labelled against the ±`MARGIN` band
+(`stats.label_from_ci`). The law is `consistent` when every threshold's interval lies within the
+band and the slopes are threshold-independent (every f within `escapetime.SLOPE_TOLERANCE` of their
+median); `inconsistent` when some threshold's interval lies wholly outside the band or the slopes
+differ by more than the tolerance; `inconclusive` otherwise.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from backprop_study.analysis.stats import ABOVE, BELOW, MARGIN, WITHIN, Effect, 
 
 SETTING_COLUMNS = ("classes", "hidden", "loss", "prime_offset", "alpha", "lam")
 CONSISTENT, INCONSISTENT, INCONCLUSIVE = "consistent", "inconsistent", "inconclusive"
+OUTSIDE = "outside the small-s regime"
 EXPERIMENT = "init_scale"
 SHOWN_FRACTION = 0.9  # the threshold whose escape times the report tabulates and draws
 
@@ -122,6 +127,21 @@ def verdict(labels: list[str], spread: float, tolerance: float = escapetime.SLOP
     return INCONCLUSIVE
 
 
+def small_scales(setting: dict[str, object], scales: list[float]) -> pd.DataFrame:
+    """Per init scale: the two small-s bounds of `theory.small_s` at the strictest threshold
+    and whether both are ≤ `theory.SMALL_S`."""
+    rows = []
+    for s in scales:
+        b = theory.small_s(
+            int(setting["classes"]), int(setting["hidden"]), str(setting["loss"]),
+            float(setting["prime_offset"]), float(s), max(escapetime.FRACTIONS),
+            float(setting["alpha"]),
+        )  # fmt: skip
+        rows.append({"init_std": float(s), "eps_nonlinear": b.nonlinear,
+                     "eps_spread": b.spread, "small": b.small})  # fmt: skip
+    return pd.DataFrame(rows, columns=["init_std", "eps_nonlinear", "eps_spread", "small"])
+
+
 @dataclass
 class InitLaw:
     """The law's measures on one init-scale experiment."""
@@ -133,6 +153,7 @@ class InitLaw:
     spread: float
     verdict: str
     setting: dict[str, object]
+    scales: pd.DataFrame  # small_scales of the scales in the fit
 
 
 def init_law(runs: pd.DataFrame, curves: pd.DataFrame, margin: float = MARGIN) -> InitLaw:
@@ -149,8 +170,12 @@ def init_law(runs: pd.DataFrame, curves: pd.DataFrame, margin: float = MARGIN) -
     fits["ratio_high"] = [e.high for e in ratios]
     fits["label"] = [label_from_ci(e, margin) for e in ratios]
     spread = escapetime.threshold_spread(fits) if len(fits) else math.nan
-    return InitLaw(points, fits, mu, predicted, spread,
-                   verdict(list(fits["label"]), spread), setting)  # fmt: skip
+    fitted = sorted(points.loc[points["usable"], "init_std"].unique())
+    scales = small_scales(setting, fitted)
+    said = verdict(list(fits["label"]), spread)
+    if len(scales) and not scales["small"].all():
+        said = OUTSIDE
+    return InitLaw(points, fits, mu, predicted, spread, said, setting, scales)
 
 
 def _spread(key: str, values: np.ndarray, unit: str, run_ids: list[str]) -> list[Finding]:
@@ -181,7 +206,18 @@ def law_findings(runs: pd.DataFrame, curves: pd.DataFrame, key: str) -> list[Fin
         Finding(f"{key}.runs", len(runs), "runs", experiment=EXPERIMENT),
         Finding(f"{key}.not_visited", int((~first["visited"]).sum()), "runs",
                 experiment=EXPERIMENT, run_ids=first["run_id"][~first["visited"]].tolist()),
+        Finding(f"{key}.small_s_limit", theory.SMALL_S, "relative"),
+        Finding(f"{key}.small_scales", int(law.scales["small"].sum()), "scales",
+                experiment=EXPERIMENT),
+        Finding(f"{key}.fitted_scales", len(law.scales), "scales", experiment=EXPERIMENT),
     ]  # fmt: skip
+    for b in law.scales.itertuples():
+        k = f"{key}.scale[{b.init_std:g}]"
+        out += [
+            Finding(f"{k}.eps_nonlinear", b.eps_nonlinear, "relative", experiment=EXPERIMENT),
+            Finding(f"{k}.eps_spread", b.eps_spread, "relative", experiment=EXPERIMENT),
+            Finding(f"{k}.small", text="yes" if b.small else "no", experiment=EXPERIMENT),
+        ]  # fmt: skip
     for fit in law.fits.itertuples():
         k = f"{key}.fraction[{fit.fraction:g}]"
         used = pts[(pts["fraction"] == fit.fraction) & pts["usable"]]

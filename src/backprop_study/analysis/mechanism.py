@@ -142,7 +142,10 @@ def analyse_run(run: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     for point, e in points.items():
         if e != e:  # no plateau
             continue
-        curv = hessian.curvature(nets[int(e)], X, X, lam)
+        curv = hessian.curvature(
+            nets[int(e)], X, X, lam, str(cfg.get("loss", "mse")),
+            float(cfg.get("prime_offset", 0.0)),
+        )  # fmt: skip
         curvature.append(
             {
                 "point": point,

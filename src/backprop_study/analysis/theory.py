@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.special import ndtr
 
+from backprop_study.analysis import descent
 from backprop_study.engine.losses import LOSS_NAMES, LOSSES
 from backprop_study.engine.network import Params, gradients, sigmoid
 
@@ -236,11 +238,14 @@ def landing(
     g = gains(classes, loss, offset)
     transient = g.K * (1.0 + hidden * 0.25)
     end = t_end or (20.0 / lam if lam > 0 else 20.0 / transient)
-    if alpha > 0:
-        y = np.zeros(4)
-        for _ in range(int(math.ceil(end / alpha))):
-            y = y + alpha * rhs(0.0, y)
-        om, be, nu, _ = y
+    if alpha > 0:  # the engine's steps from θ = 0 (the symmetric subspace is invariant)
+        steps = int(math.ceil(end / alpha))
+        run = descent.Descent(
+            trivial_point(classes, hidden)._replace(b2=np.zeros(classes)), loss, offset, lam,
+            alpha, most=steps,
+        )  # fmt: skip
+        run.advance(steps)
+        om, be, nu = run.params.W1.mean(), run.params.b1.mean(), run.params.W2.mean()
     else:
         sol = solve_ivp(rhs, (0.0, end), np.zeros(4), method="LSODA", rtol=1e-10, atol=1e-12)
         om, be, nu, _ = sol.y[:, -1]
@@ -268,3 +273,62 @@ def critical_lambda(
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+SMALL_S = 0.01  # each small-s bias at most 1% of the slope (a fifth of the 5% tolerance)
+
+
+@dataclass(frozen=True)
+class SmallS:
+    """The two relative biases of the escape slope at init scale s (docs/plateau-theory.md §6,
+    "When is s small"): `nonlinear`, the cubic term against the linear one where the plateau
+    starts; `spread`, the fastest hidden unit's μ_j above μ* from the O(s) spread of ζ_j."""
+
+    nonlinear: float
+    spread: float
+
+    @property
+    def largest(self) -> float:
+        return max(self.nonlinear, self.spread)
+
+    @property
+    def small(self) -> bool:
+        return self.largest <= SMALL_S
+
+
+def expected_max_normal(k: int) -> float:
+    """E[max of k independent standard normals] (0 for k = 1: one unit has no rival)."""
+    if k <= 1:
+        return 0.0
+    x = np.linspace(-10.0, 10.0, 20001)
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    cdf = ndtr(x)
+    return float(np.trapezoid(x * k * phi * cdf ** (k - 1), x))
+
+
+def small_s(
+    classes: int,
+    hidden: int,
+    loss: str,
+    offset: float,
+    s: float,
+    fraction: float,
+    alpha: float = 0.0,
+) -> SmallS:
+    """The §6 criterion at scale s for the threshold f = `fraction`, from the closed form only:
+    nonlinear = μ* s² (M−1)(N−1) / (2 (1 − f) J*), the loss drop the unstable part of the
+    initial weights would give on the quadratic saddle, against the drop to the threshold;
+    spread = |d ln μ/dζ|(ζ*) · s √(1 + 1/N) · E[max of M normals] · ln(X_f / (s √((M−1)(N−1)))),
+    X_f = √(2 (1 − f) J* / μ*), the relative excess of the fastest unit's rate times the number
+    of e-foldings it acts over."""
+    land = landing(classes, hidden, loss, 0.0, offset, alpha=alpha)
+    gap = (1.0 - fraction) * plateau_loss(classes, loss)
+    modes = max((hidden - 1) * (classes - 1), 1)
+    nonlinear = land.mu * s * s * modes / (2.0 * gap)
+    h = float(sigmoid(np.asarray(land.zeta)))
+    d = h * (1.0 - h)
+    slope_ln_mu = abs(0.5 * (1.0 - 2.0 * h) * (1.0 + d / (d + offset)))
+    folds = max(math.log(math.sqrt(2.0 * gap / land.mu) / (s * math.sqrt(modes))), 0.0)
+    sd = s * math.sqrt(1.0 + 1.0 / classes)
+    spread = slope_ln_mu * sd * expected_max_normal(hidden) * folds
+    return SmallS(nonlinear, spread)
