@@ -38,7 +38,7 @@ class Descent:
         )  # fmt: skip
         self.update = update_of(config)
         self.theta, self.params = network.pack(Params(*(np.array(a) for a in start)))
-        self.state = optimizers.State.new("gd", self.theta.size, self.update.hyper)
+        self.state = optimizers.State.new("gd", self.theta.size, self.update.hyper, alpha)
         self.x = np.eye(n)
         self.orders = np.zeros((0, n), dtype=np.int64)
         self.record = Record(
