@@ -33,8 +33,10 @@ def test_snakemake_report_builds_on_the_quick_study(quick_study):
     snakemake(cwd, env, "--report", "report.html", timeout=900)
     html = (cwd / "report.html").read_text(encoding="utf-8")
     # Snakemake's report holds its entries as JSON (non-ASCII escaped).
-    spec = applicable(load_study(quick).experiments)[0]
-    assert json.dumps(spec.title) in html and f'"results/figures/{spec.name}.png"' in html
+    specs = applicable(load_study(quick).experiments)
+    for spec in specs[0], specs[-1]:  # each figure with its own title and caption
+        assert json.dumps(spec.title) in html and f'"results/figures/{spec.name}.png"' in html
+        assert json.dumps(spec.caption.split(",")[0])[1:-1] in html
     assert '"Study report": {"Other": ["results/study_report.html"]}' in html
 
 
