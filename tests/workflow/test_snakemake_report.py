@@ -52,3 +52,15 @@ def test_the_quick_study_writes_its_findings_tables(quick_study):
     assert findings.loc["study.runs", "value"] == len(runs)
     report = (cwd / "results" / "study_report.html").read_text()
     assert f"{len(runs)} training runs" in report
+
+
+@pytest.mark.workflow
+def test_every_figure_is_written_in_each_configured_format(tmp_path):
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    formats = ["png", "svg", "pdf"]
+    env = make_copy(tmp_path, quick | {"results": "results", "figure_formats": formats})
+    listed = snakemake(tmp_path, env, "--summary").stdout  # every output of the DAG, one a line
+    outputs = {line.split("\t")[0] for line in listed.splitlines()}
+    for spec in applicable(load_study(quick).experiments):
+        for fmt in formats:
+            assert f"results/figures/{spec.name}.{fmt}" in outputs

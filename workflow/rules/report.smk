@@ -75,6 +75,7 @@ for experiment, specs in FIGURE_GROUPS.items():
             " > {log:q} 2>&1"
 
 
+# The self-contained HTML study report, also marked for `snakemake --report`.
 rule study_report:
     input:
         template="report/study.html.j2",
