@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from backprop_study import __version__
 from backprop_study.engine.errors import UserError
 
 # sub-command -> (module, one-line help)
@@ -65,6 +64,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+class VersionAction(argparse.Action):
+    """`--version`, looked up only when asked: importlib.metadata would cost every command."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> NoReturn:
+        from backprop_study import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
+
+
 def _peek_command(argv: list[str]) -> str | None:
     for arg in argv:
         if not arg.startswith("-"):
@@ -78,7 +90,7 @@ def build_parser(argv: list[str]) -> OneLineParser:
         prog="backprop-study",
         description="Backpropagation on the N-M-N sigmoid encoder: train runs, aggregate, report.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = _peek_command(argv)
     parser.commands = {}

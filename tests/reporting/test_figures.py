@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,23 @@ from backprop_study.cli import main
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.runfiles import read_run
 from backprop_study.reporting import figures
+from backprop_study.reporting.catalog import by_experiment, figure_runs, group_reads
 from backprop_study.reporting.networks import plateau_epoch, weight_matrices
 from backprop_study.reporting.outcomes import positions
 from backprop_study.study import aggregate
 from backprop_study.study.grid import run_dir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_valid(path: Path) -> None:
+    """A figure file that its format's readers accept: PNG signature, SVG as XML, PDF header."""
+    if path.suffix == ".png":
+        assert path.read_bytes()[:8] == PNG_MAGIC
+    elif path.suffix == ".svg":
+        assert ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    else:
+        assert path.suffix == ".pdf" and path.read_bytes()[:5] == b"%PDF-"
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +99,11 @@ def test_every_figure_renders_from_the_tables(spec, study_tables, tmp_path):
             continue
         assert ax.get_xlabel() and ax.get_ylabel(), f"{spec.name}: unlabelled axis"
     out = tmp_path / f"{spec.name}.png"
-    figures.render(spec, data, out)
-    assert out.read_bytes()[:8] == PNG_MAGIC
-    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+    figures.render(spec, data, out, formats=["svg", "pdf"])
+    written = sorted(tmp_path.iterdir())  # PNG always; no temporary file left
+    assert [p.name for p in written] == [f"{spec.name}.{fmt}" for fmt in ("pdf", "png", "svg")]
+    for path in written:
+        assert_valid(path)
 
 
 def test_curve_figures_have_one_legend_entry_per_configuration(study_tables):
@@ -149,19 +163,63 @@ def test_plateau_epoch_is_the_log_middle_of_the_plateau():
     assert plateau_epoch(runs, "b") is None
 
 
-def test_cli_draws_a_figure(study_tables, tmp_path):
+def test_figures_are_grouped_by_experiment_with_what_each_group_reads():
+    study = tiny_study()
+    groups = by_experiment(study.experiments)
+    assert [f for specs in groups.values() for f in specs] == sorted(
+        figures.applicable(study.experiments), key=lambda f: list(groups).index(f.experiment)
+    )
+    assert all(f.experiment == name for name, specs in groups.items() for f in specs)
+    names, runs = group_reads(groups["learning_rate"], study.experiments)
+    assert names == ["learning_rate", "batch_size"]  # the flow-time figure reads both
+    flow = figures.by_name("flow_time")
+    assert {r.run_id for r in runs} >= {r.run_id for r in figure_runs(flow, study.experiments)}
+    assert len(runs) == len({r.run_id for r in runs})
+
+
+def _figure_args(names, experiments, runs, tables, out, *extra) -> list[str]:
+    study = tiny_study()
+    args = ["figure", *names, "--grid", *(study.experiments[e].grid_json() for e in experiments)]
+    args += ["--tables", str(tables), "--out-dir", str(out), *extra]
+    for run in runs:
+        args += ["--run", run]
+    return args
+
+
+def test_cli_draws_an_experiments_figures_in_each_format(study_tables, tmp_path):
     runs_root, tables = study_tables
-    exp = tiny_study().experiments["weights"]
-    out = tmp_path / "late.png"
-    args = [
-        "figure", "late_weights", "--grid", exp.grid_json(),
-        "--quantiles", str(tables / "weights" / "curve_quantiles.parquet"),
-        "--runs-table", str(tables / "weights" / "runs.parquet"), "--out", str(out),
-    ]  # fmt: skip
-    for run in figures.by_name("late_weights").select_runs(exp):
-        args += ["--run", run_dir(runs_root, run)]
-    assert main(args) == 0
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    study = tiny_study()
+    specs = by_experiment(study.experiments)["learning_rate"]
+    names, runs = group_reads(specs, study.experiments)
+    run_dirs = [run_dir(runs_root, r) for r in runs]
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    extra = ["--formats", "svg", "pdf", "--captions", str(together / "captions")]
+    assert (
+        main(_figure_args([s.name for s in specs], names, run_dirs, tables, together, *extra)) == 0
+    )
+    for spec in specs:
+        for fmt in ("png", "svg", "pdf"):
+            assert_valid(together / f"{spec.name}.{fmt}")
+        caption = (together / "captions" / f"{spec.name}.rst").read_text(encoding="utf-8")
+        assert caption.startswith(spec.caption) and f"figure {spec.name}``" in caption
+    # A figure drawn after others in one process is the figure drawn alone, byte for byte.
+    last = specs[-1]
+    flow_runs = [run_dir(runs_root, r) for r in figure_runs(last, study.experiments)]
+    alone_args = _figure_args(
+        [last.name], names, flow_runs, tables, alone, "--formats", "svg", "pdf"
+    )
+    assert main(alone_args) == 0
+    for fmt in ("png", "svg", "pdf"):
+        name = f"{last.name}.{fmt}"
+        assert (alone / name).read_bytes() == (together / name).read_bytes()
+
+
+def test_cli_names_a_missing_run_or_experiment(study_tables, tmp_path, capsys):
+    _, tables = study_tables
+    assert main(_figure_args(["late_weights"], ["weights"], [], tables, tmp_path)) == 2
+    assert "--run: figure late_weights reads run enc~k/lam~0/" in capsys.readouterr().err
+    assert main(_figure_args(["flow_time"], ["learning_rate"], [], tables, tmp_path)) == 2
+    assert "--grid: figure flow_time reads experiment batch_size" in capsys.readouterr().err
 
 
 def _data(tables: Path, name: str, runs_root: Path | None = None, spec=None) -> figures.FigureData:
@@ -260,18 +318,10 @@ def test_flow_time_figure_reads_two_experiments_and_draws_every_seed(study_table
     study = tiny_study()
     spec = figures.by_name("flow_time")
     assert spec.experiments == ("learning_rate", "batch_size")
-    out = tmp_path / "flow.png"
-    args = ["figure", "flow_time", "--grid", study.experiments["learning_rate"].grid_json()]
-    args += [
-        "--quantiles",
-        *[str(tables / e / "curve_quantiles.parquet") for e in spec.experiments],
-    ]
-    args += ["--runs-table", *[str(tables / e / "runs.parquet") for e in spec.experiments]]
     runs = {r.run_id for e in spec.experiments for r in spec.select_runs(study.experiments[e])}
-    for run_id in sorted(runs):
-        args += ["--run", run_dir(runs_root, run_id)]
-    assert main([*args, "--out", str(out)]) == 0
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    run_dirs = [run_dir(runs_root, run_id) for run_id in sorted(runs)]
+    assert main(_figure_args(["flow_time"], spec.experiments, run_dirs, tables, tmp_path)) == 0
+    assert (tmp_path / "flow_time.png").read_bytes()[:8] == PNG_MAGIC
     # Drawn directly: one thin line per seed on the α panel (2 α × 3 seeds) and the batch panel
     # (2 batch sizes × 3 seeds), against t.
     lr = pd.read_parquet(tables / "learning_rate" / "runs.parquet")

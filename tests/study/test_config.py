@@ -13,7 +13,13 @@ import yaml
 
 from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.runconfig import RunConfig
-from backprop_study.study.config import MAX_PARAMETERS, STUDY_RANGES, check_config
+from backprop_study.study.config import (
+    MAX_PARAMETERS,
+    STUDY_RANGES,
+    check_config,
+    figure_formats,
+    load_study,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -188,3 +194,25 @@ def test_init_distribution_range_and_the_new_optimizers_are_axes():
 def test_the_new_settings_are_refused_in_one_line(extra, experiment, message):
     text = refusal(config(extra, **experiment))
     assert re.search(message, text), text
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("figure_formats: [png, eps]\n", r"^figure_formats\[1\]: 'eps' is not allowed; allowed: png, svg, pdf$"),  # noqa: E501
+        ("figure_formats: svg\n", r"^figure_formats: 'svg' is not of type array$"),
+        ("figure_formats: []\n", r"^figure_formats: is empty; give at least one value$"),
+    ],
+)  # fmt: skip
+def test_a_figure_format_outside_png_svg_pdf_is_refused(extra, message):
+    text = refusal(config(extra))
+    assert re.search(message, text), text
+    with pytest.raises(ConfigError, match=r"^figure_formats: .* is not allowed; allowed: a list"):
+        load_study(config(extra))  # the same check without the schema
+
+
+def test_figure_formats_default_to_png_and_always_hold_it():
+    cfg = config()
+    check_config(cfg, SCHEMA)
+    assert cfg["figure_formats"] == ["png"] and figure_formats(cfg) == ("png",)
+    assert figure_formats(config("figure_formats: [pdf, svg]\n")) == ("png", "pdf", "svg")

@@ -33,8 +33,10 @@ def test_snakemake_report_builds_on_the_quick_study(quick_study):
     snakemake(cwd, env, "--report", "report.html", timeout=900)
     html = (cwd / "report.html").read_text(encoding="utf-8")
     # Snakemake's report holds its entries as JSON (non-ASCII escaped).
-    spec = applicable(load_study(quick).experiments)[0]
-    assert json.dumps(spec.title) in html and f'"results/figures/{spec.name}.png"' in html
+    specs = applicable(load_study(quick).experiments)
+    for spec in specs[0], specs[-1]:  # each figure with its own title and caption
+        assert json.dumps(spec.title) in html and f'"results/figures/{spec.name}.png"' in html
+        assert json.dumps(spec.caption.split(",")[0])[1:-1] in html
     assert '"Study report": {"Other": ["results/study_report.html"]}' in html
 
 
@@ -50,3 +52,15 @@ def test_the_quick_study_writes_its_findings_tables(quick_study):
     assert findings.loc["study.runs", "value"] == len(runs)
     report = (cwd / "results" / "study_report.html").read_text()
     assert f"{len(runs)} training runs" in report
+
+
+@pytest.mark.workflow
+def test_every_figure_is_written_in_each_configured_format(tmp_path):
+    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    formats = ["png", "svg", "pdf"]
+    env = make_copy(tmp_path, quick | {"results": "results", "figure_formats": formats})
+    listed = snakemake(tmp_path, env, "--summary").stdout  # every output of the DAG, one a line
+    outputs = {line.split("\t")[0] for line in listed.splitlines()}
+    for spec in applicable(load_study(quick).experiments):
+        for fmt in formats:
+            assert f"results/figures/{spec.name}.{fmt}" in outputs

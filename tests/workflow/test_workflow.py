@@ -25,6 +25,7 @@ from snakemake_log import jobs_in
 from workflow_copy import make_copy as copy_with_config
 from workflow_copy import snakemake
 
+from backprop_study.reporting.catalog import by_experiment
 from backprop_study.reporting.figures import FIGURES
 from backprop_study.study.config import load_study
 
@@ -206,9 +207,11 @@ def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
     assert jobs["aggregate_experiment"] == {"results/tables/weight_decay/runs.parquet"}
     weight_decay_figures = [f.name for f in FIGURES if f.experiment == "weight_decay"]
     assert "loss_by_lambda" in weight_decay_figures
-    assert jobs["figure"] == {f"results/figures/{name}.png" for name in weight_decay_figures}
-    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table", "curves_table",
-                         "claims_table", "findings_table", "study_report", "all"}  # fmt: skip
+    # One job draws the experiment's figures (a job is listed by its first output).
+    assert jobs["figures_weight_decay"] == {f"results/figures/{weight_decay_figures[0]}.png"}
+    assert set(jobs) == {"train", "aggregate_experiment", "figures_weight_decay", "runs_table",
+                         "curves_table", "claims_table", "findings_table", "study_report",
+                         "all"}  # fmt: skip
 
 
 def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[str, set[str]]:
@@ -236,14 +239,14 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
     assert jobs["aggregate_experiment"] == {
         f"results/tables/{name}/runs.parquet" for name in ("init_sweep", "width")
     }
-    # Each new experiment gets its loss and outcome figures, labelled from the axis vocabulary.
-    assert jobs["figure"] == {
-        f"results/figures/{name}_{kind}.png"
-        for name in ("init_sweep", "width")
-        for kind in ("loss", "outcomes")
+    # Each new experiment gets its figures (loss first), drawn by a job of its own.
+    figure_jobs = {"figures_init_sweep", "figures_width"}
+    assert {rule: jobs[rule] for rule in figure_jobs} == {
+        f"figures_{name}": {f"results/figures/{name}_loss.png"} for name in ("init_sweep", "width")
     }
-    assert set(jobs) == {"train", "aggregate_experiment", "figure", "runs_table", "curves_table",
-                         "claims_table", "findings_table", "study_report", "all"}  # fmt: skip
+    assert set(jobs) == {"train", "aggregate_experiment", "runs_table", "curves_table",
+                         "claims_table", "findings_table", "study_report", "all",
+                         *figure_jobs}  # fmt: skip
 
 
 @pytest.mark.workflow
@@ -368,7 +371,10 @@ def test_editing_plotting_code_retrains_nothing(killed_then_finished):
     cwd, env, *_ = killed_then_finished
     jobs = dry_run_with_edit(cwd, env, "reporting/figures", "an edit to the plotting code")
     assert "train" not in jobs and "aggregate_experiment" not in jobs
-    assert len(jobs["figure"]) == len(list((cwd / "results" / "figures").glob("*.png")))
+    study = load_study(yaml.safe_load((cwd / "config" / "config.yaml").read_text()))
+    assert {rule for rule in jobs if rule.startswith("figures_")} == {
+        f"figures_{name}" for name in by_experiment(study.experiments)
+    }
 
 
 @pytest.mark.workflow

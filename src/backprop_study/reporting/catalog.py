@@ -352,6 +352,42 @@ def applicable(experiments: Mapping[str, Experiment]) -> list[FigureEntry]:
     return named + generic
 
 
+def by_experiment(experiments: Mapping[str, Experiment]) -> dict[str, list[FigureEntry]]:
+    """The study's figures grouped by the experiment they belong to, in catalog order: the
+    workflow draws each group in one job."""
+    groups: dict[str, list[FigureEntry]] = {}
+    for spec in applicable(experiments):
+        groups.setdefault(spec.experiment, []).append(spec)
+    return groups
+
+
+def figure_runs(spec: FigureEntry, experiments: Mapping[str, Experiment]) -> list[Run]:
+    """The runs whose files a figure reads, over its experiments, each once, in order."""
+    runs: dict[str, Run] = {}
+    for name in spec.experiments:
+        for r in spec.select_runs(experiments[name]):
+            runs.setdefault(r.run_id, r)
+    return list(runs.values())
+
+
+def group_reads(
+    specs: list[FigureEntry], experiments: Mapping[str, Experiment]
+) -> tuple[list[str], list[Run]]:
+    """The experiments whose tables a group of figures reads and the runs whose files it reads,
+    each once, in order."""
+    names = list(dict.fromkeys(e for spec in specs for e in spec.experiments))
+    runs = {r.run_id: r for spec in specs for r in figure_runs(spec, experiments)}
+    return names, list(runs.values())
+
+
+def report_caption(spec: FigureEntry) -> str:
+    """The figure's caption in `snakemake --report` (reStructuredText)."""
+    return (
+        f"{spec.caption}\n\nMedian across seeds with the interquartile range as a band (curve "
+        f"figures); drawn from ``results/tables/`` by ``backprop-study figure {spec.name}``.\n"
+    )
+
+
 def by_name(name: str, experiments: Mapping[str, Experiment] | None = None) -> FigureEntry:
     """The figure called `name` among FIGURES and the generic figures of `experiments`."""
     specs = applicable(experiments) if experiments is not None else []

@@ -1,21 +1,26 @@
-"""The `figure` sub-command: draw one figure of the study (`catalog`) from its tables, in the
-study's style, and write it atomically.
+"""The `figure` sub-command: draw figures of the study (`catalog`) from their experiments'
+tables, in the study's style, and write each atomically in every format asked for.
 
-Every figure is drawn under one style (`STYLE`). Curves are medians across seeds with the
-interquartile range as a band, read from the experiment's curve quantiles; outcome figures show
-one point per seed, hollow when censored, ringed when the run collapsed to the trivial network.
+The workflow draws an experiment's figures in one process, so the imports (pandas, matplotlib)
+and the tables are paid for once per experiment, not once per figure. Every figure is drawn
+under one style (`STYLE`). Curves are medians across seeds with the interquartile range as a
+band, read from the experiment's curve quantiles; outcome figures show one point per seed,
+hollow when censored, ringed when the run collapsed to the trivial network.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
 from backprop_study.analysis.axes import config_columns
+from backprop_study.engine.errors import ConfigError
 from backprop_study.engine.runfiles import (
     FILES,
     check_intact,
@@ -23,12 +28,21 @@ from backprop_study.engine.runfiles import (
     read_meta,
     replace_atomic,
 )
-from backprop_study.reporting.catalog import FIGURES, FigureEntry, applicable, by_name
+from backprop_study.reporting.catalog import (
+    FIGURES,
+    FigureEntry,
+    applicable,
+    by_name,
+    figure_runs,
+    report_caption,
+)
 from backprop_study.reporting.figbase import STYLE, FigureData, styled
+from backprop_study.study.atomic import write_text
 from backprop_study.study.grid import Experiment
 
 __all__ = [
     "FIGURES",
+    "FORMATS",
     "STYLE",
     "FigureData",
     "FigureEntry",
@@ -38,6 +52,17 @@ __all__ = [
     "render",
 ]
 
+FORMATS = ("png", "svg", "pdf")
+"""The formats a figure can be written in; PNG always (the HTML reports inline it)."""
+# No date in vector files, and fixed SVG element ids: the same data give the same bytes.
+SAVE_OPTIONS: dict[str, dict[str, Any]] = {
+    "png": {},
+    "svg": {"metadata": {"Date": None}},
+    "pdf": {"metadata": {"CreationDate": None}},
+}
+SVG_SALT = "backprop-study"
+TABLES = ("runs", "curve_quantiles", "mechanism", "curvature")
+
 
 def draw(spec: FigureEntry, data: FigureData) -> Figure:
     """The figure, drawn in the study's style."""
@@ -45,28 +70,50 @@ def draw(spec: FigureEntry, data: FigureData) -> Figure:
         return spec.drawer()(data)
 
 
-def render(spec: FigureEntry, data: FigureData, out: str | Path) -> None:
-    """Draw and save a PNG atomically, in the study's style."""
-    with styled():
+def render(
+    spec: FigureEntry, data: FigureData, out: str | Path, formats: Iterable[str] = ("png",)
+) -> None:
+    """Draw the figure once and save it atomically as `out` with each format's suffix (PNG
+    first, always), in the study's style."""
+    wanted = ["png", *(f for f in formats if f != "png")]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise ConfigError(f"figure format {unknown[0]!r} is not allowed; allowed: png, svg, pdf")
+    with styled(), matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
         fig = spec.drawer()(data)
-        replace_atomic(Path(out), lambda tmp: fig.savefig(tmp, format="png"))
+        for fmt in wanted:
+            options = SAVE_OPTIONS[fmt]
+            replace_atomic(
+                Path(out).with_suffix(f".{fmt}"),
+                lambda tmp, fmt=fmt, options=options: fig.savefig(tmp, format=fmt, **options),
+            )
 
 
 # ---------------------------------------------------------------------------------------------
-# CLI: backprop-study figure NAME --grid JSON --quantiles Q... --runs-table R... [--run DIR ...]
+# CLI: backprop-study figure NAME... --grid JSON... --tables DIR [--run DIR ...] --out-dir DIR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="figure name: " + ", ".join(f.name for f in FIGURES))
-    parser.add_argument("--grid", required=True, help="the experiment as JSON (study.Experiment)")
     parser.add_argument(
-        "--quantiles", nargs="+", required=True, help="the experiments' curve quantiles"
+        "names", nargs="+", metavar="NAME", help="figures: " + ", ".join(f.name for f in FIGURES)
     )
-    parser.add_argument("--runs-table", nargs="+", required=True, help="the experiments' runs")
+    parser.add_argument(
+        "--grid",
+        nargs="+",
+        required=True,
+        help="the figures' experiments as JSON (study.Experiment), those they read tables of",
+    )
+    parser.add_argument(
+        "--tables", required=True, help="the tables folder: <tables>/<experiment>/<table>.parquet"
+    )
     parser.add_argument("--run", action="append", default=[], help="a run directory to read")
-    parser.add_argument("--mechanism", nargs="*", default=[], help="the experiments' mechanism")
-    parser.add_argument("--curvature", nargs="*", default=[], help="the experiments' curvature")
-    parser.add_argument("--out", required=True, help="PNG file to write")
+    parser.add_argument("--out-dir", required=True, help="folder for the figures (<name>.png)")
+    parser.add_argument(
+        "--formats", nargs="+", default=["png"], choices=FORMATS, help="formats besides PNG"
+    )
+    parser.add_argument(
+        "--captions", help="folder for each figure's caption in snakemake --report (<name>.rst)"
+    )
 
 
 def _union(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -113,28 +160,63 @@ class RunOnDemand:
         return self._read["meta"]
 
 
-def run(args: argparse.Namespace) -> int:
-    experiment = Experiment.from_grid(args.grid)
-    spec = by_name(args.name, {experiment.name: experiment})
-    run_files = {}
-    for directory in args.run:
-        parts = Path(directory).parts
-        first = next((i for i, p in enumerate(parts) if p.startswith("enc~")), 0)
-        run_files["/".join(parts[first:])] = RunOnDemand(directory)
-    data = FigureData(
-        experiment=experiment,
-        quantiles=_union([pd.read_parquet(p) for p in args.quantiles], ["epoch"]),
-        runs=_union([pd.read_parquet(p) for p in args.runs_table], ["run_id"]),
-        run_files=run_files,
+def run_id(directory: str | Path) -> str:
+    """A run directory's id: its path from the first `enc~` folder on."""
+    parts = Path(directory).parts
+    first = next((i for i, p in enumerate(parts) if p.startswith("enc~")), 0)
+    return "/".join(parts[first:])
+
+
+def figure_data(
+    spec: FigureEntry,
+    experiments: Mapping[str, Experiment],
+    tables: Mapping[tuple[str, str], pd.DataFrame],
+    run_files: Mapping[str, Any],
+) -> FigureData:
+    """What `spec` draws from: its experiments' tables (unions) and the runs it selects."""
+    names = spec.experiments
+
+    def union(table: str, keys: list[str]) -> pd.DataFrame:
+        return _union([tables[name, table] for name in names], keys)
+
+    wanted = figure_runs(spec, experiments)
+    missing = [r.run_id for r in wanted if r.run_id not in run_files]
+    if missing:
+        raise ConfigError(f"--run: figure {spec.name} reads run {missing[0]}; pass its directory")
+    return FigureData(
+        experiment=experiments[spec.experiment],
+        quantiles=union("curve_quantiles", ["epoch"]),
+        runs=union("runs", ["run_id"]),
+        run_files={r.run_id: run_files[r.run_id] for r in wanted},
         tables={
-            name: _union([pd.read_parquet(p) for p in paths], keys)
-            for name, paths, keys in (
-                ("mechanism", args.mechanism, ["run_id", "epoch"]),
-                ("curvature", args.curvature, ["run_id", "point"]),
-            )
-            if paths
+            "mechanism": union("mechanism", ["run_id", "epoch"]),
+            "curvature": union("curvature", ["run_id", "point"]),
         },
     )
-    render(spec, data, args.out)
-    print(f"{spec.name}: wrote {args.out}")
+
+
+def run(args: argparse.Namespace) -> int:
+    grids = [Experiment.from_grid(g) for g in args.grid]
+    experiments = {e.name: e for e in grids}
+    specs = [by_name(name, experiments) for name in args.names]
+    for spec in specs:
+        absent = [e for e in spec.experiments if e not in experiments]
+        if absent:
+            raise ConfigError(f"--grid: figure {spec.name} reads experiment {absent[0]}; pass it")
+    # Every run is checked against its checksums before any drawing (RunOnDemand).
+    run_files = {run_id(d): RunOnDemand(d) for d in args.run}
+    tables = {
+        (name, table): pd.read_parquet(Path(args.tables) / name / f"{table}.parquet")
+        for name in dict.fromkeys(e for spec in specs for e in spec.experiments)
+        for table in TABLES
+    }
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    formats = list(dict.fromkeys(["png", *args.formats]))
+    for spec in specs:
+        data = figure_data(spec, experiments, tables, run_files)
+        render(spec, data, out_dir / f"{spec.name}.png", formats)
+        if args.captions:
+            write_text(report_caption(spec), Path(args.captions) / f"{spec.name}.rst")
+        print(f"{spec.name}: wrote {', '.join(formats)} in {out_dir}")
     return 0

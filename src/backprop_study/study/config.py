@@ -255,6 +255,20 @@ def _count_runs(experiments: Mapping[str, Experiment], max_runs: int) -> None:
         )
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def figure_formats(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The config's figure formats, PNG first and always (the HTML reports inline it)."""
+    given = config.get("figure_formats", ["png"])
+    allowed = f"allowed: a list of {', '.join(FIGURE_FORMATS)}"
+    ok = isinstance(given, list) and given
+    bad = [v for v in given if v not in FIGURE_FORMATS] if ok else [given]
+    if bad:
+        raise ConfigError(f"figure_formats: {bad[0]!r} is not allowed; {allowed}")
+    return tuple(dict.fromkeys(["png", *given]))
+
+
 def load_study(config: Mapping[str, Any]) -> Study:
     """Build the Study from a config (schema defaults filled or not), checking every value with
     the engine's checks. Raises ConfigError with one line naming the key."""
@@ -264,6 +278,7 @@ def load_study(config: Mapping[str, Any]) -> Study:
     engine = config.get("engine", "fast")
     if engine not in ("fast", "reference"):
         raise ConfigError(f"engine: {engine!r} is not allowed; allowed: fast, reference")
+    figure_formats(config)
     max_runs = config.get("max_runs", MAX_RUNS)
     if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
         raise ConfigError(f"max_runs: {max_runs!r} is not allowed; allowed: an integer >= 1")
