@@ -83,7 +83,6 @@ STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 wildcard_constraints:
     **STUDY.wildcard_constraints(),
     part=r"\d+",
-    figure="|".join(FIGURES) or "(?!)",
 
 
 def train_runtime(wildcards):
@@ -131,49 +130,3 @@ def experiment_manifests(wildcards):
 
 def experiment_grid(wildcards):
     return STUDY.experiments[wildcards.experiment].grid_json()
-
-
-def figure_spec(wildcards):
-    return figure_specs.by_name(wildcards.figure, STUDY.experiments)
-
-
-def figure_runs(spec):
-    """The runs whose files a figure reads, over its experiments, each once."""
-    runs = {}
-    for name in spec.experiments:
-        for r in spec.select_runs(STUDY.experiments[name]):
-            runs.setdefault(r.run_id, r)
-    return list(runs.values())
-
-
-def figure_inputs(wildcards):
-    """A figure reads its experiments' tables (runs, curve quantiles, mechanism and curvature),
-    plus the runs it draws from (named by their settings' manifests)."""
-    spec = figure_spec(wildcards)
-    return {
-        "runs": [
-            EXPERIMENT_TABLES.format(experiment=name, table="runs.parquet")
-            for name in spec.experiments
-        ],
-        "quantiles": [
-            EXPERIMENT_TABLES.format(experiment=name, table="curve_quantiles.parquet")
-            for name in spec.experiments
-        ],
-        "mechanism": [
-            EXPERIMENT_TABLES.format(experiment=name, table="mechanism.parquet")
-            for name in spec.experiments
-        ],
-        "curvature": [
-            EXPERIMENT_TABLES.format(experiment=name, table="curvature.parquet")
-            for name in spec.experiments
-        ],
-        "manifests": manifests(figure_runs(spec)),
-    }
-
-
-def figure_run_args(wildcards):
-    return [
-        arg
-        for r in figure_runs(figure_spec(wildcards))
-        for arg in ("--run", f"{RUNS_ROOT}/{r.run_id}")
-    ]
