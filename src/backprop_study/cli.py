@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("backprop_study.reporting.report", "write the self-contained HTML study report"),
     "provenance": ("backprop_study.study.provenance", "versions and machines that made the runs"),
     "theory": ("backprop_study.study.theory_cli", "test the plateau law on one encoder setting"),
+    "resources": (
+        "backprop_study.study.job_resources",
+        "suggest each rule's mem_mb and runtime from the workflow's benchmark files",
+    ),
 }
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)
