@@ -18,8 +18,6 @@ rule figure:
         ),
     log:
         f"{LOGS}/figures/{{figure}}.log",
-    conda:
-        "../envs/backprop-study.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -40,8 +38,8 @@ rule figure:
 
 rule study_report:
     input:
-        template="report/study.html.j2",
-        sections=sorted(glob.glob("report/sections/*.html.j2")),
+        template=repository_path("report/study.html.j2"),
+        sections=sorted(glob.glob(repository_path("report/sections/*.html.j2"))),
         runs=RUNS_TABLE,
         claims=CLAIMS_TABLE,
         findings=FINDINGS_TABLE,
@@ -54,12 +52,12 @@ rule study_report:
         ),
     log:
         f"{LOGS}/report/study_report.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("study_report")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     params:
         study=STUDY_JSON,
         code=REPORTING_CODE,

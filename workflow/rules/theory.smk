@@ -15,12 +15,12 @@ rule theory_setting:
         critical=THEORY_TABLE.replace("{table}", "critical"),
     log:
         f"{LOGS}/theory/{{setting}}.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("theory_setting", "{setting}")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=240,
+        mem_mb=by_attempt(1000),
+        runtime=by_attempt(240),
     params:
         args=lambda wildcards: command_args(THEORY_SETTINGS[wildcards.setting]),
         code=ANALYSIS_CODE,
