@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "backprop_study.reporting.law_figures",
         "the plateau law's figures: predicted against measured, and the divergence at λ_c",
     ),
+    "resources": (
+        "backprop_study.study.job_resources",
+        "suggest each rule's mem_mb and runtime from the workflow's benchmark files",
+    ),
 }
 
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT (128 + 2)

@@ -19,12 +19,12 @@ rule aggregate_experiment:
         curvature=EXPERIMENT_TABLES.replace("{table}", "curvature.parquet"),
     log:
         f"{LOGS}/aggregate/{{experiment}}.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("aggregate_experiment", "{experiment}")
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=by_attempt(4000),
+        runtime=by_attempt(30),
     params:
         grid=experiment_grid,
         runs_root=RUNS_ROOT,
@@ -48,12 +48,12 @@ rule runs_table:
         RUNS_TABLE,
     log:
         f"{LOGS}/aggregate/runs_table.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("runs_table")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     params:
         code=ANALYSIS_CODE,
     shell:
@@ -69,12 +69,12 @@ rule curves_table:
         f"{RESULTS}/tables/curves.parquet",
     log:
         f"{LOGS}/aggregate/curves_table.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("curves_table")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(30),
     params:
         runs_root=RUNS_ROOT,
         code=ANALYSIS_CODE,
@@ -102,12 +102,12 @@ rule claims_table:
         markdown=CLAIMS_MARKDOWN,
     log:
         f"{LOGS}/aggregate/claims_table.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("claims_table")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(20),
     params:
         study=STUDY_JSON,
         code=ANALYSIS_CODE,
@@ -134,12 +134,12 @@ rule findings_table:
         FINDINGS_TABLE,
     log:
         f"{LOGS}/aggregate/findings_table.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("findings_table")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(20),
     params:
         study=STUDY_JSON,
         code=ANALYSIS_CODE,

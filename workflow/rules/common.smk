@@ -3,6 +3,7 @@
 # this file only binds them to Snakemake.
 import functools
 import json
+import os
 import sys
 
 from backprop_study.reporting import catalog as figure_specs
@@ -83,6 +84,35 @@ STUDY_JSON = json.dumps(config, sort_keys=True, separators=(",", ":"))
 wildcard_constraints:
     **STUDY.wildcard_constraints(),
     part=r"\d+",
+
+
+def repository_path(path):
+    """A file of this repository (`path` relative to its root, where the Snakefile is) as seen
+    from the working directory, which `snakemake --directory` may put elsewhere; relative, so
+    a study run in the repository records the same input paths wherever the repository is.
+    """
+    return os.path.relpath(os.path.join(workflow.basedir, path))
+
+
+def benchmark_path(rule, wildcards=""):
+    """Where a rule's job writes its benchmark (`benchmark:`; time, peak memory, I/O):
+    benchmarks/<rule>/<wildcards>.tsv under the logs, one file per job, so
+    `backprop-study resources` can suggest each rule's mem_mb and runtime from measurement.
+    """
+    return f"{LOGS}/benchmarks/{rule}/{wildcards or rule}.tsv"
+
+
+def by_attempt(base):
+    """A resource that doubles with each attempt: `base` (a number, or a function of the
+    wildcards) on the first, twice that on the second, and so on, so a job that a cluster
+    killed for its memory or time limit asks for more when `retries` (profiles/slurm) reruns it.
+    """
+
+    def resource(wildcards, attempt):
+        value = base(wildcards) if callable(base) else base
+        return value * 2 ** (attempt - 1)
+
+    return resource
 
 
 def train_runtime(wildcards):

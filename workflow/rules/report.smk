@@ -49,12 +49,12 @@ for experiment, specs in FIGURE_GROUPS.items():
             captions=[f"{CAPTIONS}/{spec.name}.rst" for spec in specs],
         log:
             f"{LOGS}/figures/{experiment}.log",
-        conda:
-            "../envs/backprop-study.yaml"
+        benchmark:
+            benchmark_path("figures", experiment)
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=10,
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
         params:
             names=[spec.name for spec in specs],
             grids=[STUDY.experiments[name].grid_json() for name in read_experiments],
@@ -78,8 +78,8 @@ for experiment, specs in FIGURE_GROUPS.items():
 # The self-contained HTML study report, also marked for `snakemake --report`.
 rule study_report:
     input:
-        template="report/study.html.j2",
-        sections=sorted(glob.glob("report/sections/*.html.j2")),
+        template=repository_path("report/study.html.j2"),
+        sections=sorted(glob.glob(repository_path("report/sections/*.html.j2"))),
         runs=RUNS_TABLE,
         claims=CLAIMS_TABLE,
         findings=FINDINGS_TABLE,
@@ -92,12 +92,12 @@ rule study_report:
         ),
     log:
         f"{LOGS}/report/study_report.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("study_report")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     params:
         study=STUDY_JSON,
         code=REPORTING_CODE,

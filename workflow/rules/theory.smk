@@ -20,12 +20,12 @@ rule theory_setting:
         f"{LOGS}/theory/{{law_setting}}.log",
     wildcard_constraints:
         law_setting="|".join(re.escape(name) for name in THEORY_SETTINGS) or "(?!)",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("theory_setting", "{law_setting}")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=240,
+        mem_mb=by_attempt(1000),
+        runtime=by_attempt(240),
     params:
         args=lambda wildcards: command_args(THEORY_SETTINGS[wildcards.law_setting]),
         code=ANALYSIS_CODE,
@@ -59,12 +59,12 @@ rule law_family:
         claims=f"{LAW_TABLES}/law_claims.parquet",
     log:
         f"{LOGS}/theory/law_family.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("law_family")
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=by_attempt(500),
+        runtime=by_attempt(5),
     params:
         code=ANALYSIS_CODE,
     shell:
@@ -82,12 +82,12 @@ rule law_figures:
         divergence=f"{LAW_FIGURES}/divergence.png",
     log:
         f"{LOGS}/theory/law_figures.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("law_figures")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=by_attempt(1000),
+        runtime=by_attempt(5),
     shell:
         "backprop-study law-figures --table {input.table:q} --probes {input.probes:q}"
         " --critical {input.critical:q} --law-out {output.law:q}"

@@ -27,12 +27,12 @@ rule train:
         update(SEEDS_MANIFEST),
     log:
         f"{LOGS}/train/{{setting}}/seeds-{{part}}.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("train", "{setting}/seeds-{part}")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=train_runtime,
+        mem_mb=by_attempt(1000),
+        runtime=by_attempt(train_runtime),
     params:
         settings=train_settings,
         integrity=train_integrity,
@@ -55,12 +55,12 @@ rule study_settings:
         SETTINGS_STAMP,
     log:
         f"{LOGS}/aggregate/study_settings.log",
-    conda:
-        "../envs/backprop-study.yaml"
+    benchmark:
+        benchmark_path("study_settings")
     threads: 1
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=by_attempt(500),
+        runtime=by_attempt(5),
     params:
         settings=STUDY.settings_json(),
     shell:
