@@ -18,10 +18,10 @@ rule theory_setting:
         probes=THEORY_TABLE.replace("{table}", "probes"),
     log:
         f"{LOGS}/theory/{{law_setting}}.log",
-    wildcard_constraints:
-        law_setting="|".join(re.escape(name) for name in THEORY_SETTINGS) or "(?!)",
     benchmark:
         benchmark_path("theory_setting", "{law_setting}")
+    wildcard_constraints:
+        law_setting="|".join(re.escape(name) for name in THEORY_SETTINGS) or "(?!)",
     threads: 1
     resources:
         mem_mb=by_attempt(1000),
