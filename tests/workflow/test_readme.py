@@ -1,4 +1,6 @@
-"""The README's study commands, pasted as written, on a tiny config in a temporary copy."""
+"""The README's study commands, pasted as written: one experiment on a tiny config in a fresh
+temporary copy, adding a value on a copy of the session's finished quick study
+(tests/workflow/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import ROOT, make_copy
+from workflow_copy import ROOT, copy_study, make_copy
 
 BIN = Path(sys.executable).parent
 README = (ROOT / "README.md").read_text()
@@ -44,8 +46,7 @@ def run(cwd: Path, env: dict, command: str) -> str:
     return proc.stdout + proc.stderr
 
 
-@pytest.mark.workflow
-def test_the_readme_one_experiment_and_add_a_value_commands(tmp_path):
+def test_the_readme_one_experiment_command(tmp_path):
     env = make_copy(tmp_path, TINY)
     # "One experiment only: name its outputs as targets"
     one = readme_command(r"snakemake --cores 8 results/tables/\S+ results/figures/\S+")
@@ -58,14 +59,18 @@ def test_the_readme_one_experiment_and_add_a_value_commands(tmp_path):
     assert sorted(p.parent.name for p in (tmp_path / "results" / "tables").glob("*/*.md")) == [
         "learning_rate"
     ]
-    # The whole study, then "Add a value to a grid": only the new runs train.
-    run(tmp_path, env, "snakemake --cores 2")
+
+
+def test_the_readme_add_a_value_command(finished_quick_study, tmp_path):
+    """The README's "Add a value to a grid" on a finished study: only the new runs train."""
+    cwd = tmp_path / "study"
+    env = copy_study(finished_quick_study.cwd, cwd)
     lam = yaml.safe_load(readme_command(r"lam: \[[^\]]+\]"))["lam"]
-    config = yaml.safe_load((tmp_path / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((cwd / "config" / "config.yaml").read_text())
     new = sorted(set(map(float, lam)) - set(config["experiments"]["weight_decay"]["lam"]))
     assert new == [0.03]
     config["experiments"]["weight_decay"]["lam"] = lam
-    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    jobs = jobs_in(run(tmp_path, env, "snakemake --cores 2 -n"))
+    (cwd / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    jobs = jobs_in(run(cwd, env, "snakemake --cores 2 -n"))
     assert jobs["train"] == {"results/runs/enc~k/lam~0.03/alpha~0.01/batch~8/seeds-0.json"}
     assert jobs["aggregate_experiment"] == {"results/tables/weight_decay/runs.parquet"}

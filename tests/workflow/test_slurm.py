@@ -3,9 +3,10 @@
 Needs the single-node cluster that .ci/slurm-up.sh starts (root, Debian, job accounting); the
 tests do not start it themselves. One temporary copy of the workflow runs config/quick.yaml
 through `--workflow-profile profiles/slurm` (plus the test-only poll settings of
-tests/slurm_profile) while a second copy runs it locally as the reference; the SLURM copy is then
-reused for the failure scenario. Every SLURM command runs under `timeout`, so a hung cluster
-fails the test instead of stalling it.
+tests/slurm_profile), with the package of the session's shared quick study, trained locally
+(tests/workflow/conftest.py), as the reference; the SLURM copy is then reused for the failure
+scenario. Every SLURM command runs under `timeout`, so a hung cluster fails the test instead of
+stalling it.
 """
 
 from __future__ import annotations
@@ -82,13 +83,10 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    """A snapshot of the package for every run of this module: the local reference and the
-    SLURM runs must use the same code, even while someone edits the checkout."""
-    src = tmp_path_factory.mktemp("src")
-    # copy2 keeps mtimes, so numba's on-disk cache in __pycache__ stays valid for the copy.
-    shutil.copytree(ROOT / "src" / "backprop_study", src / "backprop_study")
-    return src
+def package(finished_quick_study) -> Path:
+    """The package that trained the local reference, for every SLURM run of this module: both
+    must use the same code, even while someone edits the checkout (nobody edits this copy)."""
+    return finished_quick_study.cwd / "src"
 
 
 def make_copy(dest: Path, package: Path) -> dict[str, str]:
@@ -131,12 +129,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def assert_same_run_files(slurm_dir: Path, local_dir: Path, run_ids: list[str]) -> None:
+def assert_same_run_files(slurm_dir: Path, local_results: Path, run_ids: list[str]) -> None:
     """Every run's three Parquet files are the local run's, byte for byte (sha256): timings,
     machine and executor live in the provenance.json sidecar, which is not compared."""
     for rid in run_ids:
         for name in RUN_FILES:
-            a, b = (d / RESULTS / "runs" / rid / name for d in (slurm_dir, local_dir))
+            a, b = (d / "runs" / rid / name for d in (slurm_dir / RESULTS, local_results))
             assert sha256(a) == sha256(b), f"{rid}/{name} differs from the local run"
 
 
@@ -151,25 +149,7 @@ def study():
 
 
 @pytest.fixture(scope="module")
-def local_reference(tmp_path_factory, package):
-    """The quick study's runs trained locally (`--cores 2`), started in the background so that
-    it overlaps the SLURM run's waits; the fixture using it waits for it."""
-    cwd = tmp_path_factory.mktemp("local")
-    env = make_copy(cwd, package)
-    log = (cwd / "snakemake.out").open("w")
-    proc = subprocess.Popen(
-        snakemake_cmd("--cores", "2", *QUICK, "--until", "train", timeout=600),
-        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    yield cwd, proc
-    if proc.poll() is None:
-        proc.terminate()  # `timeout` passes it on to Snakemake
-        proc.wait(timeout=60)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def slurm_study(tmp_path_factory, package, local_reference):
+def slurm_study(tmp_path_factory, package):
     """The quick study through profiles/slurm: (workdir, env, exit code, output)."""
     cwd = tmp_path_factory.mktemp("slurm")
     env = make_copy(cwd, package)
@@ -184,10 +164,9 @@ def slurm_study(tmp_path_factory, package, local_reference):
 
 
 @pytest.fixture(scope="module")
-def local_runs(local_reference):
-    cwd, proc = local_reference
-    assert proc.wait(timeout=600) == 0, (cwd / "snakemake.out").read_text()
-    return cwd
+def local_runs(finished_quick_study) -> Path:
+    """The results folder of the quick study trained locally (`--cores 2`)."""
+    return finished_quick_study.cwd / "results"
 
 
 def test_the_quick_study_finishes_through_slurm(slurm_study, study):
@@ -233,7 +212,7 @@ def test_runs_equal_a_local_run_bit_for_bit(slurm_study, local_runs, study):
     # The sidecars say where each run was made: a SLURM job of this study, or locally.
     for rid in study.run_ids():
         there = json.loads((cwd / RESULTS / "runs" / rid / "provenance.json").read_text())
-        here = json.loads((local_runs / RESULTS / "runs" / rid / "provenance.json").read_text())
+        here = json.loads((local_runs / "runs" / rid / "provenance.json").read_text())
         assert there["executor"] == "slurm" and there["slurm_job_id"] in job_ids(output), rid
         assert here["executor"] == "local" and here["slurm_job_id"] is None, rid
 

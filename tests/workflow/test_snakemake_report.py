@@ -1,5 +1,6 @@
 """`snakemake --report` on the quick study: the workflow's own report builds from a finished
-study, with the figures' captions and the study report in it."""
+study (a copy of the session's shared one, tests/workflow/conftest.py), with the figures'
+captions and the study report in it."""
 
 from __future__ import annotations
 
@@ -8,26 +9,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from workflow_copy import make_copy, snakemake
+from workflow_copy import copy_study, quick_config, snakemake
 
 from backprop_study.reporting.catalog import applicable
 from backprop_study.study.config import load_study
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="module")
-def quick_study(tmp_path_factory) -> tuple[Path, dict, dict]:
-    """A copy of the workflow with the quick study run to the end: (folder, env, config)."""
-    cwd = tmp_path_factory.mktemp("quick")
-    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
-    env = make_copy(cwd, quick | {"results": "results"})
-    snakemake(cwd, env, timeout=900)
-    return cwd, env, quick
+def quick_study(finished_quick_study, tmp_path_factory) -> tuple[Path, dict, dict]:
+    """A copy of the finished quick study: (folder, env, config)."""
+    cwd = tmp_path_factory.mktemp("report") / "study"
+    env = copy_study(finished_quick_study.cwd, cwd)
+    return cwd, env, quick_config()
 
 
-@pytest.mark.workflow
 def test_snakemake_report_builds_on_the_quick_study(quick_study):
     cwd, env, quick = quick_study
     snakemake(cwd, env, "--report", "report.html", timeout=900)
@@ -40,7 +37,6 @@ def test_snakemake_report_builds_on_the_quick_study(quick_study):
     assert '"Study report": {"Other": ["results/study_report.html"]}' in html
 
 
-@pytest.mark.workflow
 def test_the_quick_study_writes_its_findings_tables(quick_study):
     cwd, _, _ = quick_study
     tables = cwd / "results" / "tables"

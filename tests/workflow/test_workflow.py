@@ -1,45 +1,27 @@
 """The Snakemake workflow, end to end on config/quick.yaml in a temporary copy of the repository.
 
-The slow tests (marked `workflow`) share one copy: it is started, killed mid-way with SIGKILL,
-and finished by a second call; the rerun scenarios of the issues are then checked on the
-completed study, as dry runs or as real runs that leave it complete again. Source edits are made
-to a copy of the package on PYTHONPATH and undone. One training job trains every seed of one
-setting (a run path without /seed~N), up to 32 of them, and writes their manifest, seeds-0.json
-(seeds-1.json for the next 32, ...).
+The first tests read the session's shared quick study (tests/workflow/conftest.py: started,
+killed mid-way with SIGKILL, finished by a second call); the rerun scenarios of the issues then
+run on this module's copy of it, as dry runs or as real runs that leave it complete again. Source
+edits are made to the copy's package on PYTHONPATH and undone. One training job trains every seed
+of one setting (a run path without /seed~N), up to 32 of them, and writes their manifest,
+seeds-0.json (seeds-1.json for the next 32, ...).
 """
 
 from __future__ import annotations
 
-import base64
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import make_copy as copy_with_config
-from workflow_copy import snakemake
+from workflow_copy import complete_runs, copy_study, quick_study, snakemake, stamps
 
 from backprop_study.reporting.catalog import by_experiment
 from backprop_study.reporting.figures import FIGURES
-from backprop_study.study.config import load_study
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
-WRITTEN = ("provenance.json", *RUN_FILES, "checksums.sha256")
 pytestmark = pytest.mark.workflow
-
-
-def make_copy(dest: Path) -> dict[str, str]:
-    """The workflow and package in `dest`, with the quick study writing to results/."""
-    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
-    return copy_with_config(dest, quick | {"results": "results"})
 
 
 def dry_run_jobs(cwd: Path, env: dict, *args: str) -> dict[str, set[str]]:
@@ -57,22 +39,6 @@ def dry_run_with_edit(cwd: Path, env: dict, module: str, comment: str) -> dict[s
         return dry_run_jobs(cwd, env)
     finally:
         path.write_bytes(original)
-
-
-def quick_study():
-    return load_study(yaml.safe_load((ROOT / "config" / "quick.yaml").read_text()))
-
-
-def complete_runs(results: Path) -> list[Path]:
-    """Run directories with every file (the checksums are written last)."""
-    dirs = {p.parent for p in results.glob("runs/**/checksums.sha256")}  # any path depth
-    return sorted(d for d in dirs if all((d / f).exists() for f in WRITTEN))
-
-
-def stamps(run: Path) -> dict[str, tuple[int, int, bytes]]:
-    """(inode, mtime, bytes) of a run's files: unchanged means the run was not rewritten."""
-    return {f: ((run / f).stat().st_ino, (run / f).stat().st_mtime_ns, (run / f).read_bytes())
-            for f in WRITTEN}  # fmt: skip
 
 
 def manifest(setting: str, results: str = "results", part: int = 0) -> str:
@@ -99,64 +65,22 @@ def train_log(cwd: Path, setting: str, part: int = 0) -> list[str]:
     return log.read_text().splitlines()
 
 
-def incomplete_outputs(cwd: Path) -> set[str]:
-    """Outputs Snakemake marked as being written when it died (.snakemake/incomplete)."""
-    out = set()
-    base = cwd / ".snakemake" / "incomplete"
-    for marker in base.rglob("*"):
-        if marker.is_file() and marker.name != "migration_underway":
-            parts = marker.relative_to(base).parts
-            encoded = "".join(p.lstrip("@") for p in parts)
-            out.add(base64.urlsafe_b64decode(encoded).decode())
-    return out
-
-
 # --- the end-to-end scenarios -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def killed_then_finished(tmp_path_factory):
-    """Start the quick study, SIGKILL Snakemake and its jobs mid-way, rerun to the end.
-
-    Returns (workdir, env, files (inode, mtime, bytes) of the runs complete at the kill,
-    outputs Snakemake had marked incomplete, number of complete run directories at the kill)."""
-    cwd = tmp_path_factory.mktemp("workflow")
-    env = make_copy(cwd)
-    total = len(quick_study().run_ids())
-    proc = subprocess.Popen(
-        [str(BIN / "snakemake"), "--cores", "2"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the kill reaches every job
-    )
-    deadline = time.monotonic() + 300
-    try:
-        while len(complete_runs(cwd / "results")) < min(6, total // 3):
-            assert proc.poll() is None, "snakemake ended before it could be killed"
-            assert time.monotonic() < deadline, "no runs finished in time"
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    done = complete_runs(cwd / "results")
-    assert 0 < len(done) < total
-    marked = incomplete_outputs(cwd)
-    # Only manifests are outputs: a killed training job's finished runs are not Snakemake's.
-    assert not [m for m in marked if m.endswith(WRITTEN)], marked
-    finished = {d: stamps(d) for d in done}
-    # A SIGKILL leaves Snakemake's lock behind: release it, as a user would, then rerun.
-    snakemake(cwd, env, "--unlock")
-    snakemake(cwd, env, "--rerun-incomplete")
-    return cwd, env, finished, marked, len(done)
+def quick_copy(finished_quick_study, tmp_path_factory):
+    """This module's copy of the shared quick study, for the tests that change it: (workdir,
+    env)."""
+    cwd = tmp_path_factory.mktemp("workflow") / "study"
+    env = copy_study(finished_quick_study.cwd, cwd)
+    return cwd, env
 
 
-@pytest.mark.workflow
-def test_kill_and_rerun_finishes_without_touching_finished_runs(killed_then_finished):
+def test_kill_and_rerun_finishes_without_touching_finished_runs(finished_quick_study):
     from backprop_study.engine.runfiles import read_run
 
-    cwd, _, finished, _, _ = killed_then_finished
+    cwd, finished = finished_quick_study.cwd, finished_quick_study.finished
     assert finished, "no run was finished before the kill"
     for d, files in finished.items():  # kept as they were, also those of a killed job
         assert stamps(d) == files, f"{d} was rewritten"
@@ -168,11 +92,10 @@ def test_kill_and_rerun_finishes_without_touching_finished_runs(killed_then_fini
     assert (cwd / "results" / "study_report.html").stat().st_size > 0
 
 
-@pytest.mark.workflow
-def test_outputs_of_a_complete_study(killed_then_finished):
+def test_outputs_of_a_complete_study(finished_quick_study):
     import pandas as pd
 
-    cwd = killed_then_finished[0]
+    cwd = finished_quick_study.cwd
     study = quick_study()
     runs = pd.read_parquet(cwd / "results" / "tables" / "runs.parquet")
     assert sorted(runs["run_id"]) == study.run_ids()
@@ -184,16 +107,15 @@ def test_outputs_of_a_complete_study(killed_then_finished):
     assert not list((cwd / "results").rglob("*.tmp"))
 
 
-@pytest.mark.workflow
-def test_second_call_does_nothing(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
-    proc = snakemake(cwd, env, "--dry-run")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
+def test_second_call_does_nothing(finished_quick_study, quick_copy):
+    # The study, and the copy the next tests change: copied as complete as the original.
+    for cwd, env in ((finished_quick_study.cwd, finished_quick_study.env), quick_copy):
+        proc = snakemake(cwd, env, "--dry-run")
+        assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-@pytest.mark.workflow
-def test_adding_a_lambda_runs_only_what_depends_on_it(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_adding_a_lambda_runs_only_what_depends_on_it(quick_copy):
+    cwd, env = quick_copy
     config_path = cwd / "config" / "config.yaml"
     original = config_path.read_text()
     config = yaml.safe_load(original)
@@ -227,9 +149,8 @@ def dry_run_with_experiments(cwd: Path, env: dict, experiments: dict) -> dict[st
         config_path.write_text(original)
 
 
-@pytest.mark.workflow
-def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(quick_copy):
+    cwd, env = quick_copy
     base = "enc~k/lam~0/alpha~0.01/batch~8"
     jobs = dry_run_with_experiments(
         cwd, env, {"init_sweep": {"init_std": [0.1, 1]}, "width": {"hidden": [3, 4]}}
@@ -249,9 +170,8 @@ def test_any_setting_is_an_axis_and_adding_its_values_trains_only_new_runs(kille
                          *figure_jobs}  # fmt: skip
 
 
-@pytest.mark.workflow
-def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(quick_copy):
+    cwd, env = quick_copy
     # A minimal one-experiment config: nothing of config/config.yaml leaks into it.
     (cwd / "mini.yaml").write_text(
         "results: results/mini\nepochs: 100\nseeds: [0]\nexperiments:\n  one:\n    lam: [0, 0.1]\n"
@@ -276,9 +196,8 @@ def test_a_config_file_is_the_whole_config_and_keeps_to_its_results_folder(kille
     assert after == before
 
 
-@pytest.mark.workflow
-def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(quick_copy):
+    cwd, env = quick_copy
     setting = "enc~k/lam~0.1/alpha~0.01/batch~8"  # in the weight_decay and weights experiments
     rid = f"{setting}/seed~0"
     run = cwd / "results" / "runs" / rid
@@ -313,9 +232,8 @@ def test_a_damaged_run_is_retrained_to_the_same_bytes_and_no_table_is_lost(kille
         assert path.read_bytes() == data, path
 
 
-@pytest.mark.workflow
-def test_a_deleted_run_folder_is_retrained_alone(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_a_deleted_run_folder_is_retrained_alone(quick_copy):
+    cwd, env = quick_copy
     setting = "enc~k-1/lam~0/alpha~0.01/batch~8"  # only in the encoding experiment
     runs = cwd / "results" / "runs" / setting
     neighbour = stamps(runs / "seed~0")
@@ -337,9 +255,8 @@ def test_a_deleted_run_folder_is_retrained_alone(killed_then_finished):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-@pytest.mark.workflow
-def test_adding_seeds_trains_only_the_new_seeds(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_adding_seeds_trains_only_the_new_seeds(quick_copy):
+    cwd, env = quick_copy
     setting = "enc~k/lam~0/alpha~0.3/batch~1/epochs~500"  # benchmark_mitchell's only setting
     runs = cwd / "results" / "runs" / setting
     old = {s: stamps(runs / f"seed~{s}") for s in (0, 1)}
@@ -366,9 +283,8 @@ def test_adding_seeds_trains_only_the_new_seeds(killed_then_finished):
     assert {s: stamps(runs / f"seed~{s}") for s in (0, 1)} == old
 
 
-@pytest.mark.workflow
-def test_editing_plotting_code_retrains_nothing(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_editing_plotting_code_retrains_nothing(quick_copy):
+    cwd, env = quick_copy
     jobs = dry_run_with_edit(cwd, env, "reporting/figures", "an edit to the plotting code")
     assert "train" not in jobs and "aggregate_experiment" not in jobs
     study = load_study(yaml.safe_load((cwd / "config" / "config.yaml").read_text()))
@@ -377,9 +293,8 @@ def test_editing_plotting_code_retrains_nothing(killed_then_finished):
     }
 
 
-@pytest.mark.workflow
-def test_editing_the_engine_retrains_every_run(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_editing_the_engine_retrains_every_run(quick_copy, tmp_path):
+    cwd, env = quick_copy
     study = quick_study()
     jobs = dry_run_with_edit(cwd, env, "engine/training", "an edit to the engine")
     assert jobs["train"] == {manifest(s) for s in study.setting_ids()}
@@ -389,7 +304,9 @@ def test_editing_the_engine_retrains_every_run(killed_then_finished):
     original = path.read_bytes()
     path.write_bytes(original + b"\n# an edit to the engine\n")
     try:
-        snakemake(cwd, env, manifest(setting))
+        # The edited engine's kernels in a cache of their own (compiled here), so the original
+        # engine's, in the package's __pycache__, are still there once the edit is undone.
+        snakemake(cwd, env | {"NUMBA_CACHE_DIR": str(tmp_path)}, manifest(setting))
     finally:
         path.write_bytes(original)
     log = [line for line in train_log(cwd, setting) if not line.startswith("kernels: ")]
@@ -401,9 +318,8 @@ def test_editing_the_engine_retrains_every_run(killed_then_finished):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-@pytest.mark.workflow
-def test_a_phantom_run_cannot_be_requested(killed_then_finished):
-    cwd, env, *_ = killed_then_finished
+def test_a_phantom_run_cannot_be_requested(quick_copy):
+    cwd, env = quick_copy
     for target in (
         "results/runs/enc~k/lam~1e-05/alpha~0.01/batch~8/seeds-0.json",  # not canonical
         "results/runs/enc~k-1/lam~0.1/alpha~0.01/batch~8/seeds-0.json",  # no experiment
@@ -415,7 +331,6 @@ def test_a_phantom_run_cannot_be_requested(killed_then_finished):
         assert proc.returncode != 0, target
 
 
-@pytest.mark.workflow
 @pytest.mark.parametrize(
     ("snippet", "key"),
     [
@@ -430,8 +345,8 @@ def test_a_phantom_run_cannot_be_requested(killed_then_finished):
         ("experiments:\n  a:\n    hidden_units: [2]\n", "experiments.a"),
     ],
 )
-def test_bad_config_stops_before_any_job_with_one_message(killed_then_finished, snippet, key):
-    cwd, env, *_ = killed_then_finished
+def test_bad_config_stops_before_any_job_with_one_message(quick_copy, snippet, key):
+    cwd, env = quick_copy
     (cwd / "bad.yaml").write_text("results: results/bad\n" + snippet)
     proc = snakemake(cwd, env, "--configfile", "bad.yaml", check=False)
     output = proc.stdout + proc.stderr
@@ -441,20 +356,3 @@ def test_bad_config_stops_before_any_job_with_one_message(killed_then_finished, 
     assert "allowed" in errors[0] or "write 1.0e-4" in errors[0], errors[0]
     assert "rule train" not in output and "Traceback" not in output
     assert not [line for line in output.splitlines() if line.lstrip().startswith("File ")]
-
-
-# --- static checks ------------------------------------------------------------------------------
-
-
-def test_snakefmt_is_clean():
-    proc = subprocess.run(
-        [str(BIN / "snakefmt"), "--check", "."], cwd=ROOT, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_lint_is_clean(tmp_path):
-    env = make_copy(tmp_path)
-    proc = snakemake(tmp_path, env, "--lint", check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Lints for" not in proc.stdout + proc.stderr

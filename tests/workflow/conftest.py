@@ -1,0 +1,52 @@
+"""The quick study that the workflow tests share, run once per session.
+
+config/quick.yaml in a temporary copy of the workflow, started, killed mid-way with SIGKILL and
+finished by a second call (what test_workflow checks first). Nobody changes it afterwards: tests
+that only read a finished study read it, and a test module that changes a study (edits, damage,
+reruns) works on its own copy (`workflow_copy.copy_study`), so no test depends on another's
+order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from workflow_copy import (
+    WRITTEN,
+    incomplete_outputs,
+    kill_after,
+    make_copy,
+    quick_config,
+    quick_study,
+    snakemake,
+    stamps,
+)
+
+
+@dataclass(frozen=True)
+class FinishedStudy:
+    """The shared quick study: its folder and environment, and what the kill left behind."""
+
+    cwd: Path
+    env: dict[str, str]
+    finished: dict[Path, dict]  # run directory -> stamps() of the runs complete at the kill
+    marked: set[str]  # outputs Snakemake had marked incomplete when it was killed
+
+
+@pytest.fixture(scope="session")
+def finished_quick_study(tmp_path_factory) -> FinishedStudy:
+    cwd = tmp_path_factory.mktemp("quick")
+    env = make_copy(cwd, quick_config())
+    total = len(quick_study().run_ids())
+    done = kill_after(cwd, env, runs=min(6, total // 3))
+    assert 0 < len(done) < total
+    marked = incomplete_outputs(cwd)
+    # Only manifests are outputs: a killed training job's finished runs are not Snakemake's.
+    assert not [m for m in marked if m.endswith(WRITTEN)], marked
+    finished = {d: stamps(d) for d in done}
+    # A SIGKILL leaves Snakemake's lock behind: release it, as a user would, then rerun.
+    snakemake(cwd, env, "--unlock")
+    snakemake(cwd, env, "--rerun-incomplete", timeout=900)
+    return FinishedStudy(cwd, env, finished, marked)
