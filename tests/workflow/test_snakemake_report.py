@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_copy import copy_study, quick_config, snakemake
+from workflow_copy import copy_study, make_copy, quick_config, snakemake
 
 from backprop_study.reporting.catalog import applicable
 from backprop_study.study.config import load_study
@@ -50,9 +50,8 @@ def test_the_quick_study_writes_its_findings_tables(quick_study):
     assert f"{len(runs)} training runs" in report
 
 
-@pytest.mark.workflow
 def test_every_figure_is_written_in_each_configured_format(tmp_path):
-    quick = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
+    quick = quick_config()
     formats = ["png", "svg", "pdf"]
     env = make_copy(tmp_path, quick | {"results": "results", "figure_formats": formats})
     listed = snakemake(tmp_path, env, "--summary").stdout  # every output of the DAG, one a line

@@ -50,7 +50,11 @@ for experiment, specs in FIGURE_GROUPS.items():
         log:
             f"{LOGS}/figures/{experiment}.log",
         benchmark:
-            benchmark_path("figures", experiment)
+            benchmark_path(f"figures_{experiment}")
+        # On a cluster, with the other post-training jobs (profiles/slurm names those by rule;
+        # these rules' names depend on the config). Local runs ignore groups.
+        group:
+            "summaries"
         threads: 1
         resources:
             mem_mb=by_attempt(2000),
