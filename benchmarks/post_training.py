@@ -24,7 +24,13 @@ import subprocess
 import time
 from pathlib import Path
 
-RULES = ("study_settings", "aggregate_experiment", "runs_table", "figure", "study_report")
+RULES = ("study_settings", "aggregate_experiment", "runs_table", "figures", "study_report")
+
+
+def kind(rule: str) -> str:
+    """The rule's entry in RULES: an experiment's figure rule `figures_<experiment>` is "figures"
+    (a study kept by older code may have one `figure` rule)."""
+    return "figures" if rule == "figure" or rule.startswith("figures_") else rule
 
 
 def jobs(study: Path) -> dict[str, tuple[str, str]]:
@@ -32,9 +38,9 @@ def jobs(study: Path) -> dict[str, tuple[str, str]]:
     found = {}
     for path in (study / ".snakemake" / "metadata").iterdir():
         record = json.loads(path.read_text())
-        if record["rule"] in RULES:
+        if kind(record["rule"]) in RULES:
             name = f"{record['rule']}:{Path(record['log'][0]).stem}"
-            found[name] = (record["rule"], record["shellcmd"])
+            found[name] = (kind(record["rule"]), record["shellcmd"])
     return dict(sorted(found.items(), key=lambda kv: (RULES.index(kv[1][0]), kv[0])))
 
 

@@ -96,9 +96,13 @@ JOB_KINDS = {
     "aggregate_experiment": "aggregation",
     "runs_table": "aggregation",
     "study_settings": "aggregation",
-    "figure": "figures + report",
     "study_report": "figures + report",
 }
+
+
+def job_kind(rule: str) -> str:
+    """An experiment's figure rule (`figures_<experiment>`) counts with the report."""
+    return "figures + report" if rule.startswith("figures_") else JOB_KINDS.get(rule, rule)
 
 
 def job_times(work: Path) -> dict[str, list[float]]:
@@ -114,7 +118,7 @@ def job_times(work: Path) -> dict[str, list[float]]:
         jobs[key] = [start, end]
     kinds: dict[str, list[float]] = {}
     for (rule, _), (start, end) in jobs.items():
-        kinds.setdefault(JOB_KINDS.get(rule, rule), []).append(end - start)
+        kinds.setdefault(job_kind(rule), []).append(end - start)
     return kinds
 
 

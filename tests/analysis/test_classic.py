@@ -151,7 +151,7 @@ def test_mean_sd_counts_only_solved_runs_and_names_the_censored() -> None:
 
 def test_published_yaml_gives_a_source_for_every_value_and_convention() -> None:
     data = yaml.safe_load(
-        resources.files("backprop_study").joinpath("reporting/published.yaml").read_text()
+        resources.files("backprop_study").joinpath("analysis/published.yaml").read_text()
     )
     sources = data["sources"]
     for name, v in data["values"].items():

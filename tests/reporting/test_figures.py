@@ -167,11 +167,14 @@ def test_figures_are_grouped_by_experiment_with_what_each_group_reads():
     study = tiny_study()
     groups = by_experiment(study.experiments)
     assert [f for specs in groups.values() for f in specs] == sorted(
-        figures.applicable(study.experiments), key=lambda f: list(groups).index(f.experiment)
+        figures.applicable(study.experiments),
+        key=lambda f: list(groups).index("_and_".join(f.experiments)),
     )
-    assert all(f.experiment == name for name, specs in groups.items() for f in specs)
-    names, runs = group_reads(groups["learning_rate"], study.experiments)
-    assert names == ["learning_rate", "batch_size"]  # the flow-time figure reads both
+    assert all("_and_".join(f.experiments) == name for name, specs in groups.items() for f in specs)
+    # One experiment's figures read only it; the flow-time figure, which reads two, is its own.
+    assert group_reads(groups["learning_rate"], study.experiments)[0] == ["learning_rate"]
+    names, runs = group_reads(groups["learning_rate_and_batch_size"], study.experiments)
+    assert names == ["learning_rate", "batch_size"]
     flow = figures.by_name("flow_time")
     assert {r.run_id for r in runs} >= {r.run_id for r in figure_runs(flow, study.experiments)}
     assert len(runs) == len({r.run_id for r in runs})

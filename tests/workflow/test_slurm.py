@@ -241,7 +241,10 @@ def test_a_cancelled_job_fails_the_run_and_a_rerun_finishes_only_what_is_missing
     log = cwd / "cancelled.out"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            snakemake_cmd(*SLURM_ARGS, *QUICK, timeout=300), cwd=cwd, env=env, stdout=out,
+            # Without the profile's retries, which would resubmit the cancelled job (as after
+            # the last retry failed).
+            snakemake_cmd(*SLURM_ARGS, *QUICK, "--retries", "0", timeout=300), cwd=cwd, env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

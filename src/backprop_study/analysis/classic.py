@@ -2,7 +2,7 @@
 
 One table per paper (`PAPERS`): for each method, three columns - our runs under the paper's
 conventions (its experiment `benchmark_*_paper`), our runs under this study's conventions, and the
-published value (`reporting/published.yaml`, read here as data). Per column: trials, solved,
+published value (`analysis/published.yaml`). Per column: trials, solved,
 mean ± SD and median of epochs to the paper's criterion (every output within 0.4 of its target),
 and a verdict.
 
@@ -110,7 +110,7 @@ EXPERIMENTS = tuple(sorted({e for p in PAPERS for es in p.experiments.values() f
 def published_values() -> dict[str, dict]:
     """published.yaml's values: the numbers the verdicts compare with (a data file, shipped
     beside the report that quotes the same entries)."""
-    path = resources.files("backprop_study").joinpath("reporting/published.yaml")
+    path = resources.files("backprop_study").joinpath("analysis/published.yaml")
     return yaml.safe_load(path.read_text())["values"]
 
 

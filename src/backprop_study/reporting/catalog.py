@@ -353,11 +353,12 @@ def applicable(experiments: Mapping[str, Experiment]) -> list[FigureEntry]:
 
 
 def by_experiment(experiments: Mapping[str, Experiment]) -> dict[str, list[FigureEntry]]:
-    """The study's figures grouped by the experiment they belong to, in catalog order: the
-    workflow draws each group in one job."""
+    """The study's figures grouped by the experiments they read, in catalog order: the workflow
+    draws each group in one job. A figure that reads several experiments is a group of its own
+    ("learning_rate_and_batch_size"), so one experiment's figures need only its own runs."""
     groups: dict[str, list[FigureEntry]] = {}
     for spec in applicable(experiments):
-        groups.setdefault(spec.experiment, []).append(spec)
+        groups.setdefault("_and_".join(spec.experiments), []).append(spec)
     return groups
 
 

@@ -50,7 +50,7 @@ SATURATED_STYLE = {"marker": "X", "ms": 7, "color": SATURATED_COLOUR, "ls": "non
 @cache
 def published() -> dict[str, Any]:
     """The published values and their sources (`published.yaml`)."""
-    text = resources.files("backprop_study.reporting").joinpath("published.yaml").read_text()
+    text = resources.files("backprop_study.analysis").joinpath("published.yaml").read_text()
     return yaml.safe_load(text)
 
 
