@@ -51,6 +51,10 @@ TINY_CONFIG = {
             "batch_size": [10],
             "optimizer": ["gd", "rprop"],
         },
+        "benchmark_rb_paper": {
+            "classes": 10, "hidden": 5, "alpha": [19], "batch_size": [10],
+            "optimizer": ["gd", "rprop"], "init_distribution": ["uniform"], "init_range": [1.0],
+        },
         "benchmark_mitchell": {"alpha": [0.3], "batch_size": [1]},
         "init_scale": {
             "lam": [0], "alpha": [0.5], "batch_size": [8], "encoding": ["k"],

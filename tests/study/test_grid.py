@@ -100,7 +100,7 @@ def test_default_study_matches_the_issue():
         "learning_rate": 60,
         "batch_size": 40,
         "weights": 20,
-        "remedies": 80,
+        "remedies": 120,
         "remedy_controls": 40,
         "remedy_saturation": 60,
         "benchmark_rprop": 80,
@@ -121,7 +121,7 @@ def test_default_study_matches_the_issue():
     # experiment's RPROP runs at Δmax 50 without the offset are the remedies'; the benchmarks
     # share no run with anything.
     benchmarks = 80 + 80 + 4 * 40 + 20 + 20
-    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 70 + 20 + 50 + 50 + 90 + benchmarks == 780
+    assert len(study.run_ids()) == 50 + 10 + 50 + 30 + 110 + 20 + 50 + 50 + 90 + benchmarks == 820
     assert study.settings.epochs == 800_000
 
 
@@ -137,7 +137,7 @@ def test_a_shared_run_gets_every_experiments_snapshots():
 
 def test_a_setting_is_a_run_path_without_its_seed_and_trains_the_union_of_seeds():
     study = check_config(default_config(), SCHEMA)
-    assert len(study.setting_ids()) == 60  # saturation adds 5 settings, the papers 15
+    assert len(study.setting_ids()) == 64  # saturation adds 5 settings, the papers 15
     assert {r.rsplit("/", 1)[0] for r in study.run_ids()} == set(study.setting_ids())
     assert Run.from_id("enc~k/lam~0/alpha~0.5/batch~8/seed~3").setting == (
         "enc~k/lam~0/alpha~0.5/batch~8"

@@ -62,7 +62,7 @@ CI_LABELS = {
 SATURATES = "saturates"
 N_BOOT = 4000
 BASE_ALPHA = 0.01
-OPTIMIZERS = ("gd", "momentum", "rprop", "adam")  # the table's order
+OPTIMIZERS = ("gd", "momentum", "rprop", "adam", "quickprop", "supersab")  # the table's order
 CONFIG_KEYS = ["optimizer", "loss", "prime_offset", "momentum", "alpha", "rprop_delta_max"]
 SLUG_KEYS = CONFIG_KEYS[:5]  # rprop_delta_max joins the slug for rprop only (it is unused else)
 
@@ -169,7 +169,7 @@ def select(runs: pd.DataFrame, **settings: object) -> pd.DataFrame:
 
 def effective_alpha(config: Mapping[str, object]) -> float:
     """The step of gradient flow one update amounts to: α (gd), α / (1 − μ) (momentum); none
-    for rprop and adam (per-weight steps)."""
+    for the optimizers with per-weight steps (rprop, adam, quickprop, supersab)."""
     if config["optimizer"] == "gd":
         return float(config["alpha"])
     if config["optimizer"] == "momentum":

@@ -42,8 +42,20 @@ OPTIMIZER_TEXT = {
     "momentum": "momentum",
     "rprop": "RPROP",
     "adam": "Adam",
+    "quickprop": "Quickprop",
+    "supersab": "SuperSAB",
 }
-OPTIMIZER_COLOUR = {"gd": "#222222", "momentum": "#1b9e77", "rprop": "#d95f02", "adam": "#7570b3"}
+OPTIMIZER_COLOUR = {
+    "gd": "#222222",
+    "momentum": "#1b9e77",
+    "rprop": "#d95f02",
+    "adam": "#7570b3",
+    "quickprop": "#e7298a",
+    "supersab": "#66a61e",
+}
+# Riedmiller & Braun's methods in their table's order, with their published entries.
+RB_METHODS = (("gd", "rb_bp"), ("supersab", "rb_supersab"), ("quickprop", "rb_quickprop"),
+              ("rprop", "rb_rprop"))  # fmt: skip
 SATURATED_STYLE = {"marker": "X", "ms": 7, "color": SATURATED_COLOUR, "ls": "none"}
 
 
@@ -146,15 +158,14 @@ def draw_remedy_outcomes(data: FigureData) -> Figure:
 
 
 def draw_benchmark_epochs(data: FigureData) -> Figure:
-    """Epochs to the 40-20-40 criterion per seed for each optimizer, beside the published mean ±
-    SD."""
+    """Epochs to the 40-20-40 criterion per seed for each of Riedmiller & Braun's methods, beside
+    the published mean ± SD."""
     runs = data.runs
     fig, grid = new_figure(width=8.6, height=4.6)
     ax = grid[0][0]
     values = published()["values"]
-    quoted = {opt: (values[key]["mean"], values[key]["sd"]) for opt, key in
-              (("gd", "rb_bp"), ("rprop", "rb_rprop"))}  # fmt: skip
-    opts = [o for o in ("gd", "rprop") if (runs["optimizer"] == o).any()]
+    quoted = {opt: (values[key]["mean"], values[key]["sd"]) for opt, key in RB_METHODS}
+    opts = [o for o, _ in RB_METHODS if (runs["optimizer"] == o).any()]
     for i, opt in enumerate(opts):
         group = runs[runs["optimizer"] == opt]
         t, budgets = solve_times(group)
