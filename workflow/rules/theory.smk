@@ -1,7 +1,7 @@
-# The plateau law (docs/plateau-theory.md), per encoder setting of the config's escape_*
-# experiments (config/theory.yaml): predicted against measured slope, mu and critical lambda.
+# The plateau law (docs/plateau-theory.md), per encoder setting of the config's escape_* and
+# law_* experiments (config/theory.yaml): predicted against measured slope, mu and critical lambda.
 # Each job trains its own full-batch runs (the bisection needs runs chosen as it goes), so it
-# waits for no training job. Not part of `all`: `snakemake --configfile config/theory.yaml theory`.
+# waits for no training job. Not part of `all`: `snakemake theory --configfile config/theory.yaml`.
 import re
 
 from backprop_study.study.theory_settings import command_args, settings_of

@@ -8,6 +8,7 @@ the loss of the trivial network (every output the class mean 1/k), where collaps
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,11 +98,16 @@ def config_label(config: Mapping[str, Any], axes: list[str]) -> str:
     return ", ".join(f"{vocabulary.symbol(a)} = {value_label(a, config[a])}" for a in axes)
 
 
+NOTE_WIDTH = 90  # characters per line of a settings note (a title about 8 inches wide)
+
+
 def settings_note(experiment: Experiment, axes: list[str]) -> str:
-    """The fixed settings worth naming (those not compared) and the number of seeds."""
+    """The fixed settings worth naming (those not compared) and the number of seeds, wrapped at
+    `NOTE_WIDTH` characters so that a long list stays inside a figure's title."""
     fixed = [a for a in experiment.shown_axes() if a not in axes]
     values = {a: getattr(experiment, a)[0] for a in fixed}
-    return f"{vocabulary.label(values, fixed)}; {len(experiment.seeds)} seeds"
+    note = f"{vocabulary.label(values, fixed)}; {len(experiment.seeds)} seeds"
+    return "\n".join(textwrap.wrap(note, NOTE_WIDTH, break_on_hyphens=False))
 
 
 def colours(n: int) -> list[Any]:
