@@ -1,25 +1,12 @@
 """collapse.py: the trivial network and runs that end at it."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from weight_tables import long_form
 
 from backprop_study.analysis.collapse import collapse_columns, n_outputs, trivial_loss
 from backprop_study.engine.encodings import patterns
 from backprop_study.engine.network import Params, forward
-
-
-def long_form(snapshots):
-    """Weights table (data-model.md) from {epoch: Params}."""
-    rows = []
-    for epoch, p in snapshots.items():
-        for layer, W, b in (("hidden", p.W1, p.b1), ("output", p.W2, p.b2)):
-            for i in range(W.shape[0]):
-                rows.append((epoch, layer, i, -1, True, b[i]))
-                for j in range(W.shape[1]):
-                    rows.append((epoch, layer, i, j, False, W[i, j]))
-    cols = ["epoch", "layer", "to_unit", "from_unit", "is_bias", "value"]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def trivial(scale, n=8):

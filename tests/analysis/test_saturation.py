@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from weight_tables import long_form
 
 from backprop_study.analysis.saturation import (
     FACTOR_BOUND,
@@ -16,17 +17,6 @@ from backprop_study.analysis.saturation import (
 )
 from backprop_study.engine.encodings import patterns
 from backprop_study.engine.network import Params, forward
-
-
-def long_form(p, epoch=100):
-    rows = []
-    for layer, W, b in (("hidden", p.W1, p.b1), ("output", p.W2, p.b2)):
-        for i in range(W.shape[0]):
-            rows.append((epoch, layer, i, -1, True, b[i]))
-            for j in range(W.shape[1]):
-                rows.append((epoch, layer, i, j, False, W[i, j]))
-    cols = ["epoch", "layer", "to_unit", "from_unit", "is_bias", "value"]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def solved(hidden_scale=10.0, out_scale=10.0):
@@ -145,14 +135,14 @@ def test_the_sweep_sees_a_unit_between_two_bounds():
 
 def test_columns_from_a_weights_table():
     p = with_output_bias(solved(hidden_scale=40.0), 0, -2000.0)
-    cols = saturation_columns(long_form(p), config())
+    cols = saturation_columns(long_form({100: p}), config())
     assert cols["saturated"] is True
     assert (cols["saturated_outputs"], cols["saturated_hidden"], cols["saturated_patterns"]) == (
         1, 3, 1)  # fmt: skip
     assert cols["output_net_max_end"] > 1900
-    healthy = saturation_columns(long_form(solved()), config())
+    healthy = saturation_columns(long_form({100: solved()}), config())
     assert healthy["saturated"] is False and healthy["saturated_outputs"] == 0
-    empty = saturation_columns(long_form(solved()).iloc[0:0], config())
+    empty = saturation_columns(long_form({100: solved()}).iloc[0:0], config())
     assert empty["saturated"] is False and math.isnan(empty["saturated_outputs"])
 
 

@@ -1,8 +1,8 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
+from weight_tables import long_form
 
 from backprop_study.analysis.weightstats import (
     aligned_distance,
@@ -24,19 +24,6 @@ def random_params(rng, n=8, h=3, scale=1.0):
         rng.normal(0, scale, h),
         rng.normal(0, scale, (n, h)),
         rng.normal(0, scale, n),
-    )
-
-
-def long_form(params_by_epoch):
-    rows = []
-    for epoch, p in params_by_epoch.items():
-        for layer, W, b in (("hidden", p.W1, p.b1), ("output", p.W2, p.b2)):
-            for i in range(W.shape[0]):
-                rows.append((epoch, layer, i, -1, True, b[i]))
-                for j in range(W.shape[1]):
-                    rows.append((epoch, layer, i, j, False, W[i, j]))
-    return pd.DataFrame(
-        rows, columns=["epoch", "layer", "to_unit", "from_unit", "is_bias", "value"]
     )
 
 
