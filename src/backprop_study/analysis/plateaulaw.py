@@ -112,9 +112,11 @@ def collapse_verdict(
 def critical_rows(
     setting: flowrun.Setting, seeds: list[int], budget: float, max_budget: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per seed: the bisection's bracket around λ_c, from [μ(0)/4, 1.25 μ(0)] (μ(0) bounds
-    every μ of the critical set), and `mu_endpoint`, the closed form's μ at the point where the
-    run at the bracket's collapsed end stopped: the stability threshold of the point visited.
+    """Per seed: the bisection's bracket around λ_c, from [μ(0)/16, 1.25 μ(0)] (μ(0) bounds
+    every μ of the critical set; λ_c falls well below it where the landing point's ζ moves far,
+    to μ(0)/5.6 predicted for 32-5-32 cross-entropy), and `mu_endpoint`, the closed form's μ at
+    the point where the run at the bracket's collapsed end stopped: the stability threshold of
+    the point visited.
     Second table, one row per run the bisection made (seed, λ, verdict, flow time reached and
     escape time at `bisection.ESCAPED_FRACTION`): escape time against λ as λ nears λ_c."""
     top = theory.mu(0.0, setting.classes, setting.loss, setting.offset)
@@ -122,7 +124,7 @@ def critical_rows(
     for seed in seeds:
         done: dict[float, flowrun.Trace] = {}
         evaluate = collapse_verdict(setting, seed, LAMBDA_INIT_STD, done)
-        b = bisection.bisect(evaluate, 0.25 * top, 1.25 * top, budget, max_budget)
+        b = bisection.bisect(evaluate, top / 16, 1.25 * top, budget, max_budget)
         end = done.get(b.lam_collapsed)
         mu_end = growth.visited_mu(end.final, setting.loss, setting.offset) if end else math.nan
         rows.append(
