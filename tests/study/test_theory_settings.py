@@ -20,8 +20,9 @@ def test_settings_of_the_theory_config():
     assert s["seeds"] == list(range(10))
     assert s["t_max"] == config["experiments"]["law_8_3_mse"]["epochs"] * s["alpha"]
     assert s["bisect"] and "--bisect-max-budget" not in theory_settings.command_args(s)
-    assert not settings["32_5_mse_c0"]["bisect"]
-    assert "--bisect-max-budget 0" in theory_settings.command_args(settings["32_5_mse_c0"])
+    assert all(setting["bisect"] for setting in settings.values())  # law_* experiments only
+    no_bisection = {**settings["32_5_mse_c0"], "bisect": False}  # as an escape_* experiment's
+    assert "--bisect-max-budget 0" in theory_settings.command_args(no_bisection)
     assert "approach_8_3_mse" not in {k.split("_c")[0] for k in settings}
 
 
