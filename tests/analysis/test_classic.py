@@ -120,6 +120,18 @@ def test_findings_give_each_paper_three_columns_and_restart_only_under_the_paper
     assert f.loc["classic.fahlman.restart_limit", "value"] == classic.PAPERS[1].restart_limit
 
 
+def test_each_cell_counts_the_runs_that_end_saturated() -> None:
+    rprop = _runs([20, 21, 19, 18], "rprop")
+    rprop["saturated"] = [True, True, False, pd.NA]  # NA: the snapshot could not be read
+    gd = _runs([100, 110])  # no saturated column: none counted
+    f = findings_frame(
+        classic.classic_findings({"benchmark_rprop": pd.concat([rprop, gd])}, PUBLISHED)
+    ).set_index("key")
+    assert f.loc["classic.rb.rprop.study.saturated", "value"] == 2
+    assert f.loc["classic.rb.rprop.study.mean", "value"] == 19.5  # epochs to the first solve
+    assert f.loc["classic.rb.bp.study.saturated", "value"] == 0
+
+
 def test_mitchell_is_judged_on_distinct_codes() -> None:
     runs = _runs([100] * 20, classes=8, hidden=3, alpha=0.3, batch_size=1)
     runs["code_all_distinct"] = [True] * 19 + [False]

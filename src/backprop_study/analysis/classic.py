@@ -43,6 +43,7 @@ from backprop_study.analysis import stats
 from backprop_study.analysis.convergence import censored_summary
 from backprop_study.analysis.findings import Finding, ids
 from backprop_study.analysis.remedies import quartile_findings, solve_times
+from backprop_study.analysis.saturation import is_saturated
 
 BENCH_RPROP = "benchmark_rprop"
 BENCH_MITCHELL = "benchmark_mitchell"
@@ -267,6 +268,10 @@ def paper_findings(
             key, experiment = f"classic.{paper.key}.{method.key}.{column}", names[0]
             out.append(Finding(f"{key}.seeds", len(mine), "runs", experiment=experiment,
                                run_ids=ids(mine)))  # fmt: skip
+            # How many end on a flat spot (saturation), after solving or not: named beside the
+            # epochs, which count to the first solve and so are not changed by it.
+            out.append(Finding(f"{key}.saturated", int(is_saturated(mine).sum()), "runs",
+                               experiment=experiment))  # fmt: skip
             out += setting_findings(key, mine, experiment)
             if paper.measure == "codes":
                 out += code_findings(key, mine, experiment)
