@@ -152,15 +152,6 @@ def test_setting_findings_name_a_uniform_init_when_the_runs_have_one() -> None:
     )
 
 
-def test_mean_sd_counts_only_solved_runs_and_names_the_censored() -> None:
-    runs = _runs([100, 120, None], epochs=400_000)
-    runs["classes"] = 8
-    f = {r.key: r for r in classic.mean_sd_findings("b", runs, "x")}
-    assert f["b.mean"].value == 110 and round(f["b.sd"].value) == 14
-    assert (f["b.solved"].value, f["b.runs"].value) == (2, 3)
-    assert f["b.median"].value == 120 and f["b.q75"].text == "≥"
-
-
 def test_published_yaml_gives_a_source_for_every_value_and_convention() -> None:
     data = yaml.safe_load(
         resources.files("backprop_study").joinpath("analysis/published.yaml").read_text()

@@ -42,7 +42,7 @@ import yaml
 from backprop_study.analysis import stats
 from backprop_study.analysis.convergence import censored_summary
 from backprop_study.analysis.findings import Finding, ids
-from backprop_study.analysis.remedies import quartile_findings, solve_times
+from backprop_study.analysis.remedies import solve_times
 from backprop_study.analysis.saturation import is_saturated
 
 BENCH_RPROP = "benchmark_rprop"
@@ -295,42 +295,3 @@ def classic_findings(
             out.append(Finding(f"classic.{paper.key}.restart_limit", paper.restart_limit,
                                "epochs", experiment=ran[0]))  # fmt: skip
     return out
-
-
-def mean_sd_findings(key: str, runs: pd.DataFrame, experiment: str) -> list[Finding]:
-    """Mean ± SD of epochs to solve over the seeds that solved, and how many did not."""
-    t, budgets = solve_times(runs)
-    solved = t[np.isfinite(t)]
-    return [
-        Finding(f"{key}.runs", len(runs), "runs", experiment=experiment, run_ids=ids(runs)),
-        Finding(f"{key}.solved", len(solved), "runs", experiment=experiment),
-        Finding(f"{key}.budget", float(budgets.max()), "epochs", experiment=experiment),
-        Finding(f"{key}.mean", float(solved.mean()) if len(solved) else math.nan, "epochs",
-                experiment=experiment),
-        Finding(f"{key}.sd", float(solved.std(ddof=1)) if len(solved) > 1 else math.nan,
-                "epochs", experiment=experiment),
-        *quartile_findings(key, t, budgets, "epochs", experiment),
-        Finding(f"{key}.codes_distinct", int(runs["code_all_distinct"].sum()), "runs",
-                text="" if int(runs["classes"].iloc[0]) == 8 else "not 8 classes",
-                experiment=experiment),
-        Finding(f"{key}.gap_median", float(runs["code_gap"].median()), experiment=experiment),
-        Finding(f"{key}.alpha", float(runs["alpha"].iloc[0]), experiment=experiment),
-    ]  # fmt: skip
-
-
-def benchmark_findings(
-    experiment_runs: Mapping[str, pd.DataFrame], published: Mapping[str, Mapping] | None = None
-) -> list[Finding]:
-    """Our runs of the published benchmarks: the per-paper tables (`classic_findings`), and the
-    study-convention runs' summaries the benchmark figures quote (`benchmarks.*`)."""
-    out = []
-    if BENCH_RPROP in experiment_runs:
-        runs = experiment_runs[BENCH_RPROP]
-        for opt in ("gd", "rprop"):
-            mine = runs[runs["optimizer"] == opt]
-            if len(mine):
-                out += mean_sd_findings(f"benchmarks.rb_{opt}", mine, BENCH_RPROP)
-    if BENCH_MITCHELL in experiment_runs and len(experiment_runs[BENCH_MITCHELL]):
-        out += mean_sd_findings("benchmarks.mitchell", experiment_runs[BENCH_MITCHELL],
-                                BENCH_MITCHELL)  # fmt: skip
-    return out + classic_findings(experiment_runs, published)

@@ -87,7 +87,7 @@ def study_findings(
     for name, experiment in study.experiments.items():
         rows += outcome_findings(experiment, by_experiment[name])
     rows += remedies.remedy_findings(by_experiment)
-    rows += classic.benchmark_findings(by_experiment)
+    rows += classic.classic_findings(by_experiment)
     rows += why_plateau.plateau_findings(by_experiment, tables, study.settings.classes)
     if PLATEAU_EXPERIMENT in study.experiments:
         axes = study.experiments[PLATEAU_EXPERIMENT].varying_axes() or ["encoding"]
