@@ -17,11 +17,11 @@ from backprop_study.study import kernels
 
 @pytest.fixture
 def fake_cache(monkeypatch, tmp_path):
-    """A cache folder in tmp_path and a warm-up that only counts its calls."""
+    """A cache folder in tmp_path and a warm-up that only records its calls (`parallel`)."""
     calls = []
 
-    def warm_up():
-        calls.append(1)
+    def warm_up(parallel=False):
+        calls.append(parallel)
         return 0, 2
 
     monkeypatch.setattr(kernels, "cache_folder", lambda kernel: tmp_path)
@@ -36,7 +36,7 @@ def test_the_first_call_compiles_and_later_ones_do_nothing(fake_cache) -> None:
     assert note is not None and note.startswith("kernels: compiled in ")
     assert (folder / kernels.READY).read_text() == "key of today\n"
     assert kernels.ready() is None
-    assert len(calls) == 1
+    assert calls == [True]  # both kernels at once
 
 
 def test_a_cache_ready_for_another_engine_or_cpu_is_compiled_again(fake_cache) -> None:
@@ -72,6 +72,23 @@ def test_the_cache_key_names_the_engine_numba_and_the_cpu() -> None:
 
     key = kernels.cache_key()
     assert f"engine {engine_fingerprint()}; numba {numba.__version__}; target (" in key
+
+
+def test_the_parallel_warm_up_loads_both_kernels_and_counts_the_childs_compiles(
+    monkeypatch,
+) -> None:
+    ran = []
+    real = subprocess.Popen
+
+    def popen(args, **kwargs):
+        ran.append(args)
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(kernels.subprocess, "Popen", popen)
+    hits, misses = kernels._warm_up(parallel=True)
+    assert ran == [[sys.executable, "-c", kernels.CHILD]]
+    assert all(kernel.signatures for kernel in kernels._kernels())
+    assert hits + misses >= 2  # each kernel loaded or compiled, here or in the child
 
 
 @pytest.mark.parametrize(("engine", "readied"), [("fast", 1), ("reference", 0)])

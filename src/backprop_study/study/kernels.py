@@ -4,8 +4,9 @@ numba compiles a kernel at its first call in a process and keeps the machine cod
 (`engine.jitcache` keeps that cache to the engine's sources). Training jobs started together on
 a cold cache (a fresh clone, or the first call after an engine edit) would each compile the same
 kernels, each slower for sharing the cores with the others. So the first job compiles them under
-a file lock in the cache folder, while the others wait, and records that the cache is ready for
-this engine, numba and CPU; the others then load the kernels from disk.
+a file lock in the cache folder (the two kernels at once, in two processes), while the others
+wait, and records that the cache is ready for this engine, numba and CPU; the others then load
+the kernels from disk.
 
 A lock rather than a workflow job that training jobs depend on: a new input of the training rule
 would rerun every training job of an existing results folder (Snakemake's "set of input files
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -50,20 +52,52 @@ def cache_key() -> str:
     return f"engine {engine_fingerprint()}; numba {numba.__version__}; target {magic}\n"
 
 
-def _warm_up() -> tuple[int, int]:
-    """Compile (or load from the cache) every kernel by training a few networks; returns the
-    kernels' (cache hits, cache misses)."""
-    from backprop_study.engine.training import MIN_LANE_RUNS, train, train_many
+def _misses() -> int:
+    """Kernel compilations in this process so far (numba's cache misses)."""
+    return sum(sum(kernel.stats.cache_misses.values()) for kernel in _kernels())
 
-    train(WARM_UP)  # the one-run kernel
+
+def _warm_one_run() -> int:
+    """Compile (or load from the cache) the one-run kernel; its compilations in this process."""
+    from backprop_study.engine.training import train
+
+    skip_blas_probe()
+    train(WARM_UP)
+    return _misses()
+
+
+def _warm_lanes() -> None:
+    from backprop_study.engine.training import MIN_LANE_RUNS, train_many
+
     configs = [RunConfig(epochs=WARM_UP.epochs, seed=s) for s in range(MIN_LANE_RUNS)]
-    for _ in train_many(configs):  # the lane kernel
+    for _ in train_many(configs):
         pass
-    hits = misses = 0
-    for kernel in _kernels():
-        hits += sum(kernel.stats.cache_hits.values())
-        misses += sum(kernel.stats.cache_misses.values())
-    return hits, misses
+
+
+CHILD = "from backprop_study.study import kernels; print(kernels._warm_one_run())"
+"""What the child of `_warm_up(parallel=True)` runs: it prints its compilations."""
+
+
+def _warm_up(parallel: bool = False) -> tuple[int, int]:
+    """Compile (or load from the cache) every kernel by training a few networks; returns the
+    kernels' (cache hits, cache misses), the child's compilations among the misses.
+
+    `parallel`: a child process compiles the one-run kernel into the cache while this one
+    compiles the lane kernel, so a cold cache costs the longer compile rather than the sum of
+    both (each is one core's work); this process then loads the child's kernel from the cache,
+    or compiles it itself if the child failed."""
+    child = None
+    if parallel:
+        child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    _warm_lanes()
+    compiled_by_child = 0
+    if child is not None:
+        out, _ = child.communicate()
+        with suppress(ValueError):
+            compiled_by_child = int(out.strip()) if child.returncode == 0 else 0
+    _warm_one_run()
+    hits = sum(sum(kernel.stats.cache_hits.values()) for kernel in _kernels())
+    return hits, _misses() + compiled_by_child
 
 
 @contextmanager
@@ -133,7 +167,7 @@ def ready() -> str | None:
         waited = time.perf_counter() - started
         if _read(marker) == key:
             return f"kernels: compiled by another process (waited {waited:.1f} s)"
-        hits, misses = _warm_up()
+        hits, misses = _warm_up(parallel=True)
         tmp = folder / f".{READY}.{os.getpid()}.tmp"
         try:
             tmp.write_text(key, encoding="utf-8")
