@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +116,19 @@ def incomplete_outputs(cwd: Path) -> set[str]:
     return out
 
 
-def kill_after(cwd: Path, env: dict, runs: int, timeout: float = 300) -> list[Path]:
-    """Start `snakemake --cores 2` in `cwd` and SIGKILL it and its jobs once `runs` runs are
-    complete; returns the complete run directories at the kill."""
+def kill_when(
+    cwd: Path,
+    env: dict,
+    condition: Callable[[], bool],
+    *targets: str,
+    timeout: float = 300,
+    poll: float = 0.05,
+) -> None:
+    """Start `snakemake --cores 2 TARGETS` in `cwd` and SIGKILL it and its jobs as soon as
+    `condition()` holds (checked every `poll` seconds); fails if Snakemake ends first or
+    `timeout` passes."""
     proc = subprocess.Popen(
-        [str(BIN / "snakemake"), "--cores", "2"],
+        [str(BIN / "snakemake"), "--cores", "2", *targets],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -128,11 +137,16 @@ def kill_after(cwd: Path, env: dict, runs: int, timeout: float = 300) -> list[Pa
     )
     deadline = time.monotonic() + timeout
     try:
-        while len(complete_runs(cwd / "results")) < runs:
+        while not condition():
             assert proc.poll() is None, "snakemake ended before it could be killed"
-            assert time.monotonic() < deadline, "no runs finished in time"
-            time.sleep(0.05)
+            assert time.monotonic() < deadline, "the awaited state was not reached in time"
+            time.sleep(poll)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def kill_after(cwd: Path, env: dict, runs: int, timeout: float = 300) -> list[Path]:
+    """`kill_when` `runs` runs are complete; returns the complete run directories at the kill."""
+    kill_when(cwd, env, lambda: len(complete_runs(cwd / "results")) >= runs, timeout=timeout)
     return complete_runs(cwd / "results")

@@ -98,9 +98,28 @@ def test_training_on_the_fast_engine_gets_the_kernels_ready_first(
     calls = []
     monkeypatch.setattr(kernels, "ready", lambda: calls.append("ready") or "kernels: compiled")
     monkeypatch.setattr(kernels, "skip_blas_probe", lambda: calls.append("probe"))
-    kernels.prepare(engine)
+    kernels.prepare(engine, [])
     assert calls == ["ready"] * readied + ["probe"]
     assert capsys.readouterr().err == "kernels: compiled\n" * readied
+
+
+@pytest.mark.parametrize(
+    ("seeds", "loaded"), [(2, ["one run"]), (8, ["lanes"]), (10, ["lanes", "one run"])]
+)
+def test_preparing_loads_only_the_kernels_the_runs_use(monkeypatch, seeds, loaded) -> None:
+    """Ten seeds of a setting train as eight in lanes and two alone (`train_many`)."""
+    from backprop_study.engine.runconfig import RunConfig
+
+    class NotLoaded:
+        signatures: list = []
+
+    calls = []
+    monkeypatch.setattr(kernels, "ready", lambda: None)
+    monkeypatch.setattr(kernels, "_kernels", lambda: (NotLoaded, NotLoaded))
+    monkeypatch.setattr(kernels, "_warm_lanes", lambda: calls.append("lanes"))
+    monkeypatch.setattr(kernels, "_warm_one_run", lambda: calls.append("one run"))
+    kernels.prepare("fast", [RunConfig(epochs=2, seed=s) for s in range(seeds)])
+    assert calls == loaded
 
 
 # Ten seeds: eight in lanes, two alone, so both kernels run.

@@ -274,9 +274,9 @@ def test_recorded_training_time_leaves_out_preparing_the_kernels(tmp_path, monke
 
     prepared, real = [], seeds_cli.kernels.prepare
 
-    def slow_prepare(engine: str) -> None:
+    def slow_prepare(engine: str, configs) -> None:
         prepared.append(engine)
-        real(engine)
+        real(engine, configs)
         time.sleep(1.0)
 
     monkeypatch.setattr(seeds_cli.kernels, "prepare", slow_prepare)

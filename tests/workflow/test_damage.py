@@ -9,22 +9,16 @@ retrains it, whatever its targets, and a dry run shows that and writes nothing.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import make_copy
+from workflow_copy import kill_when, make_copy
 from workflow_copy import snakemake as run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-BIN = Path(sys.executable).parent
 CONFIG = {
     "results": "results",
     "epochs": 300,
@@ -127,23 +121,8 @@ def test_a_kill_right_after_the_job_starts_loses_no_run(study):
     run = cwd / "results" / "runs" / SLOW / "seed~1"
     checksums = (run / "checksums.sha256").read_bytes()
     damage(run)
-    proc = subprocess.Popen(
-        [str(BIN / "snakemake"), "--cores", "2", table("slow")],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the kill reaches the job too
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while not (run / "curve.parquet.damaged").exists():  # the job has set it aside
-            assert proc.poll() is None, "snakemake ended before it could be killed"
-            assert time.monotonic() < deadline, "the training job did not start"
-            time.sleep(0.005)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    set_aside = run / "curve.parquet.damaged"  # by the job, first thing
+    kill_when(cwd, env, set_aside.exists, table("slow"), timeout=120, poll=0.005)
     assert not (run / "checksums.sha256").exists()  # killed before the run was retrained
     assert (cwd / manifest(SLOW)).exists()  # an update() output: kept while its job runs
     snakemake(cwd, env, "--unlock")  # a SIGKILL leaves Snakemake's lock behind

@@ -39,9 +39,11 @@ RUN_FILES = ("curve.parquet", "weights.parquet", "hidden.parquet")
 QUICK = ["--configfile", "config/quick.yaml"]
 QUICK_CONFIG = yaml.safe_load((ROOT / "config" / "quick.yaml").read_text())
 RESULTS = QUICK_CONFIG["results"]
-EXPERIMENTS = ("weight_decay", "encoding")
+EXPERIMENTS = ("weight_decay", "encoding", "weights")
 """The experiments of config/quick.yaml that the copy keeps: 6 settings, each one training job
-of two seeds; `encoding` has settings of its own for the cancelled-job scenario."""
+of two seeds; `encoding` has settings of its own for the cancelled-job scenario, and `weights`
+adds its snapshot epoch to two of weight_decay's settings, so that every run's config is the
+one it has in the whole quick study (the local reference)."""
 # Two training submissions: the 6 training jobs as 3 + 3 (the profile's 5 would give 5 + 1).
 TRAINING_BATCH = 3
 SLURM_ARGS = [
@@ -158,7 +160,11 @@ def cancel_leftovers(output: str) -> None:
 
 @pytest.fixture(scope="module")
 def study():
-    return load_study(slurm_config())
+    study = load_study(slurm_config())
+    whole = load_study(QUICK_CONFIG)
+    for rid in study.run_ids():  # else the runs could not equal the local reference's
+        assert study.run_config(rid) == whole.run_config(rid), rid
+    return study
 
 
 @pytest.fixture(scope="module")

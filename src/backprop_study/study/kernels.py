@@ -21,7 +21,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -138,16 +138,22 @@ def skip_blas_probe() -> None:
         del sys.modules["scipy.linalg.cython_blas"]
 
 
-def prepare(engine: str) -> None:
-    """Before a process trains on `engine`: the fast engine's kernels ready (one line on stderr
-    when this process compiled them or waited for another) and loaded into this process, so
-    that a run's recorded training time holds neither compiling nor loading; numba's BLAS probe
-    skipped."""
+def prepare(engine: str, configs: Sequence[RunConfig]) -> None:
+    """Before a process trains `configs` on `engine`: the fast engine's kernels ready (one line
+    on stderr when this process compiled them or waited for another) and the ones `configs`
+    use loaded into this process (each costs a few tenths of a second), so that a run's
+    recorded training time holds neither compiling nor loading; numba's BLAS probe skipped."""
     if engine == "fast":
         if note := ready():
             print(note, file=sys.stderr, flush=True)
-        if not all(kernel.signatures for kernel in _kernels()):
-            _warm_up()  # loads them from the cache
+        from backprop_study.engine.training import lane_blocks
+
+        uses = {in_lanes for in_lanes, _ in lane_blocks(configs)}
+        one_run, lane = _kernels()
+        if True in uses and not lane.signatures:
+            _warm_lanes()  # loads it from the cache
+        if False in uses and not one_run.signatures:
+            _warm_one_run()
     skip_blas_probe()
 
 

@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
             reasons[config.seed] = why
     todo = [c for c in configs if c.seed in reasons]
     if todo:
-        kernels.prepare(engine)
+        kernels.prepare(engine, todo)
     seed: int | None = None
     try:
         for result in train_each(todo, engine):

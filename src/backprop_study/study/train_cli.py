@@ -248,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    kernels.prepare(args.engine)
+    kernels.prepare(args.engine, [config])
     try:
         from backprop_study.engine.training import train
 
