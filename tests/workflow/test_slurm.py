@@ -2,7 +2,7 @@
 
 Needs the single-node cluster that .ci/slurm-up.sh starts (root, Debian, job accounting); the
 tests do not start it themselves. One temporary copy of the workflow runs config/quick.yaml, cut
-to two of its experiments (every member of a group job is a Snakemake process of its own, so
+to three of its experiments (every member of a group job is a Snakemake process of its own, so
 the whole quick study would cost minutes of start-ups without testing more of the profile),
 through `--workflow-profile profiles/slurm` (plus the test-only poll settings of
 tests/slurm_profile), with the package of the session's shared quick study, trained locally
