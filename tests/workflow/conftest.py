@@ -5,10 +5,14 @@ finished by a second call (what test_workflow checks first). Nobody changes it a
 that only read a finished study read it, and a test module that changes a study (edits, damage,
 reruns) works on its own copy (`workflow_copy.copy_study`), so no test depends on another's
 order.
+Under pytest-xdist (`.ci/run` runs the slow tier on two workers) the first worker that needs it
+makes it under a file lock in the run's shared temporary folder; the others wait and read it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +40,24 @@ class FinishedStudy:
 
 
 @pytest.fixture(scope="session")
-def finished_quick_study(tmp_path_factory) -> FinishedStudy:
-    cwd = tmp_path_factory.mktemp("quick")
+def finished_quick_study(tmp_path_factory, worker_id) -> FinishedStudy:
+    if worker_id == "master":  # not distributed
+        return make_finished_study(tmp_path_factory.mktemp("quick"))
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
+    with open(shared / "quick.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made, cwd = shared / "quick.pickle", shared / "quick"
+        if not made.is_file():
+            if cwd.exists():
+                pytest.fail("the shared quick study failed in another worker (see its error)")
+            study = make_finished_study(cwd)
+            made.write_bytes(pickle.dumps(study))
+        return pickle.loads(made.read_bytes())
+
+
+def make_finished_study(cwd: Path) -> FinishedStudy:
+    """Start the quick study in `cwd`, kill it mid-way, finish it with a second call."""
+    cwd.mkdir()
     env = make_copy(cwd, quick_config())
     total = len(quick_study().run_ids())
     done = kill_after(cwd, env, runs=min(6, total // 3))

@@ -5,10 +5,11 @@ tests do not start it themselves. One temporary copy of the workflow runs config
 to three of its experiments (every member of a group job is a Snakemake process of its own, so
 the whole quick study would cost minutes of start-ups without testing more of the profile),
 through `--workflow-profile profiles/slurm` (plus the test-only poll settings of
-tests/slurm_profile), with the package of the session's shared quick study, trained locally
-(tests/workflow/conftest.py), as the reference; the SLURM copy is then reused for the failure
-scenario. Every SLURM command runs under `timeout`, so a hung cluster fails the test instead of
-stalling it.
+tests/slurm_profile), with a copy of the package; the session's shared quick study, trained
+locally (tests/workflow/conftest.py) by the same code, is the reference. The SLURM study does not
+wait for the reference: under pytest-xdist they run at once. The SLURM copy is then reused for
+the failure scenario. Every SLURM command runs under `timeout`, so a hung cluster fails the test
+instead of stalling it.
 """
 
 from __future__ import annotations
@@ -90,10 +91,12 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def package(finished_quick_study) -> Path:
-    """The package that trained the local reference, for every SLURM run of this module: both
-    must use the same code, even while someone edits the checkout (nobody edits this copy)."""
-    return finished_quick_study.cwd / "src"
+def package(tmp_path_factory) -> Path:
+    """A copy of the checkout's package for every SLURM run of this module, so an edit of the
+    checkout meanwhile changes none of them (copy2 keeps the mtimes that numba's cache checks)."""
+    src = tmp_path_factory.mktemp("package")
+    shutil.copytree(ROOT / "src" / "backprop_study", src / "backprop_study")
+    return src
 
 
 def slurm_config() -> dict:
@@ -183,9 +186,16 @@ def slurm_study(tmp_path_factory, package):
     cancel_leftovers(output)
 
 
+def sources(package: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(package)): p.read_bytes() for p in package.rglob("*.py")}
+
+
 @pytest.fixture(scope="module")
-def local_runs(finished_quick_study) -> Path:
-    """The results folder of the quick study trained locally (`--cores 2`)."""
+def local_runs(finished_quick_study, package) -> Path:
+    """The results folder of the quick study trained locally (`--cores 2`), by the same code."""
+    assert sources(finished_quick_study.cwd / "src") == sources(package), (
+        "the checkout changed between the local and the SLURM study's copies of the package"
+    )
     return finished_quick_study.cwd / "results"
 
 
