@@ -17,12 +17,12 @@ from backprop_study.study import kernels
 
 @pytest.fixture
 def fake_cache(monkeypatch, tmp_path):
-    """A cache folder in tmp_path and a warm-up that only records its calls (`parallel`)."""
+    """A cache folder in tmp_path and a warm-up that only records its calls (the kernels)."""
     calls = []
 
-    def warm_up(parallel=False):
-        calls.append(parallel)
-        return 0, 2
+    def warm_up(names=kernels.KERNELS):
+        calls.append(tuple(names))
+        return 0, len(names)
 
     monkeypatch.setattr(kernels, "cache_folder", lambda kernel: tmp_path)
     monkeypatch.setattr(kernels, "cache_key", lambda: "key of today\n")
@@ -30,20 +30,38 @@ def fake_cache(monkeypatch, tmp_path):
     return tmp_path, calls
 
 
+def marker(folder: Path, kernel: str) -> Path:
+    return folder / kernels.ready_marker(kernel)
+
+
 def test_the_first_call_compiles_and_later_ones_do_nothing(fake_cache) -> None:
     folder, calls = fake_cache
     note = kernels.ready()
     assert note is not None and note.startswith("kernels: compiled in ")
-    assert (folder / kernels.READY).read_text() == "key of today\n"
+    for kernel in kernels.KERNELS:
+        assert marker(folder, kernel).read_text() == "key of today\n"
     assert kernels.ready() is None
-    assert calls == [True]  # both kernels at once
+    assert calls == [kernels.KERNELS]  # both kernels at once
+
+
+def test_only_the_kernels_asked_for_are_compiled_and_the_other_later(fake_cache) -> None:
+    """The quick study (two seeds a setting) never needs the lane kernel."""
+    folder, calls = fake_cache
+    assert kernels.ready([kernels.ONE_RUN]).endswith(": one-run)")
+    assert not marker(folder, kernels.LANES).exists()
+    assert kernels.ready([kernels.ONE_RUN]) is None
+    assert kernels.ready(kernels.KERNELS).endswith(": lanes)")
+    assert kernels.ready(kernels.KERNELS) is None
+    assert kernels.ready([]) is None
+    assert calls == [(kernels.ONE_RUN,), (kernels.LANES,)]
 
 
 def test_a_cache_ready_for_another_engine_or_cpu_is_compiled_again(fake_cache) -> None:
     folder, calls = fake_cache
-    (folder / kernels.READY).write_text("key of another engine\n")
+    for kernel in kernels.KERNELS:
+        marker(folder, kernel).write_text("key of another engine\n")
     assert kernels.ready().startswith("kernels: compiled in ")
-    assert len(calls) == 1
+    assert calls == [kernels.KERNELS]
 
 
 def test_a_process_that_waited_for_the_lock_does_not_compile_again(fake_cache) -> None:
@@ -54,7 +72,8 @@ def test_a_process_that_waited_for_the_lock_does_not_compile_again(fake_cache) -
         with kernels._locked(folder / kernels.LOCK):
             holding.set()
             time.sleep(0.3)
-            (folder / kernels.READY).write_text("key of today\n")
+            for kernel in kernels.KERNELS:
+                marker(folder, kernel).write_text("key of today\n")
 
     other = threading.Thread(target=other_process)
     other.start()
@@ -85,7 +104,7 @@ def test_the_parallel_warm_up_loads_both_kernels_and_counts_the_childs_compiles(
         return real(args, **kwargs)
 
     monkeypatch.setattr(kernels.subprocess, "Popen", popen)
-    hits, misses = kernels._warm_up(parallel=True)
+    hits, misses = kernels._warm_up(kernels.KERNELS)
     assert ran == [[sys.executable, "-c", kernels.CHILD]]
     assert all(kernel.signatures for kernel in kernels._kernels())
     assert hits + misses >= 2  # each kernel loaded or compiled, here or in the child
@@ -96,30 +115,35 @@ def test_training_on_the_fast_engine_gets_the_kernels_ready_first(
     monkeypatch, capsys, engine, readied
 ) -> None:
     calls = []
-    monkeypatch.setattr(kernels, "ready", lambda: calls.append("ready") or "kernels: compiled")
+    monkeypatch.setattr(
+        kernels, "ready", lambda names: calls.append(("ready", *names)) or "kernels: compiled"
+    )
     monkeypatch.setattr(kernels, "skip_blas_probe", lambda: calls.append("probe"))
     kernels.prepare(engine, [])
-    assert calls == ["ready"] * readied + ["probe"]
+    assert calls == [("ready",)] * readied + ["probe"]
     assert capsys.readouterr().err == "kernels: compiled\n" * readied
 
 
 @pytest.mark.parametrize(
     ("seeds", "loaded"), [(2, ["one run"]), (8, ["lanes"]), (10, ["lanes", "one run"])]
 )
-def test_preparing_loads_only_the_kernels_the_runs_use(monkeypatch, seeds, loaded) -> None:
+def test_preparing_readies_and_loads_only_the_kernels_the_runs_use(
+    monkeypatch, seeds, loaded
+) -> None:
     """Ten seeds of a setting train as eight in lanes and two alone (`train_many`)."""
     from backprop_study.engine.runconfig import RunConfig
 
     class NotLoaded:
         signatures: list = []
 
-    calls = []
-    monkeypatch.setattr(kernels, "ready", lambda: None)
+    calls, readied = [], []
+    monkeypatch.setattr(kernels, "ready", readied.append)
     monkeypatch.setattr(kernels, "_kernels", lambda: (NotLoaded, NotLoaded))
     monkeypatch.setattr(kernels, "_warm_lanes", lambda: calls.append("lanes"))
     monkeypatch.setattr(kernels, "_warm_one_run", lambda: calls.append("one run"))
     kernels.prepare("fast", [RunConfig(epochs=2, seed=s) for s in range(seeds)])
     assert calls == loaded
+    assert readied == [tuple(k for k in kernels.KERNELS if k.replace("-", " ") in loaded)]
 
 
 # Ten seeds: eight in lanes, two alone, so both kernels run.
@@ -146,7 +170,7 @@ def run_files(root: Path) -> dict[str, bytes]:
 def test_kernels_compile_once_and_runs_are_the_same_bytes_compiled_or_cached(tmp_path) -> None:
     env = make_copy(tmp_path)
     cache = tmp_path / "src" / "backprop_study" / "engine" / "__pycache__"
-    for stale in [*cache.glob("*.nb?"), cache / kernels.READY]:
+    for stale in [*cache.glob("*.nb?"), *cache.glob(kernels.ready_marker("*"))]:
         stale.unlink(missing_ok=True)
     # Two jobs started together on a cold cache: one compiles, the other waits and loads.
     jobs = [train_seeds(tmp_path, env, root) for root in ("a", "b")]

@@ -3,10 +3,11 @@
 numba compiles a kernel at its first call in a process and keeps the machine code on disk
 (`engine.jitcache` keeps that cache to the engine's sources). Training jobs started together on
 a cold cache (a fresh clone, or the first call after an engine edit) would each compile the same
-kernels, each slower for sharing the cores with the others. So the first job compiles them under
-a file lock in the cache folder (the two kernels at once, in two processes), while the others
-wait, and records that the cache is ready for this engine, numba and CPU; the others then load
-the kernels from disk.
+kernels, each slower for sharing the cores with the others. So the first job compiles the kernels
+its runs use under a file lock in the cache folder (both at once, in two processes, when it uses
+both), while the others wait, and records which kernels the cache holds for this engine, numba
+and CPU; the others then load them from disk. A study that never trains four seeds of a setting
+together (the quick study has two) never compiles the lane kernel.
 
 A lock rather than a workflow job that training jobs depend on: a new input of the training rule
 would rerun every training job of an existing results folder (Snakemake's "set of input files
@@ -29,11 +30,18 @@ from backprop_study.engine.fingerprint import engine_fingerprint
 from backprop_study.engine.jitcache import cache_folder
 from backprop_study.engine.runconfig import RunConfig
 
-READY = "kernels-ready.txt"
+ONE_RUN, LANES = "one-run", "lanes"
+KERNELS = (ONE_RUN, LANES)
+"""The kernels by name: `fastpath._run` trains one network, `lanes._run` eight at once."""
 LOCK = "kernels.lock"
 WARM_UP = RunConfig(epochs=2)
 """Two epochs of the default setting: every kernel's one signature, the same for any setting
 (what differs between settings are scalar arguments)."""
+
+
+def ready_marker(kernel: str) -> str:
+    """The file in the cache folder that holds the cache key `kernel` was compiled for."""
+    return f"kernel-ready-{kernel}.txt"
 
 
 def _kernels() -> tuple:
@@ -75,27 +83,31 @@ def _warm_lanes() -> None:
 
 
 CHILD = "from backprop_study.study import kernels; print(kernels._warm_one_run())"
-"""What the child of `_warm_up(parallel=True)` runs: it prints its compilations."""
+"""What the child of `_warm_up` (both kernels) runs: it prints its compilations."""
 
 
-def _warm_up(parallel: bool = False) -> tuple[int, int]:
-    """Compile (or load from the cache) every kernel by training a few networks; returns the
+def _warm_up(kernels: Sequence[str] = KERNELS) -> tuple[int, int]:
+    """Compile (or load from the cache) `kernels` by training a few networks; returns the
     kernels' (cache hits, cache misses), the child's compilations among the misses.
 
-    `parallel`: a child process compiles the one-run kernel into the cache while this one
+    Both kernels: a child process compiles the one-run kernel into the cache while this one
     compiles the lane kernel, so a cold cache costs the longer compile rather than the sum of
     both (each is one core's work); this process then loads the child's kernel from the cache,
     or compiles it itself if the child failed."""
     child = None
-    if parallel:
-        child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
-    _warm_lanes()
+    if LANES in kernels:
+        if ONE_RUN in kernels:
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True
+            )
+        _warm_lanes()
     compiled_by_child = 0
     if child is not None:
         out, _ = child.communicate()
         with suppress(ValueError):
             compiled_by_child = int(out.strip()) if child.returncode == 0 else 0
-    _warm_one_run()
+    if ONE_RUN in kernels:
+        _warm_one_run()
     hits = sum(sum(kernel.stats.cache_hits.values()) for kernel in _kernels())
     return hits, _misses() + compiled_by_child
 
@@ -138,51 +150,64 @@ def skip_blas_probe() -> None:
         del sys.modules["scipy.linalg.cython_blas"]
 
 
-def prepare(engine: str, configs: Sequence[RunConfig]) -> None:
-    """Before a process trains `configs` on `engine`: the fast engine's kernels ready (one line
-    on stderr when this process compiled them or waited for another) and the ones `configs`
-    use loaded into this process (each costs a few tenths of a second), so that a run's
-    recorded training time holds neither compiling nor loading; numba's BLAS probe skipped."""
-    if engine == "fast":
-        if note := ready():
-            print(note, file=sys.stderr, flush=True)
-        from backprop_study.engine.training import lane_blocks
+def used_kernels(configs: Sequence[RunConfig]) -> tuple[str, ...]:
+    """The kernels that training `configs` (`train_many`) runs: blocks of 4 to 8 seeds of a
+    setting train in lanes, the rest one at a time (`engine.training.lane_blocks`)."""
+    from backprop_study.engine.training import lane_blocks
 
-        uses = {in_lanes for in_lanes, _ in lane_blocks(configs)}
+    uses = {in_lanes for in_lanes, _ in lane_blocks(configs)}
+    return tuple(k for k, in_lanes in ((ONE_RUN, False), (LANES, True)) if in_lanes in uses)
+
+
+def prepare(engine: str, configs: Sequence[RunConfig]) -> None:
+    """Before a process trains `configs` on `engine`: the fast engine's kernels that `configs`
+    use ready in the cache (one line on stderr when this process compiled them or waited for
+    another) and loaded into this process (each costs a few tenths of a second), so that a
+    run's recorded training time holds neither compiling nor loading; numba's BLAS probe
+    skipped."""
+    if engine == "fast":
+        uses = used_kernels(configs)
+        if note := ready(uses):
+            print(note, file=sys.stderr, flush=True)
         one_run, lane = _kernels()
-        if True in uses and not lane.signatures:
+        if LANES in uses and not lane.signatures:
             _warm_lanes()  # loads it from the cache
-        if False in uses and not one_run.signatures:
+        if ONE_RUN in uses and not one_run.signatures:
             _warm_one_run()
     skip_blas_probe()
 
 
-def ready() -> str | None:
-    """Make sure the kernels are in the cache, compiling them if no other process did; one line
-    saying what it did, or None when the cache was already known to be ready."""
+def ready(kernels: Sequence[str] = KERNELS) -> str | None:
+    """Make sure `kernels` are in the cache, compiling those no other process did; one line
+    saying what it did, or None when the cache was already known to hold them."""
     skip_blas_probe()  # before numba's first compile or cache load, as in training
     folder = cache_folder(_kernels()[0])
     key = cache_key()
-    if folder is None:  # numba keeps no cache: each process compiles anyway
+    if folder is None or not kernels:  # no cache (each process compiles anyway), or nothing asked
         return None
-    marker = folder / READY
-    if _read(marker) == key:
+
+    def missing() -> list[str]:
+        return [k for k in KERNELS if k in kernels and _read(folder / ready_marker(k)) != key]
+
+    if not missing():
         return None
     started = time.perf_counter()
     with _locked(folder / LOCK):
         waited = time.perf_counter() - started
-        if _read(marker) == key:
+        todo = missing()
+        if not todo:
             return f"kernels: compiled by another process (waited {waited:.1f} s)"
-        hits, misses = _warm_up(parallel=True)
-        tmp = folder / f".{READY}.{os.getpid()}.tmp"
-        try:
-            tmp.write_text(key, encoding="utf-8")
-            tmp.replace(marker)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        hits, misses = _warm_up(todo)
+        for kernel in todo:
+            tmp = folder / f".{ready_marker(kernel)}.{os.getpid()}.tmp"
+            try:
+                tmp.write_text(key, encoding="utf-8")
+                tmp.replace(folder / ready_marker(kernel))
+            except OSError:
+                tmp.unlink(missing_ok=True)
     took = time.perf_counter() - started - waited
     how = "compiled" if misses else "loaded from the cache"
-    return f"kernels: {how} in {took:.1f} s ({misses} compiled, {hits} loaded)"
+    return f"kernels: {how} in {took:.1f} s ({misses} compiled, {hits} loaded: {', '.join(todo)})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
