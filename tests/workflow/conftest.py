@@ -5,7 +5,7 @@ finished by a second call (what test_workflow checks first). Nobody changes it a
 that only read a finished study read it, and a test module that changes a study (edits, damage,
 reruns) works on its own copy (`workflow_copy.copy_study`), so no test depends on another's
 order.
-Under pytest-xdist (`.ci/run` runs the slow tier on two workers) the first worker that needs it
+Under pytest-xdist (both tiers run on its workers, pyproject.toml) the first worker that needs it
 makes it under a file lock in the run's shared temporary folder; the others wait and read it.
 """
 
