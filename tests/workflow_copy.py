@@ -104,6 +104,13 @@ def stamps(run: Path) -> dict[str, tuple[int, int, bytes]]:
             for f in WRITTEN}  # fmt: skip
 
 
+def train_log(cwd: Path, setting: str, part: int = 0) -> list[str]:
+    """A training job's lines on its runs; not its note on the kernels (`kernels: ...`), which
+    says what the numba cache held when the job started."""
+    log = cwd / "results" / "logs" / "train" / setting / f"seeds-{part}.log"
+    return [line for line in log.read_text().splitlines() if not line.startswith("kernels: ")]
+
+
 def incomplete_outputs(cwd: Path) -> set[str]:
     """Outputs Snakemake marked as being written when it died (.snakemake/incomplete)."""
     out = set()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import kill_when, make_copy
+from workflow_copy import kill_when, make_copy, train_log
 from workflow_copy import snakemake as run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -53,10 +53,6 @@ def disk(folder: Path) -> dict[Path, tuple[int, bytes]]:
     return {
         p: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()
     }
-
-
-def train_log(cwd: Path, setting: str) -> list[str]:
-    return (cwd / "results" / "logs" / "train" / setting / "seeds-0.log").read_text().splitlines()
 
 
 def damage(run: Path) -> bytes:

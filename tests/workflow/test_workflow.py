@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake_log import jobs_in
-from workflow_copy import complete_runs, copy_study, quick_study, snakemake, stamps
+from workflow_copy import complete_runs, copy_study, quick_study, snakemake, stamps, train_log
 
 from backprop_study.reporting.catalog import by_experiment
 from backprop_study.reporting.figures import FIGURES
@@ -58,11 +58,6 @@ def run_snakemake_with_config(cwd: Path, env: dict, edit, *args: str) -> str:
     finally:
         config_path.write_text(original)
     return proc.stdout + proc.stderr
-
-
-def train_log(cwd: Path, setting: str, part: int = 0) -> list[str]:
-    log = cwd / "results" / "logs" / "train" / setting / f"seeds-{part}.log"
-    return log.read_text().splitlines()
 
 
 # --- the end-to-end scenarios -----------------------------------------------------------------
@@ -308,7 +303,7 @@ def test_editing_the_engine_retrains_every_run(quick_copy, tmp_path):
         snakemake(cwd, env | {"NUMBA_CACHE_DIR": str(tmp_path)}, manifest(setting))
     finally:
         path.write_bytes(original)
-    log = [line for line in train_log(cwd, setting) if not line.startswith("kernels: ")]
+    log = train_log(cwd, setting)
     assert len(log) == 1 + len(study.seeds_of(setting))
     assert all(" trained in " in line and "trained by engine" in line for line in log[:-1]), log
     snakemake(cwd, env)  # the original engine's runs again, and what depends on them
