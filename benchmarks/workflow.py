@@ -9,17 +9,23 @@ dry run.
         --experiments weight_decay,encoding,learning_rate,batch_size,weights --epochs 400000
     python benchmarks/workflow.py --only study --seeds 100 \
         --experiments weight_decay,encoding,learning_rate,batch_size,weights --epochs 400000
+    # the quick study, and its share that answers the seed report's questions:
+    python benchmarks/workflow.py --only study --config quick.yaml
+    python benchmarks/workflow.py --only study --config quick.yaml \
+        --experiments weight_decay,encoding,learning_rate,batch_size,weights
+    # as a fresh clone's first call would (the kernels compiled in the call):
+    python benchmarks/workflow.py --only study --config quick.yaml --cold-cache
     # another checkout (e.g. before a change), same measurements:
     python benchmarks/workflow.py --only study --source ../main
 
 Works on a temporary copy of the workflow and the package (PYTHONPATH), so the repository's
 results/ is never touched. The time split of the study call: the engine (the runs' training
 time, from their provenance.json), training jobs outside the engine (process start-up, checks,
-reading and writing), aggregation, figures and report (each job's start and end from
-.snakemake/metadata), and Snakemake's own share (the wall time not covered by the jobs' busy
-time spread over the cores). Prints figures; asserts nothing (targets from the issues: the
-study ≤ 10 min with --cores 2 on a 2-core machine (issue 12), results/ < 300 MB, the dry run
-≤ 30 s; issue 13: a 100-seed study in minutes).
+reading and writing), aggregation, figures and report, claims and findings (each job's start
+and end from .snakemake/metadata), and Snakemake's own share (the wall time not covered by the
+jobs' busy time spread over the cores). Prints figures; asserts nothing (targets from the
+issues: the study ≤ 10 min with --cores 2 on a 2-core machine (issue 12), results/ < 300 MB,
+the dry run ≤ 30 s; issue 13: a 100-seed study in minutes).
 """
 
 from __future__ import annotations
@@ -40,8 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def make_copy(dest: Path, source: Path = ROOT) -> dict[str, str]:
-    """The workflow and package of checkout `source` in `dest`; the environment that runs them."""
+def make_copy(dest: Path, source: Path = ROOT, cold: bool = False) -> dict[str, str]:
+    """The workflow and package of checkout `source` in `dest`; the environment that runs them.
+    `cold`: without the package's `__pycache__` folders, so the kernels compile as in a fresh
+    clone."""
     dest.mkdir(parents=True, exist_ok=True)
     for part in ("Snakefile", "workflow", "config", "report", "profiles"):
         src = source / part
@@ -50,7 +58,10 @@ def make_copy(dest: Path, source: Path = ROOT) -> dict[str, str]:
         else:
             shutil.copy2(src, dest / part)
     # copy2 keeps mtimes: numba's cache in __pycache__ stays valid for the copy.
-    shutil.copytree(source / "src" / "backprop_study", dest / "src" / "backprop_study")
+    ignore = shutil.ignore_patterns("__pycache__") if cold else None
+    shutil.copytree(
+        source / "src" / "backprop_study", dest / "src" / "backprop_study", ignore=ignore
+    )
     env = os.environ.copy()
     env["PYTHONPATH"] = str(dest / "src")
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
@@ -97,6 +108,9 @@ JOB_KINDS = {
     "runs_table": "aggregation",
     "study_settings": "aggregation",
     "study_report": "figures + report",
+    "claims_table": "claims and findings",
+    "findings_table": "claims and findings",
+    "curves_table": "aggregation",
 }
 
 
@@ -140,15 +154,23 @@ def print_split(work: Path, wall: float, cores: int) -> None:
     print(f"    engine ({n_runs} runs): {engine:.1f} s")
     n_train = len(kinds.get("training", []))
     print(f"    training jobs outside the engine ({n_train} jobs): {training - engine:.1f} s")
-    for kind in ("aggregation", "figures + report"):
+    for kind in ("aggregation", "figures + report", "claims and findings"):
         print(f"    {kind} ({len(kinds.get(kind, []))} jobs): {sum(kinds.get(kind, [])):.1f} s")
     print(f"    Snakemake's own (wall - busy / cores): {wall - busy / cores:.1f} s")
 
 
-def bench_study(work: Path, cores: int, source: Path, config_args: tuple) -> None:
-    env = make_copy(work, source)
+def bench_study(
+    work: Path, cores: int, source: Path, config_name: str, config_args: tuple, cold: bool
+) -> None:
+    """Time `config_name` (a file in the checkout's config/, narrowed by `config_args`), written
+    as the copy's config/config.yaml with its results in results/."""
+    env = make_copy(work, source, cold)
     config_path = work / "config" / "config.yaml"
-    config = study_config(yaml.safe_load(config_path.read_text()), *config_args)
+    base = work / "config" / config_name
+    if not base.is_file():
+        sys.exit(f"--config: {config_name!r} is not a file in {source / 'config'}")
+    config = study_config(yaml.safe_load(base.read_text()), *config_args)
+    config["results"] = "results"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     n_runs = len(_study(config_path).run_ids())
     wall = timed([str(BIN / "snakemake"), "--cores", str(cores)], work, env, work / "snakemake.log")
@@ -161,7 +183,9 @@ def bench_study(work: Path, cores: int, source: Path, config_args: tuple) -> Non
         work / "report.log",
     )
     results = work / "results"
-    print(f"study of {source}: {n_runs} runs, snakemake --cores {cores}: {wall:.1f} s wall")
+    cache = "empty kernel cache" if cold else "kernels cached"
+    print(f"study of {source} ({config_name}, {cache}): {n_runs} runs, ", end="")
+    print(f"snakemake --cores {cores}: {wall:.1f} s wall")
     print_split(work, wall, cores)
     print(f"  second call: {again:.1f} s, nothing to do: {nothing}")
     print(f"  snakemake --report results/report.html: {report:.1f} s")
@@ -216,6 +240,12 @@ def main() -> None:
     parser.add_argument("--only", choices=("study", "dry-run"), help="run one part only")
     parser.add_argument("--cores", type=int, default=2, help="cores for the study (default 2)")
     parser.add_argument("--keep", type=Path, help="work here (kept) instead of a temporary dir")
+    parser.add_argument(
+        "--config", default="config.yaml", help="the config in config/ (default config.yaml)"
+    )
+    parser.add_argument(
+        "--cold-cache", action="store_true", help="copy the package without its compiled kernels"
+    )
     parser.add_argument("--seeds", type=int, help="every experiment gets seeds 0..N-1")
     parser.add_argument("--experiments", help="keep only these experiments (comma-separated)")
     parser.add_argument("--epochs", type=int, help="the study-wide epoch budget")
@@ -227,7 +257,10 @@ def main() -> None:
     try:
         if args.only in (None, "study"):
             config_args = (args.seeds, args.experiments, args.epochs)
-            bench_study(base / "study", args.cores, args.source.resolve(), config_args)
+            source = args.source.resolve()
+            bench_study(
+                base / "study", args.cores, source, args.config, config_args, args.cold_cache
+            )
         if args.only in (None, "dry-run"):
             bench_dry_run(base / "dry-run", args.source.resolve())
     finally:
