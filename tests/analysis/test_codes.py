@@ -60,6 +60,31 @@ def test_canonical_codebook_ignores_unit_order_and_flips():
     assert canonical_codebook(swapped) != ref
 
 
+def brute_force_canonical(bits: np.ndarray) -> str:
+    """The definition: the smallest string over every unit permutation and flip."""
+    units = bits.shape[1]
+    return min(
+        codebook_string(bits[:, perm] ^ np.array(flips, dtype=np.int8))
+        for perm in itertools.permutations(range(units))
+        for flips in itertools.product((0, 1), repeat=units)
+    )
+
+
+@pytest.mark.parametrize(("classes", "units"), [(8, 3), (2, 1), (10, 5), (4, 6), (9, 2)])
+def test_canonical_codebook_is_the_smallest_string_over_all_transforms(classes, units):
+    rng = np.random.default_rng(classes * 10 + units)
+    for _ in range(3):
+        bits = rng.integers(0, 2, size=(classes, units)).astype(np.int8)
+        assert canonical_codebook(bits) == brute_force_canonical(bits)
+    assert canonical_codebook(np.zeros((classes, units), dtype=np.int8)) == codebook_string(
+        np.zeros((classes, units), dtype=int)
+    )
+
+
+def test_no_canonical_codebook_beyond_six_units():
+    assert canonical_codebook(np.zeros((8, 7), dtype=np.int8)) == ""
+
+
 def test_codebook_string():
     assert codebook_string(np.array([[1, 0, 1], [0, 0, 0]])) == "101,000"
 
