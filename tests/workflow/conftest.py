@@ -41,8 +41,8 @@ class FinishedStudy:
 
 @pytest.fixture(scope="session")
 def finished_quick_study(tmp_path_factory, worker_id) -> FinishedStudy:
-    if worker_id == "master":  # not distributed
-        return make_finished_study(tmp_path_factory.mktemp("quick"))
+    if worker_id == "master":  # not distributed (pytest -n 0)
+        return make_finished_study(tmp_path_factory.getbasetemp() / "quick")
     shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
     with open(shared / "quick.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -56,7 +56,8 @@ def finished_quick_study(tmp_path_factory, worker_id) -> FinishedStudy:
 
 
 def make_finished_study(cwd: Path) -> FinishedStudy:
-    """Start the quick study in `cwd`, kill it mid-way, finish it with a second call."""
+    """Start the quick study in `cwd` (made here), kill it mid-way, finish it with a second
+    call."""
     cwd.mkdir()
     env = make_copy(cwd, quick_config())
     total = len(quick_study().run_ids())
